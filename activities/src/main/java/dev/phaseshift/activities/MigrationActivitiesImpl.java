@@ -1,0 +1,124 @@
+package dev.phaseshift.activities;
+
+import dev.phaseshift.engine.Engine;
+import dev.phaseshift.engine.EngineRegistry;
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.SwitchoverResult;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableStats;
+import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.MigrationActivities;
+import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Temporal's face of the engines: picks the engine for the plan, forwards heartbeats, and turns
+ * engine failures into typed, non-retryable application failures.
+ */
+public class MigrationActivitiesImpl implements MigrationActivities {
+  private final EngineRegistry engines;
+  private final String copyTaskQueue;
+
+  /**
+   * @param copyTaskQueue a task queue only this worker process polls; copies that need the
+   *                      snapshot this process holds are sent there
+   */
+  public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue) {
+    this.engines = engines;
+    this.copyTaskQueue = copyTaskQueue;
+  }
+
+  @Override
+  public Assessment assess(MigrationPlan plan) {
+    return call(plan, e -> e.inspector().assess(plan));
+  }
+
+  @Override
+  public void createTargetSchema(MigrationPlan plan) {
+    run(plan, e -> e.schemaCopier().createTables(plan));
+  }
+
+  @Override
+  public ChangeCapture startChangeCapture(MigrationPlan plan) {
+    return call(plan, e -> e.changeStream().start(plan, copyTaskQueue));
+  }
+
+  @Override
+  public TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table) {
+    var context = Activity.getExecutionContext();
+    return call(plan, e -> e.bulkCopier().copy(plan, capture, table, context::heartbeat));
+  }
+
+  @Override
+  public void finishTargetSchema(MigrationPlan plan) {
+    run(plan, e -> e.schemaCopier().createIndexesAndConstraints(plan));
+  }
+
+  @Override
+  public void startChangeStream(MigrationPlan plan, ChangeCapture capture) {
+    run(plan, e -> e.changeStream().attach(plan, capture));
+  }
+
+  @Override
+  public Lag measureLag(MigrationPlan plan) {
+    return call(plan, e -> e.changeStream().lag(plan));
+  }
+
+  @Override
+  public ValidationResult validate(MigrationPlan plan) {
+    return call(plan, e -> e.validator().validate(plan));
+  }
+
+  @Override
+  public SwitchoverResult switchover(MigrationPlan plan) {
+    return call(plan, e -> e.cutover().switchover(plan));
+  }
+
+  @Override
+  public VerifyResult verify(MigrationPlan plan) {
+    return call(plan, e -> e.cutover().verify(plan));
+  }
+
+  @Override
+  public void decommission(MigrationPlan plan) {
+    run(plan, e -> e.cutover().decommission(plan));
+  }
+
+  @Override
+  public List<TableStats> optimize(MigrationPlan plan) {
+    return call(plan, e -> e.cutover().optimize(plan));
+  }
+
+  @Override
+  public void resetCopy(MigrationPlan plan) {
+    run(plan, e -> e.changeStream().reset(plan));
+  }
+
+  @Override
+  public void undoChangeCapture(MigrationPlan plan) {
+    run(plan, e -> e.changeStream().undo(plan));
+  }
+
+  private void run(MigrationPlan plan, java.util.function.Consumer<Engine> step) {
+    call(plan, e -> {
+      step.accept(e);
+      return null;
+    });
+  }
+
+  private <T> T call(MigrationPlan plan, Function<Engine, T> step) {
+    try {
+      return step.apply(engines.forPlan(plan));
+    } catch (MigrationException e) {
+      throw ApplicationFailure.newNonRetryableFailureWithCause(e.getMessage(), e.type(), e.getCause());
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package dev.phaseshift.engine;
+
+/**
+ * A database engine Phaseshift can migrate. Workflows only see the engine id; everything
+ * engine-specific sits behind these parts.
+ */
+public interface Engine {
+  /** The JDBC sub-protocol this engine serves, e.g. {@code postgresql}. */
+  String id();
+
+  Inspector inspector();
+
+  SchemaCopier schemaCopier();
+
+  ChangeStream changeStream();
+
+  BulkCopier bulkCopier();
+
+  Validator validator();
+
+  Cutover cutover();
+}

@@ -1,0 +1,5 @@
+package dev.phaseshift.engine.postgres;
+
+/** Placeholder until implemented. */
+final class PgCutover {
+}

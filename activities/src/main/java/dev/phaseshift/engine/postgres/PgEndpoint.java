@@ -1,0 +1,149 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.engine.Secrets;
+import dev.phaseshift.plan.Endpoint;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One side of the migration as PostgreSQL sees it: opens JDBC and replication connections and
+ * hands libpq tools (pg_dump, psql, the subscription) the same coordinates. The password is read
+ * from its reference on each use and never kept in a field that could be logged.
+ */
+public final class PgEndpoint {
+  private static final Pattern URL = Pattern.compile(
+      "jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([^?]+)(?:\\?.*)?");
+
+  private final String role;
+  private final Endpoint endpoint;
+  private final String host;
+  private final int port;
+  private final String database;
+
+  private PgEndpoint(String role, Endpoint endpoint) {
+    this.role = role;
+    this.endpoint = endpoint;
+    Matcher m = URL.matcher(endpoint.url());
+    if (!m.matches()) {
+      throw new MigrationException(FailureTypes.INVALID_PLAN,
+          role + ".url: '" + endpoint.url() + "' is not of the form jdbc:postgresql://host[:port]/dbname");
+    }
+    this.host = m.group(1);
+    this.port = m.group(2) == null ? 5432 : Integer.parseInt(m.group(2));
+    this.database = m.group(3);
+  }
+
+  public static PgEndpoint source(dev.phaseshift.plan.MigrationPlan plan) {
+    return new PgEndpoint("source", plan.source());
+  }
+
+  public static PgEndpoint target(dev.phaseshift.plan.MigrationPlan plan) {
+    return new PgEndpoint("target", plan.target());
+  }
+
+  public String role() {
+    return role;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String database() {
+    return database;
+  }
+
+  public String user() {
+    return endpoint.user();
+  }
+
+  private String password() {
+    return Secrets.resolve(role, endpoint.password());
+  }
+
+  private Properties properties() {
+    Properties p = new Properties();
+    p.setProperty("user", endpoint.user());
+    String password = password();
+    if (password != null) p.setProperty("password", password);
+    p.setProperty("ApplicationName", "phaseshift");
+    p.setProperty("connectTimeout", "10");
+    return p;
+  }
+
+  /** A normal session. Connection failures become a readable prerequisite failure. */
+  public Connection connect() {
+    try {
+      return DriverManager.getConnection(endpoint.url(), properties());
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+  }
+
+  /** A logical replication session ({@code replication=database}), for slot commands. */
+  public Connection connectReplication() {
+    Properties p = properties();
+    p.setProperty("replication", "database");
+    p.setProperty("assumeMinServerVersion", "10");
+    p.setProperty("preferQueryMode", "simple");
+    try {
+      return DriverManager.getConnection(endpoint.url(), p);
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+  }
+
+  private MigrationException unreachable(SQLException e) {
+    return new MigrationException(FailureTypes.PREREQUISITE,
+        "cannot connect to " + role + " " + host + ":" + port + "/" + database + " as " + user()
+            + ": " + e.getMessage() + " (check " + role + ".url, " + role + ".user and "
+            + role + ".password)", e);
+  }
+
+  /**
+   * libpq connection string for the target's subscription to reach the source. It contains the
+   * password, so it goes straight into the CREATE SUBSCRIPTION statement and nowhere else.
+   */
+  public String libpqConninfo() {
+    StringBuilder s = new StringBuilder();
+    s.append("host=").append(quote(host)).append(" port=").append(port)
+        .append(" dbname=").append(quote(database)).append(" user=").append(quote(user()));
+    String password = password();
+    if (password != null) s.append(" password=").append(quote(password));
+    return s.toString();
+  }
+
+  /** Environment for libpq tools (pg_dump, psql); the password travels in PGPASSWORD, not argv. */
+  public Map<String, String> libpqEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("PGHOST", host);
+    env.put("PGPORT", Integer.toString(port));
+    env.put("PGDATABASE", database);
+    env.put("PGUSER", user());
+    env.put("PGAPPNAME", "phaseshift");
+    String password = password();
+    if (password != null) env.put("PGPASSWORD", password);
+    return env;
+  }
+
+  private static String quote(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  @Override
+  public String toString() {
+    return role + " " + host + ":" + port + "/" + database;
+  }
+}

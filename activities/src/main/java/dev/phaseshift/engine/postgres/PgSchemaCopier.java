@@ -1,0 +1,6 @@
+package dev.phaseshift.engine.postgres;
+
+/** Placeholder until implemented. */
+final class PgSchemaCopier {
+  PgSchemaCopier(PgTools unused) {}
+}

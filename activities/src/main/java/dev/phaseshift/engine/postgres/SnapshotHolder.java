@@ -1,0 +1,5 @@
+package dev.phaseshift.engine.postgres;
+
+/** Placeholder until implemented. */
+public final class SnapshotHolder {
+}

@@ -1,0 +1,67 @@
+package dev.phaseshift.testing;
+
+import dev.phaseshift.embedded.EmbeddedPostgresServer;
+import dev.phaseshift.plan.CutoverPolicy;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.TableSelection;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Two real PostgreSQL servers for tests: a source and a target, each with a database {@code app}.
+ * Start one per test class (starting takes about a second) and give each test its own plan name
+ * and tables, or call {@link #resetDatabases()} between tests.
+ */
+public final class PgPair implements AutoCloseable {
+  public static final String DATABASE = "app";
+
+  public final EmbeddedPostgresServer source = EmbeddedPostgresServer.start();
+  public final EmbeddedPostgresServer target = EmbeddedPostgresServer.start();
+
+  public PgPair() {
+    source.createDatabase(DATABASE);
+    target.createDatabase(DATABASE);
+  }
+
+  public MigrationPlan plan(String name) {
+    return new MigrationPlan(name, source.endpoint(DATABASE), target.endpoint(DATABASE),
+        TableSelection.all(), 2, new CutoverPolicy("30s", 64L * 1024 * 1024), false, "1h", "test")
+        .withDefaults();
+  }
+
+  public Connection source() throws SQLException {
+    return source.connect(DATABASE);
+  }
+
+  public Connection target() throws SQLException {
+    return target.connect(DATABASE);
+  }
+
+  /** Drops and recreates {@code app} on both servers, with any subscription, slot and publication. */
+  public void resetDatabases() throws SQLException {
+    try (Connection c = target.connect(DATABASE); Statement s = c.createStatement()) {
+      var rs = s.executeQuery("SELECT subname FROM pg_subscription");
+      java.util.List<String> subs = new java.util.ArrayList<>();
+      while (rs.next()) subs.add(rs.getString(1));
+      for (String sub : subs) {
+        s.execute("ALTER SUBSCRIPTION \"" + sub + "\" DISABLE");
+        s.execute("ALTER SUBSCRIPTION \"" + sub + "\" SET (slot_name = NONE)");
+        s.execute("DROP SUBSCRIPTION \"" + sub + "\"");
+      }
+    }
+    for (EmbeddedPostgresServer server : new EmbeddedPostgresServer[] {source, target}) {
+      try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
+        s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
+        s.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+        s.execute("CREATE DATABASE " + DATABASE);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    source.close();
+    target.close();
+  }
+}

@@ -1,0 +1,23 @@
+package dev.phaseshift.model;
+
+import java.util.List;
+
+/**
+ * What the {@code status} query returns: where the migration is and what it waits for.
+ *
+ * @param waitingFor  what the workflow is blocked on right now, in words, or empty
+ * @param copies      finished table copies (running ones show as pending activities' heartbeats)
+ * @param primary     {@code source} until switchover made the target primary, then {@code target}
+ */
+public record MigrationStatus(
+    String name,
+    Phase phase,
+    String waitingFor,
+    int tablesTotal,
+    List<TableCopyResult> copies,
+    Lag lag,
+    ValidationResult validation,
+    Long writeFreezeMillis,
+    String primary,
+    List<Approval> approvals,
+    String error) {}

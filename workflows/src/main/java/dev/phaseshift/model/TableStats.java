@@ -1,0 +1,4 @@
+package dev.phaseshift.model;
+
+/** A target table after ANALYZE. */
+public record TableStats(String table, long rows, long bytes) {}

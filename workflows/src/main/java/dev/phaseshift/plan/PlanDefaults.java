@@ -1,0 +1,12 @@
+package dev.phaseshift.plan;
+
+/** Every default of a plan, in one place. */
+public final class PlanDefaults {
+  public static final int COPY_PARALLELISM = 2;
+  public static final String MAX_FREEZE = "30s";
+  public static final long MAX_LAG_BYTES = 16L * 1024 * 1024;
+  public static final boolean APPROVAL_REQUIRED = true;
+  public static final String RETENTION = "48h";
+
+  private PlanDefaults() {}
+}

@@ -1,0 +1,93 @@
+package dev.phaseshift.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Static checks of a plan, run by the CLI before it starts anything and by the workflow before its
+ * first activity. Pure and deterministic, so it is safe in workflow code. Every problem is listed,
+ * each with how to fix it.
+ */
+public final class PlanValidator {
+  private static final List<String> SUPPORTED_ENGINES = List.of("postgresql");
+
+  private PlanValidator() {}
+
+  public static List<String> problems(MigrationPlan plan) {
+    List<String> problems = new ArrayList<>();
+    if (plan == null) {
+      problems.add("the plan is empty: give at least name, source and target");
+      return problems;
+    }
+    if (plan.name() == null || !plan.name().matches("[a-z0-9][a-z0-9_-]{0,40}")) {
+      problems.add("name: '" + plan.name() + "' must be 1-41 lower-case letters, digits, '-' or '_',"
+          + " starting with a letter or digit (it names the workflow and the replication objects)");
+    }
+    endpoint("source", plan.source(), problems);
+    endpoint("target", plan.target(), problems);
+    if (plan.source() != null && plan.target() != null && plan.source().url() != null
+        && Objects.equals(plan.source().url(), plan.target().url())) {
+      problems.add("target.url: it is the same database as source.url; point target at the new server");
+    }
+    if (plan.copyParallelism() != null && (plan.copyParallelism() < 1 || plan.copyParallelism() > 64)) {
+      problems.add("copyParallelism: " + plan.copyParallelism() + " must be between 1 and 64");
+    }
+    if (plan.cutover() != null) {
+      if (plan.cutover().maxFreeze() != null && !DurationText.isValid(plan.cutover().maxFreeze())) {
+        problems.add("cutover.maxFreeze: '" + plan.cutover().maxFreeze()
+            + "' is not a duration; write e.g. 500ms, 30s or 2m");
+      }
+      if (plan.cutover().maxLagBytes() != null && plan.cutover().maxLagBytes() < 0) {
+        problems.add("cutover.maxLagBytes: must be 0 or more");
+      }
+    }
+    if (plan.retention() != null && !DurationText.isValid(plan.retention())) {
+      problems.add("retention: '" + plan.retention() + "' is not a duration; write e.g. 30m, 48h or 7d");
+    }
+    if (plan.tables() != null) {
+      patterns("tables.include", plan.tables().include(), problems);
+      patterns("tables.exclude", plan.tables().exclude(), problems);
+    }
+    return problems;
+  }
+
+  private static void endpoint(String field, Endpoint e, List<String> problems) {
+    if (e == null) {
+      problems.add(field + ": missing; give url, user and (if the server asks for one) password");
+      return;
+    }
+    if (e.url() == null || e.url().isBlank()) {
+      problems.add(field + ".url: missing; write a JDBC URL like jdbc:postgresql://host:5432/dbname");
+    } else if (e.engine() == null || !SUPPORTED_ENGINES.contains(e.engine())) {
+      problems.add(field + ".url: '" + e.url() + "' names no supported engine; supported: "
+          + String.join(", ", SUPPORTED_ENGINES) + " (jdbc:postgresql://host:5432/dbname)");
+    } else if (!e.hostAndDatabase().contains("/") || e.hostAndDatabase().endsWith("/")) {
+      problems.add(field + ".url: '" + e.url() + "' names no database; add it after the host: .../dbname");
+    } else if (e.url().contains("password=")) {
+      problems.add(field + ".url: contains a password, which would be stored in workflow history;"
+          + " remove it and set " + field + ".password.env or " + field + ".password.file");
+    }
+    if (e.user() == null || e.user().isBlank()) {
+      problems.add(field + ".user: missing; name the role to log in as");
+    }
+    SecretRef p = e.password();
+    if (p != null) {
+      boolean env = p.env() != null && !p.env().isBlank();
+      boolean file = p.file() != null && !p.file().isBlank();
+      if (env == file) {
+        problems.add(field + ".password: give exactly one of env (an environment variable name)"
+            + " or file (a path on the worker)");
+      }
+    }
+  }
+
+  private static void patterns(String field, List<String> patterns, List<String> problems) {
+    if (patterns == null) return;
+    for (String p : patterns) {
+      if (p == null || !p.matches("[A-Za-z0-9_*]+(\\.[A-Za-z0-9_*]+)?")) {
+        problems.add(field + ": '" + p + "' is not a table pattern; write schema.table, with * as a wildcard");
+      }
+    }
+  }
+}

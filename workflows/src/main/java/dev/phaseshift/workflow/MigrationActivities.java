@@ -1,0 +1,89 @@
+package dev.phaseshift.workflow;
+
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.SwitchoverResult;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableStats;
+import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.plan.MigrationPlan;
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+import java.util.List;
+
+/**
+ * The steps of a migration. Implementations pick the engine from the plan's endpoints; every
+ * method is idempotent, so Temporal may retry any of them.
+ */
+@ActivityInterface
+public interface MigrationActivities {
+
+  /** Reads both servers; changes nothing. Blockers come back as findings, not failures. */
+  @ActivityMethod(name = "Assess")
+  Assessment assess(MigrationPlan plan);
+
+  /** Creates the selected tables, sequences and types on the target, without indexes or constraints. */
+  @ActivityMethod(name = "CreateTargetSchema")
+  void createTargetSchema(MigrationPlan plan);
+
+  /**
+   * Creates the publication and the replication slot, exporting the slot's snapshot. The worker
+   * that runs this keeps the snapshot open until {@link #startChangeStream} or a reset.
+   */
+  @ActivityMethod(name = "StartChangeCapture")
+  ChangeCapture startChangeCapture(MigrationPlan plan);
+
+  /**
+   * Copies one table under the capture's snapshot, chunk by chunk, heartbeating progress. A retry
+   * skips the chunks already committed on the target. Must run on {@link ChangeCapture#copyTaskQueue()}.
+   */
+  @ActivityMethod(name = "CopyTable")
+  TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table);
+
+  /** Builds indexes and constraints on the target after the bulk copy. */
+  @ActivityMethod(name = "FinishTargetSchema")
+  void finishTargetSchema(MigrationPlan plan);
+
+  /** Attaches the target's subscription to the slot (no second copy) and releases the snapshot. */
+  @ActivityMethod(name = "StartChangeStream")
+  void startChangeStream(MigrationPlan plan, ChangeCapture capture);
+
+  @ActivityMethod(name = "MeasureLag")
+  Lag measureLag(MigrationPlan plan);
+
+  /** Counts and checksums every table on both sides at one consistent point, plus schema and sequences. */
+  @ActivityMethod(name = "Validate")
+  ValidationResult validate(MigrationPlan plan);
+
+  /** Freezes writes on the source, drains the stream, copies sequences and hands writes to the target. */
+  @ActivityMethod(name = "Switchover")
+  SwitchoverResult switchover(MigrationPlan plan);
+
+  @ActivityMethod(name = "Verify")
+  VerifyResult verify(MigrationPlan plan);
+
+  /** Drops what the migration created on both sides: subscription, slot, publication, bookkeeping. */
+  @ActivityMethod(name = "Decommission")
+  void decommission(MigrationPlan plan);
+
+  /** ANALYZEs the target and reports its tables. */
+  @ActivityMethod(name = "Optimize")
+  List<TableStats> optimize(MigrationPlan plan);
+
+  /**
+   * Undoes the change capture and the copied data so the copy can start again from a new
+   * snapshot: drops subscription and slot, empties the target tables.
+   */
+  @ActivityMethod(name = "ResetCopy")
+  void resetCopy(MigrationPlan plan);
+
+  /**
+   * Compensation for a migration that stops before switchover: drops subscription, slot and
+   * publication, and releases any write freeze, so the source is as it was.
+   */
+  @ActivityMethod(name = "UndoChangeCapture")
+  void undoChangeCapture(MigrationPlan plan);
+}
