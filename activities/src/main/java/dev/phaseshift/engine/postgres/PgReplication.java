@@ -1,0 +1,81 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.model.Lag;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * The replication objects a migration creates (publication and slot on the source, subscription
+ * on the target), with idempotent removal: every method may run again after a crash or retry.
+ */
+public final class PgReplication {
+  private PgReplication() {}
+
+  public static boolean subscriptionExists(Connection target, String name) throws SQLException {
+    return Sql.one(target, "SELECT 1 FROM pg_subscription WHERE subname = ?", rs -> 1, name) != null;
+  }
+
+  /**
+   * Drops the target's subscription without letting it drop the remote slot: the slot is removed
+   * separately with {@link #dropSlot}, so this works even when the source cannot be reached.
+   */
+  public static void dropSubscription(Connection target, String name) throws SQLException {
+    if (!subscriptionExists(target, name)) return;
+    String sub = Sql.ident(name);
+    Sql.exec(target, "ALTER SUBSCRIPTION " + sub + " DISABLE");
+    Sql.exec(target, "ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+    Sql.exec(target, "DROP SUBSCRIPTION " + sub);
+  }
+
+  /** Drops the slot, ending the session that still streams from it if there is one. */
+  public static void dropSlot(Connection source, String name) throws SQLException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      Integer activePid = Sql.one(source,
+          "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?",
+          rs -> rs.getInt(1), name);
+      if (activePid == null) return;
+      if (activePid != 0) {
+        Sql.one(source, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), activePid);
+        sleep(100);
+        continue;
+      }
+      try {
+        Sql.one(source, "SELECT pg_drop_replication_slot(?)", rs -> 1, name);
+        return;
+      } catch (SQLException e) {
+        // 55006: the slot became active again between the check and the drop; try once more.
+        if (!"55006".equals(e.getSQLState())) throw e;
+        sleep(100);
+      }
+    }
+    throw new SQLException("replication slot " + name + " stays in use; end the session using it");
+  }
+
+  public static void dropPublication(Connection source, String name) throws SQLException {
+    Sql.exec(source, "DROP PUBLICATION IF EXISTS " + Sql.ident(name));
+  }
+
+  /**
+   * How far the slot's consumer trails the source's current WAL position. The subscriber confirms
+   * a position only after applying and flushing everything before it, so zero lag means the target
+   * has every committed change.
+   */
+  public static Lag lag(Connection source, String slot) throws SQLException {
+    Lag lag = Sql.one(source,
+        "SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint,"
+            + " pg_current_wal_lsn()::text, confirmed_flush_lsn::text"
+            + " FROM pg_replication_slots WHERE slot_name = ?",
+        rs -> new Lag(rs.getLong(1), rs.getString(2), rs.getString(3)), slot);
+    if (lag == null) throw new SQLException("replication slot " + slot + " does not exist on the source");
+    return lag;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
