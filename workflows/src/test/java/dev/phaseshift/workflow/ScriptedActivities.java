@@ -1,0 +1,145 @@
+package dev.phaseshift.workflow;
+
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.SequenceValue;
+import dev.phaseshift.model.ServerInfo;
+import dev.phaseshift.model.Severity;
+import dev.phaseshift.model.SwitchoverResult;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableStats;
+import dev.phaseshift.model.TableValidation;
+import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.plan.MigrationPlan;
+import io.temporal.failure.ApplicationFailure;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Activities for workflow-logic tests: they record every call and answer as a healthy pair of
+ * servers would, unless told to fail a step. The engines themselves are tested against real
+ * PostgreSQL in the activities module.
+ */
+public class ScriptedActivities implements MigrationActivities {
+  public static final String COPY_QUEUE = "copy-queue-of-this-worker";
+
+  public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+  private final Map<String, String> failures = new HashMap<>();
+  private final Map<String, Integer> failTimes = new HashMap<>();
+  public volatile List<Finding> findings = List.of();
+  public volatile long lagBytes = 0;
+
+  /** Makes {@code step} fail with a non-retryable failure of {@code type}, {@code times} times. */
+  public ScriptedActivities failing(String step, String type, int times) {
+    failures.put(step, type);
+    failTimes.put(step, times);
+    return this;
+  }
+
+  private synchronized void step(String name) {
+    calls.add(name);
+    Integer left = failTimes.get(name);
+    if (left != null && left > 0) {
+      failTimes.put(name, left - 1);
+      throw ApplicationFailure.newNonRetryableFailure(name + " failed on purpose", failures.get(name));
+    }
+  }
+
+  public static List<TableInfo> tables() {
+    return List.of(
+        new TableInfo("public", "orders", 3_000_000, 30_000, true, "default", false),
+        new TableInfo("public", "customers", 1_000_000, 10_000, true, "default", false),
+        new TableInfo("public", "events", 2_000_000, 50_000, false, "full", false));
+  }
+
+  @Override
+  public Assessment assess(MigrationPlan plan) {
+    step("assess");
+    ServerInfo server = new ServerInfo("15.18", 150018, "logical", 10, 10, 6_000_000, List.of("plpgsql"), 0);
+    return new Assessment(server, server, tables(), List.of("public.orders_id_seq"), List.of(), findings);
+  }
+
+  @Override
+  public void createTargetSchema(MigrationPlan plan) {
+    step("createTargetSchema");
+  }
+
+  @Override
+  public ChangeCapture startChangeCapture(MigrationPlan plan) {
+    step("startChangeCapture");
+    return new ChangeCapture(plan.objectName(), plan.objectName(), "00000003-0000001B-1", "0/1A2B3C", COPY_QUEUE);
+  }
+
+  @Override
+  public TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table) {
+    step("copyTable");
+    return new TableCopyResult(table.qualifiedName(), table.estimatedRows(), table.bytes(), 100, 1, 0);
+  }
+
+  @Override
+  public void finishTargetSchema(MigrationPlan plan) {
+    step("finishTargetSchema");
+  }
+
+  @Override
+  public void startChangeStream(MigrationPlan plan, ChangeCapture capture) {
+    step("startChangeStream");
+  }
+
+  @Override
+  public Lag measureLag(MigrationPlan plan) {
+    step("measureLag");
+    return new Lag(lagBytes, "0/2000000", "0/2000000");
+  }
+
+  @Override
+  public ValidationResult validate(MigrationPlan plan) {
+    step("validate");
+    List<TableValidation> tables = tables().stream()
+        .map(t -> new TableValidation(t.qualifiedName(), t.estimatedRows(), t.estimatedRows(), "1", "1", true))
+        .toList();
+    return new ValidationResult("0/2000000", tables, List.of(new SequenceValue("public.orders_id_seq", 30_000L, 1L)),
+        List.of(), 0, 50);
+  }
+
+  @Override
+  public SwitchoverResult switchover(MigrationPlan plan) {
+    step("switchover");
+    return new SwitchoverResult(420, "0/2000100", 1, 3);
+  }
+
+  @Override
+  public VerifyResult verify(MigrationPlan plan) {
+    step("verify");
+    return new VerifyResult(true, 0, List.of(), true);
+  }
+
+  @Override
+  public void decommission(MigrationPlan plan) {
+    step("decommission");
+  }
+
+  @Override
+  public List<TableStats> optimize(MigrationPlan plan) {
+    step("optimize");
+    return tables().stream().map(t -> new TableStats(t.qualifiedName(), t.estimatedRows(), t.bytes())).toList();
+  }
+
+  @Override
+  public void resetCopy(MigrationPlan plan) {
+    step("resetCopy");
+  }
+
+  @Override
+  public void undoChangeCapture(MigrationPlan plan) {
+    step("undoChangeCapture");
+  }
+
+}
