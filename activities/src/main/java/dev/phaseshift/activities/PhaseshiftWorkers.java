@@ -1,0 +1,37 @@
+package dev.phaseshift.activities;
+
+import dev.phaseshift.engine.EngineRegistry;
+import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.MigrationWorkflowImpl;
+import dev.phaseshift.workflow.TaskQueues;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Registers Phaseshift's workflow and activities on a worker factory: the shared queue for
+ * workflows and most activities, and this process's own queue for snapshot-bound copies. Used by
+ * the Spring worker and by the demo, so both run exactly the same code.
+ */
+public final class PhaseshiftWorkers {
+  private PhaseshiftWorkers() {}
+
+  /** @return the process's own queue */
+  public static String register(WorkerFactory factory, String taskQueue) {
+    String processQueue = TaskQueues.processQueue(taskQueue, processId());
+    MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
+        new EngineRegistry(List.of(new PostgresEngine())), processQueue);
+    Worker shared = factory.newWorker(taskQueue);
+    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    shared.registerActivitiesImplementations(activities);
+    factory.newWorker(processQueue).registerActivitiesImplementations(activities);
+    return processQueue;
+  }
+
+  /** Host and pid, plus a random part so a restarted process never inherits a dead one's queue. */
+  static String processId() {
+    return ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+}

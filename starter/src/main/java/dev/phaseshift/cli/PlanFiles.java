@@ -1,0 +1,71 @@
+package dev.phaseshift.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.PlanValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a plan file (YAML or JSON; JSON is YAML) strictly: an unknown key is a mistake to report,
+ * not something to ignore, since a misspelt option would silently fall back to its default.
+ */
+public final class PlanFiles {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private PlanFiles() {}
+
+  /** Thrown with every problem of the file, one per line. */
+  public static final class InvalidPlanException extends Exception {
+    private final List<String> problems;
+
+    InvalidPlanException(Path file, List<String> problems) {
+      super(file + " is not a valid plan:\n- " + String.join("\n- ", problems));
+      this.problems = problems;
+    }
+
+    public List<String> problems() {
+      return problems;
+    }
+  }
+
+  public static MigrationPlan load(Path file) throws InvalidPlanException {
+    MigrationPlan plan;
+    try {
+      plan = YAML.readValue(Files.readString(file), MigrationPlan.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new InvalidPlanException(file, List.of("unknown key '" + e.getPropertyName() + "' at "
+          + path(e) + "; known keys there: " + e.getKnownPropertyIds()));
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+      throw new InvalidPlanException(file, List.of(e.getOriginalMessage() + where
+          + (e.getOriginalMessage().contains("SecretRef")
+              ? "; a password is written as {env: VARIABLE} or {file: /path}, never as the password itself" : "")));
+    } catch (IOException e) {
+      throw new InvalidPlanException(file, List.of("cannot read the file: " + e.getMessage()));
+    }
+    List<String> problems = new ArrayList<>(PlanValidator.problems(plan));
+    if (!problems.isEmpty()) throw new InvalidPlanException(file, problems);
+    return plan;
+  }
+
+  private static String path(UnrecognizedPropertyException e) {
+    StringBuilder s = new StringBuilder();
+    for (var ref : e.getPath()) {
+      if (ref.getFieldName() != null) s.append(s.length() == 0 ? "" : ".").append(ref.getFieldName());
+    }
+    return s.length() == 0 ? "top level" : s.toString();
+  }
+
+  public static String toJson(MigrationPlan plan) throws JsonProcessingException {
+    return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(plan);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.phaseshift.worker;
+
+import dev.phaseshift.activities.PhaseshiftWorkers;
+import io.temporal.worker.WorkerFactory;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Registers Phaseshift on the starter's worker factory and owns its lifecycle. The per-process copy
+ * queue is registered programmatically because its name is only known at runtime, so the
+ * starter's own worker start is turned off ({@code spring.temporal.start-workers: false}).
+ */
+@Component
+public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
+  private static final Logger log = LoggerFactory.getLogger(WorkerConfiguration.class);
+
+  private final WorkerFactory factory;
+  private final String taskQueue;
+  private volatile boolean running;
+
+  public WorkerConfiguration(WorkerFactory factory, @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
+    this.factory = factory;
+    this.taskQueue = taskQueue;
+  }
+
+  @Override
+  public void run(ApplicationArguments args) {
+    String processQueue = PhaseshiftWorkers.register(factory, taskQueue);
+    factory.start();
+    running = true;
+    log.info("Phaseshift worker polling task queue '{}' and its own copy queue '{}'", taskQueue, processQueue);
+  }
+
+  @Override
+  public void start() {
+    // started by run(), once the application is ready
+  }
+
+  /** Graceful: running activities get time to finish or heartbeat their progress before exit. */
+  @Override
+  public void stop() {
+    if (!running) return;
+    factory.shutdown();
+    factory.awaitTermination(30, TimeUnit.SECONDS);
+    running = false;
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+}

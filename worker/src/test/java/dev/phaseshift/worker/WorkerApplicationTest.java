@@ -1,0 +1,25 @@
+package dev.phaseshift.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.phaseshift.workflow.TaskQueues;
+import io.temporal.worker.WorkerFactory;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.client.TestRestTemplate;
+
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {"spring.temporal.test-server.enabled=true"})
+class WorkerApplicationTest {
+  @Autowired WorkerFactory factory;
+  @Autowired TestRestTemplate http;
+
+  @Test
+  void pollsTheMigrationQueueAndReportsHealthAndMetrics() {
+    assertThat(factory.getWorker(TaskQueues.MIGRATIONS)).isNotNull();
+    assertThat(factory.isStarted()).isTrue();
+    assertThat(http.getForObject("/actuator/health", String.class)).contains("\"UP\"");
+    assertThat(http.getForObject("/actuator/prometheus", String.class)).contains("jvm_memory_used_bytes");
+  }
+}
