@@ -3,7 +3,9 @@ package dev.phaseshift.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.phaseshift.plan.SecretRef;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.PlanValidator;
@@ -43,12 +45,16 @@ public final class PlanFiles {
       plan = YAML.readValue(Files.readString(file), MigrationPlan.class);
     } catch (UnrecognizedPropertyException e) {
       throw new InvalidPlanException(file, List.of("unknown key '" + e.getPropertyName() + "' at "
-          + path(e) + "; known keys there: " + e.getKnownPropertyIds()));
+          + pathOf(e) + "; known keys there: " + e.getKnownPropertyIds()));
+    } catch (MismatchedInputException e) {
+      // Jackson's message would quote the offending value, which for a password is the secret.
+      if (e.getTargetType() == SecretRef.class) {
+        throw new InvalidPlanException(file, List.of(pathOf(e) + ": a password is written as {env: VARIABLE}"
+            + " or {file: /path}, never as the password itself (the plan is stored in workflow history)"));
+      }
+      throw new InvalidPlanException(file, List.of(pathOf(e) + ": " + e.getOriginalMessage() + line(e)));
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
-      throw new InvalidPlanException(file, List.of(e.getOriginalMessage() + where
-          + (e.getOriginalMessage().contains("SecretRef")
-              ? "; a password is written as {env: VARIABLE} or {file: /path}, never as the password itself" : "")));
+      throw new InvalidPlanException(file, List.of(e.getOriginalMessage() + line(e)));
     } catch (IOException e) {
       throw new InvalidPlanException(file, List.of("cannot read the file: " + e.getMessage()));
     }
@@ -57,7 +63,11 @@ public final class PlanFiles {
     return plan;
   }
 
-  private static String path(UnrecognizedPropertyException e) {
+  private static String line(JsonProcessingException e) {
+    return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+  }
+
+  private static String pathOf(MismatchedInputException e) {
     StringBuilder s = new StringBuilder();
     for (var ref : e.getPath()) {
       if (ref.getFieldName() != null) s.append(s.length() == 0 ? "" : ".").append(ref.getFieldName());

@@ -1,0 +1,60 @@
+package dev.phaseshift.cli;
+
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.MigrationWorkflow;
+import dev.phaseshift.workflow.TaskQueues;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code phaseshift migrate start FILE}. */
+@Command(name = "migrate", mixinStandardHelpOptions = true, description = "Start migrations.",
+    subcommands = {MigrateCommand.Start.class})
+public final class MigrateCommand {
+
+  @Command(name = "start", mixinStandardHelpOptions = true,
+      description = "Validates the plan and starts its migration workflow (id migration-<name>).")
+  static final class Start implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "plan file (YAML or JSON)")
+    Path file;
+
+    @Option(names = "--task-queue", defaultValue = TaskQueues.MIGRATIONS,
+        description = "task queue the workers poll (default ${DEFAULT-VALUE})")
+    String taskQueue;
+
+    @Mixin TemporalOptions temporal;
+
+    @Override
+    public Integer call() {
+      MigrationPlan plan;
+      try {
+        plan = PlanFiles.load(file);
+      } catch (PlanFiles.InvalidPlanException e) {
+        System.err.println(e.getMessage());
+        return 2;
+      }
+      WorkflowClient client = temporal.client();
+      MigrationWorkflow workflow = client.newWorkflowStub(MigrationWorkflow.class, WorkflowOptions.newBuilder()
+          .setTaskQueue(taskQueue)
+          .setWorkflowId(plan.workflowId())
+          .setStaticSummary("Migration " + plan.name() + ": " + plan.source().hostAndDatabase()
+              + " to " + plan.target().hostAndDatabase())
+          .build());
+      try {
+        WorkflowClient.start(workflow::run, plan);
+      } catch (WorkflowExecutionAlreadyStarted e) {
+        System.err.println("migration " + plan.name() + " is already running (workflow " + plan.workflowId()
+            + "); watch it with: phaseshift status " + plan.name());
+        return 2;
+      }
+      System.out.println("Started " + plan.workflowId() + ". Watch it with: phaseshift status " + plan.name());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.phaseshift.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.phaseshift.plan.MigrationPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PlanFilesTest {
+  @TempDir Path dir;
+
+  private Path write(String yaml) throws Exception {
+    Path file = dir.resolve("plan.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  @Test
+  void readsAYamlPlanAndFillsDefaults() throws Exception {
+    MigrationPlan plan = PlanFiles.load(write("""
+        name: shop-move
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator, password: {env: SRC_PW}}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator, password: {file: /run/secrets/tgt}}
+        tables: {include: ["public.*"], exclude: ["public.audit_*"]}
+        """)).withDefaults();
+    assertEquals("shop-move", plan.name());
+    assertEquals("SRC_PW", plan.source().password().env());
+    assertEquals("48h", plan.retention());
+    assertEquals(true, plan.approvalRequired());
+    assertEquals("30s", plan.cutover().maxFreeze());
+    assertTrue(plan.tables().selects("public", "orders"));
+    assertTrue(!plan.tables().selects("public", "audit_log"));
+  }
+
+  @Test
+  void listsEveryProblemAtOnce() throws Exception {
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write("""
+        name: Shop Move
+        source: {url: "jdbc:mysql://old/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/", password: {env: A, file: /b}}
+        retention: forever
+        """)));
+    assertEquals(5, e.problems().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("name:") && e.getMessage().contains("source.url")
+        && e.getMessage().contains("target.user") && e.getMessage().contains("target.password")
+        && e.getMessage().contains("retention"), e.getMessage());
+  }
+
+  @Test
+  void aPasswordWrittenIntoThePlanIsRefusedWithTheWayToReferenceIt() throws Exception {
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write("""
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator, password: hunter2}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        """)));
+    assertTrue(e.getMessage().contains("{env: VARIABLE}"), e.getMessage());
+    assertTrue(!e.getMessage().contains("hunter2"), "the secret is not echoed: " + e.getMessage());
+  }
+
+  @Test
+  void aMisspeltKeyIsReportedNotIgnored() throws Exception {
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write("""
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        aprovalRequired: false
+        """)));
+    assertTrue(e.getMessage().contains("unknown key 'aprovalRequired'"), e.getMessage());
+  }
+}
