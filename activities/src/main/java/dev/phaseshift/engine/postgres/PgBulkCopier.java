@@ -74,8 +74,9 @@ final class PgBulkCopier implements BulkCopier {
       try {
         Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
       } catch (SQLException e) {
-        // 22023: the exporting connection closed or ran another command; the snapshot is gone.
-        if ("22023".equals(e.getSQLState())) {
+        // 22023: no such snapshot (its connection closed or ran another command); 55000: the
+        // exporting process is ending. Either way the snapshot is gone for good.
+        if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
           snapshots.release(capture.slotName());
           throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
         }
