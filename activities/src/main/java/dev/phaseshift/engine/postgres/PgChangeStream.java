@@ -53,13 +53,18 @@ final class PgChangeStream implements ChangeStream {
         ensurePublication(c, plan, publication);
         // A slot this process does not hold the snapshot of comes from a crashed worker or an
         // earlier attempt. Nothing has been copied under it yet (copies need the snapshot), so it
-        // can go and be made again with a snapshot we hold.
+        // can go and be made again with a snapshot we hold. A worker still holding the old
+        // snapshot loses it, so its copies fail as SNAPSHOT_LOST instead of copying stale rows.
+        endSnapshotSessions(c, slot);
         PgReplication.dropSlot(c, slot);
       } catch (SQLException e) {
         throw failure("cannot prepare publication " + publication + " on " + source, e);
       }
       Connection replication = source.connectReplication();
       try {
+        // Names the session so that attach, reset and undo can end it from any worker process,
+        // not only from the one holding it. Runs before the slot exists, so it costs no snapshot.
+        Sql.exec(replication, "SET application_name = " + Sql.literal(snapshotSessionName(slot)));
         ReplicationSlotInfo info = replication.unwrap(PGConnection.class).getReplicationAPI()
             .createReplicationSlot()
             .logical()
@@ -95,6 +100,7 @@ final class PgChangeStream implements ChangeStream {
         return;
       }
       try (Connection s = source.connect()) {
+        endSnapshotSessions(s, capture.slotName());
         if (!slotExists(s, capture.slotName())) {
           // The rows copied under the snapshot need exactly this slot's changes on top of them.
           throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
@@ -142,6 +148,7 @@ final class PgChangeStream implements ChangeStream {
       try (Connection t = target.connect()) {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
         try (Connection s = source.connect()) {
+          endSnapshotSessions(s, slot);
           PgReplication.dropSlot(s, slot);
         }
         List<String> tables = userTables(t, false).stream()
@@ -198,6 +205,7 @@ final class PgChangeStream implements ChangeStream {
           Sql.exec(s, "ALTER DATABASE " + Sql.ident(source.database()) + " RESET default_transaction_read_only");
           log.info("released the write freeze of {}", source);
         }
+        endSnapshotSessions(s, slot);
         PgReplication.dropSlot(s, slot);
         PgReplication.dropPublication(s, PgNames.publication(plan));
       } catch (SQLException e) {
@@ -268,6 +276,21 @@ final class PgChangeStream implements ChangeStream {
             + "   AND d.objid = c.oid AND d.deptype = 'e')"
             + " ORDER BY 1, 2",
         rs -> new String[] {rs.getString(1), rs.getString(2)}, PgNames.BOOKKEEPING_SCHEMA);
+  }
+
+  static String snapshotSessionName(String slot) {
+    return slot + ":snapshot";
+  }
+
+  /**
+   * Ends the replication session that exported the slot's snapshot, wherever it was opened. Once
+   * the copy is over or abandoned, the snapshot only holds back vacuum on the source; when
+   * attach runs on another worker than the copies did, this is what releases it.
+   */
+  static void endSnapshotSessions(Connection source, String slot) throws SQLException {
+    Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            + " WHERE backend_type = 'walsender' AND application_name = ? AND pid <> pg_backend_pid()",
+        rs -> rs.getBoolean(1), snapshotSessionName(slot));
   }
 
   static boolean slotExists(Connection c, String slot) throws SQLException {

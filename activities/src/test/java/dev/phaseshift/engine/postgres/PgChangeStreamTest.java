@@ -89,7 +89,7 @@ class PgChangeStreamTest {
       if (p.chunksDone() == 1) throw new IllegalStateException("stop");
     }));
     holder.get(capture.slotName()).orElseThrow().connection().close();
-    awaitNoPhaseshiftWalSender();
+    awaitNoSnapshotSession(capture.slotName());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, capture, accounts, Heartbeat.NONE)).type());
     assertTrue(holder.get(capture.slotName()).isEmpty(), "a dead snapshot is no longer held");
@@ -191,13 +191,41 @@ class PgChangeStreamTest {
     stream.undo(narrower);
   }
 
-  /** Closing a connection does not wait for its server process to end, which ends the snapshot. */
-  private static void awaitNoPhaseshiftWalSender() throws Exception {
+  @Test
+  void attachOnAnotherWorkerEndsTheSessionHoldingTheSnapshot() throws Exception {
+    MigrationPlan plan = plan("elsewhere", "elsewhere");
+    TableInfo accounts = accounts("elsewhere", 1_000);
+    SnapshotHolder copyWorker = new SnapshotHolder();
+    ChangeCapture capture = new PgChangeStream(copyWorker).start(plan, "q");
+    try (Connection s = pair.source()) {
+      assertEquals(Boolean.FALSE, Sql.one(s, "SELECT active FROM pg_replication_slots WHERE slot_name = ?",
+          rs -> rs.getBoolean(1), capture.slotName()), "holding the snapshot does not occupy the slot");
+    }
+    new PgBulkCopier(copyWorker, 16).copy(plan, capture, accounts, Heartbeat.NONE);
+    try (Connection t = pair.target()) {
+      exec(t, "ALTER TABLE elsewhere.accounts ADD PRIMARY KEY (id)");
+    }
+
+    PgChangeStream otherWorker = new PgChangeStream(new SnapshotHolder());
+    otherWorker.attach(plan, capture);
+    awaitNoSnapshotSession(capture.slotName());
+    try (Connection s = pair.source()) {
+      exec(s, "UPDATE elsewhere.accounts SET owner = 'moved' WHERE id % 10 = 0");
+    }
+    awaitDrained(otherWorker, plan, Duration.ofSeconds(30));
+    try (Connection s = pair.source(); Connection t = pair.target()) {
+      assertSameContent(s, t, "elsewhere.accounts");
+    }
+    otherWorker.undo(plan);
+  }
+
+  /** Closing or terminating a session does not wait for its server process, which ends the snapshot. */
+  private static void awaitNoSnapshotSession(String slot) throws Exception {
     long deadline = System.currentTimeMillis() + 10_000;
     try (Connection s = pair.source()) {
-      while (count(s, "SELECT count(*) FROM pg_stat_activity"
-          + " WHERE backend_type = 'walsender' AND application_name = 'phaseshift'") > 0) {
-        assertTrue(System.currentTimeMillis() < deadline, "the replication session did not end");
+      while (count(s, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+          + PgChangeStream.snapshotSessionName(slot) + "'") > 0) {
+        assertTrue(System.currentTimeMillis() < deadline, "the session exporting the snapshot did not end");
         Thread.sleep(50);
       }
     }
