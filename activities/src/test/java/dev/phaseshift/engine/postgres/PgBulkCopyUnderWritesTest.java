@@ -45,6 +45,7 @@ class PgBulkCopyUnderWritesTest {
   @BeforeAll
   static void start() throws Exception {
     pair = new PgPair();
+    StreamTesting.fastFeedback(pair);
     try (Connection s = pair.source()) {
       exec(s, "CREATE SCHEMA shop", ITEMS, "ALTER TABLE shop.items ADD PRIMARY KEY (id)",
           "INSERT INTO shop.items SELECT g, g * 1.25, 'note ' || g,"

@@ -34,6 +34,7 @@ class PgChangeStreamTest {
   @BeforeAll
   static void start() {
     pair = new PgPair();
+    StreamTesting.fastFeedback(pair);
   }
 
   @AfterAll

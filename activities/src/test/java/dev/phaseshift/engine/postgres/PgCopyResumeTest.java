@@ -34,6 +34,7 @@ class PgCopyResumeTest {
   @BeforeAll
   static void start() throws Exception {
     pair = new PgPair();
+    StreamTesting.fastFeedback(pair);
     try (Connection s = pair.source()) {
       exec(s, ORDERS, "ALTER TABLE orders ADD PRIMARY KEY (id)",
           "INSERT INTO orders SELECT g, g % 1000, g / 7.0, 'open',"

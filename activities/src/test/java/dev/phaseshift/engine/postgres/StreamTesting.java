@@ -41,6 +41,18 @@ final class StreamTesting {
     };
   }
 
+  /**
+   * Shortens the target's replication timers so the tests' waits for zero lag stay short: the
+   * embedded servers run with wal_sender_timeout = 0, so the walsender sends no keepalives and
+   * the subscriber confirms positions only every wal_receiver_status_interval (10s by default);
+   * and the launcher starts an apply worker at most every wal_retrieve_retry_interval (5s), which
+   * delays each test's subscription after the previous test's.
+   */
+  static void fastFeedback(PgPair pair) {
+    exec(targetOf(pair), "ALTER SYSTEM SET wal_receiver_status_interval = '1s'",
+        "ALTER SYSTEM SET wal_retrieve_retry_interval = '200ms'", "SELECT pg_reload_conf()");
+  }
+
   static TableInfo table(String schema, String name) {
     return new TableInfo(schema, name, 0, 0, true, "default", false);
   }
