@@ -159,8 +159,8 @@ final class PgBulkCopier implements BulkCopier {
       }
       Sql.exec(source, "COMMIT");
       long millis = System.currentTimeMillis() - started;
-      log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed) in {} ms",
-          qualified, rows, bytes, total, resumed, millis);
+      log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed), {} COPY, in {} ms",
+          qualified, rows, bytes, total, resumed, format, millis);
       return new TableCopyResult(table.qualifiedName(), rows, bytes, millis, total, resumed);
     } catch (SQLException e) {
       throw new IllegalStateException("copy of " + table.qualifiedName() + " from " + sourceEndpoint

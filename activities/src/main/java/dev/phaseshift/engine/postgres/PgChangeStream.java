@@ -185,11 +185,16 @@ final class PgChangeStream implements ChangeStream {
     PgEndpoint target = PgEndpoint.target(plan);
     synchronized (snapshots.lockFor(slot)) {
       snapshots.release(slot);
+      // A failing target does not stop the source's cleanup: a slot left behind makes the source
+      // keep WAL without bound, while a subscription without its slot only retries quietly.
+      RuntimeException targetFailure = null;
       try (Connection t = target.connect()) {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
         Sql.exec(t, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       } catch (SQLException e) {
-        throw failure("cannot remove subscription and bookkeeping from " + target, e);
+        targetFailure = failure("cannot remove subscription and bookkeeping from " + target, e);
+      } catch (RuntimeException e) {
+        targetFailure = e;
       }
       try (Connection s = source.connect()) {
         // A write freeze makes new sessions read-only, ours included; DROP PUBLICATION and
@@ -199,7 +204,8 @@ final class PgChangeStream implements ChangeStream {
             "SELECT EXISTS (SELECT 1 FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase"
                 + " WHERE d.datname = current_database() AND r.setrole = 0"
                 + " AND EXISTS (SELECT 1 FROM unnest(r.setconfig) cfg"
-                + " WHERE cfg ILIKE 'default_transaction_read_only=%'))",
+                + " WHERE lower(cfg) IN ('default_transaction_read_only=on',"
+                + " 'default_transaction_read_only=true', 'default_transaction_read_only=1')))",
             rs -> rs.getBoolean(1));
         if (Boolean.TRUE.equals(frozen)) {
           Sql.exec(s, "ALTER DATABASE " + Sql.ident(source.database()) + " RESET default_transaction_read_only");
@@ -209,8 +215,11 @@ final class PgChangeStream implements ChangeStream {
         PgReplication.dropSlot(s, slot);
         PgReplication.dropPublication(s, PgNames.publication(plan));
       } catch (SQLException e) {
-        throw failure("cannot remove slot and publication from " + source, e);
+        RuntimeException sourceFailure = failure("cannot remove slot and publication from " + source, e);
+        if (targetFailure != null) sourceFailure.addSuppressed(targetFailure);
+        throw sourceFailure;
       }
+      if (targetFailure != null) throw targetFailure;
       log.info("undid change capture of {}", plan.name());
     }
   }

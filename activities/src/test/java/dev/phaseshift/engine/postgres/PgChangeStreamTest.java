@@ -242,6 +242,36 @@ class PgChangeStreamTest {
   }
 
   @Test
+  void copiesUserDefinedTypesGeneratedAndDroppedColumns() throws Exception {
+    String[] types = {
+      "CREATE TYPE typ.mood AS ENUM ('sad', 'ok', 'happy')",
+      "CREATE TYPE typ.point3 AS (x int, y int, z int)"
+    };
+    String ddl = "CREATE TABLE typ.things (id int NOT NULL, mood typ.mood, moods typ.mood[],"
+        + " p typ.point3, ps typ.point3[], g int GENERATED ALWAYS AS (id * 2) STORED)";
+    try (Connection s = pair.source()) {
+      exec(s, "CREATE SCHEMA typ", types[0], types[1], ddl,
+          "ALTER TABLE typ.things ADD COLUMN gone text", "ALTER TABLE typ.things DROP COLUMN gone",
+          "INSERT INTO typ.things (id, mood, moods, p, ps) SELECT g, 'ok', ARRAY['sad', 'happy']::typ.mood[],"
+              + " ROW(g, g + 1, g + 2)::typ.point3, ARRAY[ROW(g, 0, 0)::typ.point3] FROM generate_series(1, 2000) g");
+    }
+    try (Connection t = pair.target()) {
+      // Other type OIDs than on the source, as on any real target.
+      exec(t, "CREATE SCHEMA typ", "CREATE TYPE typ.pad AS ENUM ('x')", types[1], types[0], ddl);
+    }
+    MigrationPlan plan = plan("types", "typ");
+    SnapshotHolder holder = new SnapshotHolder();
+    PgChangeStream stream = new PgChangeStream(holder);
+    ChangeCapture capture = stream.start(plan, "q");
+    TableCopyResult result = new PgBulkCopier(holder, 16).copy(plan, capture, table("typ", "things"), Heartbeat.NONE);
+    assertEquals(2000, result.rows());
+    try (Connection s = pair.source(); Connection t = pair.target()) {
+      assertSameContent(s, t, "typ.things");
+    }
+    stream.undo(plan);
+  }
+
+  @Test
   void undoLeavesTheSourceAsBeforeAndCanRunAnyNumberOfTimes() throws Exception {
     PgChangeStream stream = new PgChangeStream(new SnapshotHolder());
     MigrationPlan nothing = plan("never-started", "never");
