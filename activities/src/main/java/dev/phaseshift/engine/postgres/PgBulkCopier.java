@@ -1,6 +1,358 @@
 package dev.phaseshift.engine.postgres;
 
-/** Placeholder until implemented. */
-final class PgBulkCopier {
-  PgBulkCopier(SnapshotHolder unused) {}
+import dev.phaseshift.engine.BulkCopier;
+import dev.phaseshift.engine.Heartbeat;
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.CopyProgress;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binary COPY from source to target under the change capture's exported snapshot, in chunks of
+ * physical blocks. Each chunk commits on the target together with its row in
+ * {@code phaseshift.copy_chunk}, so a retried copy skips exactly the chunks that are there and
+ * the table ends up with every row of the snapshot once.
+ */
+final class PgBulkCopier implements BulkCopier {
+  private static final Logger log = LoggerFactory.getLogger(PgBulkCopier.class);
+
+  /** 2048 blocks of 8 KiB: 16 MiB per chunk, a few seconds of work to lose on a retry. */
+  static final int DEFAULT_CHUNK_BLOCKS = 2048;
+  static final String CHUNKS = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "copy_chunk");
+  private static final long HEARTBEAT_MILLIS = 2000;
+  /** OIDs below this are built into PostgreSQL and the same on every server. */
+  private static final int FIRST_NORMAL_OID = 16384;
+
+  private final SnapshotHolder snapshots;
+  private final int chunkBlocks;
+
+  PgBulkCopier(SnapshotHolder snapshots) {
+    this(snapshots, DEFAULT_CHUNK_BLOCKS);
+  }
+
+  PgBulkCopier(SnapshotHolder snapshots, int chunkBlocks) {
+    if (chunkBlocks < 1) throw new IllegalArgumentException("chunkBlocks must be at least 1");
+    this.snapshots = snapshots;
+    this.chunkBlocks = chunkBlocks;
+  }
+
+  private record Chunk(String snapshot, long rows, long bytes) {}
+
+  @Override
+  public TableCopyResult copy(MigrationPlan plan, ChangeCapture capture, TableInfo table, Heartbeat heartbeat) {
+    boolean held = snapshots.get(capture.slotName())
+        .filter(h -> h.snapshotName().equals(capture.snapshotName()))
+        .isPresent();
+    if (!held) throw snapshotLost(capture, table, "this worker does not hold it (the worker that"
+        + " created it stopped, or the capture was reset)");
+
+    long started = System.currentTimeMillis();
+    String qualified = Sql.qualified(table.schema(), table.name());
+    PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
+    PgEndpoint targetEndpoint = PgEndpoint.target(plan);
+    try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
+      prepareTarget(target, plan, table);
+      Map<Integer, Chunk> done = recordedChunks(target, plan, table, capture);
+
+      Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
+      } catch (SQLException e) {
+        // 22023: no such snapshot (its connection closed or ran another command); 55000: the
+        // exporting process is ending. Either way the snapshot is gone for good.
+        if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
+          snapshots.release(capture.slotName());
+          throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
+        }
+        throw e;
+      }
+      TableShape shape = shape(source, table);
+      int total = shape.partitioned() || serverVersionBelow14(source) ? 1
+          : (int) Math.max(1, (shape.blocks() + chunkBlocks - 1) / chunkBlocks);
+
+      int resumed = 0;
+      long rows = 0;
+      long bytes = 0;
+      for (int i = 0; i < total; i++) {
+        Chunk c = done.get(i);
+        if (c != null) {
+          resumed++;
+          rows += c.rows();
+          bytes += c.bytes();
+        }
+      }
+      heartbeat.beat(new CopyProgress(table.qualifiedName(), resumed, total, rows, bytes));
+      if (resumed > 0) {
+        log.info("copy of {} resumes: {} of {} chunks already on the target", qualified, resumed, total);
+      }
+
+      // From here on each chunk is one target transaction: its rows and its bookkeeping row.
+      target.setAutoCommit(false);
+      CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
+      CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
+      String columns = shape.columns().stream().map(Sql::ident).collect(Collectors.joining(", "));
+      String format = shape.binarySafe() ? "binary" : "text";
+      int finished = resumed;
+      long lastBeat = System.currentTimeMillis();
+      for (int i = 0; i < total; i++) {
+        if (done.containsKey(i)) continue;
+        String select = "SELECT " + columns + " FROM " + (shape.partitioned() ? "" : "ONLY ") + qualified
+            + (total == 1 ? "" : ctidRange(i, total));
+        long chunkRows = 0;
+        long chunkBytes = 0;
+        CopyOut reader = null;
+        CopyIn writer = null;
+        try {
+          writer = in.copyIn("COPY " + qualified + " (" + columns + ") FROM STDIN (FORMAT " + format + ")");
+          reader = out.copyOut("COPY (" + select + ") TO STDOUT (FORMAT " + format + ")");
+          byte[] buf;
+          while ((buf = reader.readFromCopy()) != null) {
+            writer.writeToCopy(buf, 0, buf.length);
+            chunkBytes += buf.length;
+            long now = System.currentTimeMillis();
+            if (now - lastBeat >= HEARTBEAT_MILLIS) {
+              heartbeat.beat(new CopyProgress(table.qualifiedName(), finished, total,
+                  rows + reader.getHandledRowCount(), bytes + chunkBytes));
+              lastBeat = now;
+            }
+          }
+          reader = null;
+          chunkRows = writer.endCopy();
+          writer = null;
+          try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS
+              + " (migration, table_name, chunk, snapshot, rows, bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, plan.name());
+            ps.setString(2, table.qualifiedName());
+            ps.setInt(3, i);
+            ps.setString(4, capture.snapshotName());
+            ps.setLong(5, chunkRows);
+            ps.setLong(6, chunkBytes);
+            ps.executeUpdate();
+          }
+          target.commit();
+        } catch (SQLException | RuntimeException e) {
+          cancel(writer, reader);
+          rollbackQuietly(target);
+          throw e;
+        }
+        finished++;
+        rows += chunkRows;
+        bytes += chunkBytes;
+        heartbeat.beat(new CopyProgress(table.qualifiedName(), finished, total, rows, bytes));
+        lastBeat = System.currentTimeMillis();
+      }
+      Sql.exec(source, "COMMIT");
+      long millis = System.currentTimeMillis() - started;
+      log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed), {} COPY, in {} ms",
+          qualified, rows, bytes, total, resumed, format, millis);
+      return new TableCopyResult(table.qualifiedName(), rows, bytes, millis, total, resumed);
+    } catch (SQLException e) {
+      throw new IllegalStateException("copy of " + table.qualifiedName() + " from " + sourceEndpoint
+          + " to " + targetEndpoint + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Rows at block b belong to chunk b / chunkBlocks in every attempt: the rows the snapshot sees
+   * all lie below the table size read inside the snapshot, whenever it is read, so chunk
+   * boundaries stay stable across retries even when the table grows or shrinks meanwhile. The
+   * last chunk is open-ended; beyond the size it only meets rows the snapshot does not see.
+   */
+  private String ctidRange(int chunk, int total) {
+    long from = (long) chunk * chunkBlocks;
+    String lower = " WHERE ctid >= '(" + from + ",0)'::tid";
+    if (chunk == total - 1) return lower;
+    return lower + " AND ctid < '(" + (from + chunkBlocks) + ",0)'::tid";
+  }
+
+  private void prepareTarget(Connection target, MigrationPlan plan, TableInfo table) throws SQLException {
+    // The copy bypasses user triggers and foreign key checks (they are replica-mode-aware):
+    // the rows are a consistent copy of a database that already satisfied its constraints, and
+    // triggers fired on the source when the rows were written. pg_dump's data load does the same.
+    Sql.exec(target, "SET session_replication_role = replica");
+    // Safe because each chunk commits with its bookkeeping row: a commit the target loses in a
+    // crash loses both, and the retry copies that chunk again.
+    Sql.exec(target, "SET synchronous_commit = off");
+    ensureBookkeeping(target);
+    Boolean mine = Sql.one(target,
+        "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
+        "phaseshift copy " + plan.name() + " " + table.qualifiedName());
+    if (!Boolean.TRUE.equals(mine)) {
+      // An earlier attempt Temporal gave up on may still run in some worker; its chunks commit
+      // under the same bookkeeping, so this attempt fails and the next retry resumes after it.
+      throw new IllegalStateException("another attempt is still copying " + table.qualifiedName()
+          + " to " + PgEndpoint.target(plan) + "; retry once it has stopped");
+    }
+  }
+
+  static boolean bookkeepingExists(Connection target) throws SQLException {
+    return Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), CHUNKS);
+  }
+
+  private static void ensureBookkeeping(Connection target) throws SQLException {
+    if (bookkeepingExists(target)) return;
+    target.setAutoCommit(false);
+    try {
+      // Parallel copies start together; without the lock their CREATE ... IF NOT EXISTS can
+      // still collide on the catalog's unique indexes.
+      Sql.one(target, "SELECT pg_advisory_xact_lock(hashtext('phaseshift.copy_chunk'))", rs -> 1);
+      Sql.exec(target, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
+      Sql.exec(target, "CREATE TABLE IF NOT EXISTS " + CHUNKS + " ("
+          + "migration text NOT NULL, table_name text NOT NULL, chunk int NOT NULL,"
+          + " snapshot text NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,"
+          + " copied_at timestamptz NOT NULL DEFAULT now(),"
+          + " PRIMARY KEY (migration, table_name, chunk))");
+      target.commit();
+    } catch (SQLException e) {
+      rollbackQuietly(target);
+      throw e;
+    } finally {
+      target.setAutoCommit(true);
+    }
+  }
+
+  /**
+   * Chunks an earlier attempt committed under this snapshot. Chunks of another snapshot are from
+   * a copy the workflow abandoned: their rows are a different point in time, so they go.
+   */
+  private static Map<Integer, Chunk> recordedChunks(
+      Connection target, MigrationPlan plan, TableInfo table, ChangeCapture capture) throws SQLException {
+    String qualified = Sql.qualified(table.schema(), table.name());
+    // ONLY keeps inheritance children out (they are tables of their own); a partitioned table
+    // has no rows of its own, so there the partitions are meant.
+    String relkind = Sql.one(target, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass(?)",
+        rs -> rs.getString(1), qualified);
+    if (relkind == null) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "target table " + table.qualifiedName() + " does not exist; the target schema must be"
+              + " created before the copy");
+    }
+    String only = "p".equals(relkind) ? "" : "ONLY ";
+    Map<Integer, Chunk> chunks = new HashMap<>();
+    Sql.query(target, "SELECT chunk, snapshot, rows, bytes FROM " + CHUNKS
+            + " WHERE migration = ? AND table_name = ?",
+        rs -> chunks.put(rs.getInt(1), new Chunk(rs.getString(2), rs.getLong(3), rs.getLong(4))),
+        plan.name(), table.qualifiedName());
+    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshotName()));
+    if (stale) {
+      target.setAutoCommit(false);
+      try {
+        Sql.exec(target, "TRUNCATE " + only + qualified);
+        try (PreparedStatement ps = target.prepareStatement(
+            "DELETE FROM " + CHUNKS + " WHERE migration = ? AND table_name = ?")) {
+          ps.setString(1, plan.name());
+          ps.setString(2, table.qualifiedName());
+          ps.executeUpdate();
+        }
+        target.commit();
+      } catch (SQLException e) {
+        rollbackQuietly(target);
+        throw e;
+      } finally {
+        target.setAutoCommit(true);
+      }
+      log.info("emptied {} on the target: its rows were copied under an earlier snapshot", qualified);
+      return new HashMap<>();
+    }
+    if (chunks.isEmpty()) {
+      Boolean hasRows = Sql.one(target, "SELECT EXISTS (SELECT 1 FROM " + only + qualified + ")",
+          rs -> rs.getBoolean(1));
+      if (Boolean.TRUE.equals(hasRows)) {
+        // Rows without bookkeeping are not ours: copying on top would duplicate them.
+        throw new MigrationException(FailureTypes.PREREQUISITE,
+            "target table " + table.qualifiedName() + " already holds rows this migration did not"
+                + " copy; empty it on the target (TRUNCATE " + qualified + ") and start again");
+      }
+    }
+    return chunks;
+  }
+
+  private record TableShape(List<String> columns, boolean binarySafe, boolean partitioned, long blocks) {}
+
+  /**
+   * Read inside the snapshot transaction. Binary COPY is used unless a column is composite or an
+   * array of a type that is not built in: those binary forms embed type OIDs, which differ between
+   * servers.
+   */
+  private static TableShape shape(Connection source, TableInfo table) throws SQLException {
+    String qualified = Sql.qualified(table.schema(), table.name());
+    boolean generatedColumns = !serverVersionBelow(source, 120000);
+    List<Object[]> cols = Sql.query(source,
+        "SELECT a.attname, (bt.typtype = 'c' OR (bt.typlen = -1 AND bt.typelem <> 0"
+            + "   AND (bt.typelem >= " + FIRST_NORMAL_OID + " OR et.typtype = 'c'))) AS embeds_oids"
+            + " FROM pg_attribute a"
+            + " JOIN pg_type t ON t.oid = a.atttypid"
+            + " JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END"
+            + " LEFT JOIN pg_type et ON et.oid = bt.typelem"
+            + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            + (generatedColumns ? " AND a.attgenerated = ''" : "")
+            + " ORDER BY a.attnum",
+        rs -> new Object[] {rs.getString(1), rs.getBoolean(2)}, qualified);
+    if (cols.isEmpty()) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "source table " + table.qualifiedName() + " has no columns to copy");
+    }
+    Object[] rel = Sql.one(source,
+        "SELECT relkind::text, pg_relation_size(oid) / current_setting('block_size')::bigint"
+            + " FROM pg_class WHERE oid = ?::regclass",
+        rs -> new Object[] {rs.getString(1), rs.getLong(2)}, qualified);
+    return new TableShape(
+        cols.stream().map(c -> (String) c[0]).toList(),
+        cols.stream().noneMatch(c -> (Boolean) c[1]),
+        "p".equals(rel[0]),
+        (Long) rel[1]);
+  }
+
+  /** TID range scans arrived in PostgreSQL 14; before, each chunk would scan the whole table. */
+  private static boolean serverVersionBelow14(Connection c) throws SQLException {
+    return serverVersionBelow(c, 140000);
+  }
+
+  private static boolean serverVersionBelow(Connection c, int version) throws SQLException {
+    return PgChangeStream.serverVersion(c) < version;
+  }
+
+  private static MigrationException snapshotLost(ChangeCapture capture, TableInfo table, String why) {
+    return new MigrationException(FailureTypes.SNAPSHOT_LOST,
+        "cannot copy " + table.qualifiedName() + ": exported snapshot " + capture.snapshotName()
+            + " of slot " + capture.slotName() + " is gone, because " + why
+            + "; the copy starts again from a new snapshot");
+  }
+
+  private static void cancel(CopyIn writer, CopyOut reader) {
+    try {
+      if (reader != null && reader.isActive()) reader.cancelCopy();
+    } catch (SQLException ignored) {
+      // The source session ends with this copy; a failed cancel changes nothing.
+    }
+    try {
+      if (writer != null && writer.isActive()) writer.cancelCopy();
+    } catch (SQLException ignored) {
+      // The transaction is rolled back next, which discards the partial chunk either way.
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // A broken connection has rolled back already.
+    }
+  }
 }

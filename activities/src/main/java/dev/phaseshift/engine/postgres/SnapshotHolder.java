@@ -1,5 +1,91 @@
 package dev.phaseshift.engine.postgres;
 
-/** Placeholder until implemented. */
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exported snapshots of this worker process, one per replication slot. PostgreSQL keeps a
+ * snapshot exported by {@code CREATE_REPLICATION_SLOT} only while the replication connection that
+ * created the slot stays open and runs no further command, so the holder owns that connection,
+ * never uses it, and closes it only on {@link #release}. A snapshot therefore dies with the
+ * process, which is why copies must run on the worker that started the capture.
+ */
 public final class SnapshotHolder {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotHolder.class);
+
+  /** An exported snapshot and the connection that keeps it alive; the connection is not for use. */
+  public record Held(String slot, String snapshotName, String consistentLsn, Connection connection) {
+    @Override
+    public String toString() {
+      return "snapshot " + snapshotName + " of slot " + slot + " at " + consistentLsn;
+    }
+  }
+
+  private final Map<String, Held> held = new HashMap<>();
+  private final Map<String, Object> slotLocks = new ConcurrentHashMap<>();
+
+  /**
+   * Keeps the snapshot of {@code slot}. A snapshot held before for the same slot is released, since
+   * a slot has one snapshot and the older one belongs to a slot that no longer exists.
+   */
+  public void hold(String slot, Connection connection, String snapshotName, String consistentLsn) {
+    Held previous;
+    synchronized (held) {
+      previous = held.put(slot, new Held(slot, snapshotName, consistentLsn, connection));
+    }
+    if (previous != null && previous.connection() != connection) close(previous);
+    log.info("holding exported snapshot {} of slot {} (consistent point {})",
+        snapshotName, slot, consistentLsn);
+  }
+
+  public Optional<Held> get(String slot) {
+    synchronized (held) {
+      return Optional.ofNullable(held.get(slot));
+    }
+  }
+
+  /** Closes the connection holding the slot's snapshot; the snapshot becomes unusable. Idempotent. */
+  public void release(String slot) {
+    Held previous;
+    synchronized (held) {
+      previous = held.remove(slot);
+    }
+    if (previous != null) {
+      close(previous);
+      log.info("released exported snapshot {} of slot {}", previous.snapshotName(), slot);
+    }
+  }
+
+  public void releaseAll() {
+    List<String> slots;
+    synchronized (held) {
+      slots = new ArrayList<>(held.keySet());
+    }
+    slots.forEach(this::release);
+  }
+
+  /**
+   * A monitor per slot, so that a start and a retry of it that Temporal runs at the same time in
+   * this process do not both create the slot.
+   */
+  Object lockFor(String slot) {
+    return slotLocks.computeIfAbsent(slot, s -> new Object());
+  }
+
+  private static void close(Held h) {
+    try {
+      h.connection().close();
+    } catch (SQLException e) {
+      // The connection is gone either way; closing is only to free the server session.
+      log.warn("closing the replication connection of slot {} failed: {}", h.slot(), e.getMessage());
+    }
+  }
 }
