@@ -7,7 +7,6 @@ import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -108,12 +107,12 @@ final class PgInventory {
 
   /** pg_dump {@code -t} arguments naming exactly these tables; double quotes keep pattern characters literal. */
   static List<String> tableArgs(List<TableInfo> tables) {
-    Set<String> args = new LinkedHashSet<>();
-    for (TableInfo t : tables) {
+    List<String> args = new ArrayList<>();
+    for (String name : tables.stream().map(PgInventory::quoted).distinct().toList()) {
       args.add("-t");
-      args.add(quoted(t));
+      args.add(name);
     }
-    return new ArrayList<>(args);
+    return args;
   }
 
   /**

@@ -57,6 +57,11 @@ public final class PgTools {
     /** Whether the tool could not reach the server (worth retrying) rather than failed on content. */
     public boolean connectionProblem() {
       String s = stderr.toLowerCase();
+      // The server answered and refused: a wrong database, role or password stays wrong on retry.
+      if (s.contains("does not exist") || s.contains("authentication failed") || s.contains("pg_hba.conf")
+          || s.contains("permission denied")) {
+        return false;
+      }
       return s.contains("could not connect") || s.contains("connection to server")
           || s.contains("server closed the connection") || s.contains("could not receive data")
           || s.contains("could not send data") || s.contains("terminating connection");
