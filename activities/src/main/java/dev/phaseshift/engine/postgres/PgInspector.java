@@ -1,6 +1,199 @@
 package dev.phaseshift.engine.postgres;
 
-/** Placeholder until implemented. */
-final class PgInspector {
-  PgInspector(PgTools unused) {}
+import dev.phaseshift.engine.Inspector;
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ClientConnection;
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.ServerInfo;
+import dev.phaseshift.model.Severity;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.plan.MigrationPlan;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/** Reads both servers and lists what would stop or slow the migration, with how to fix each. Changes nothing. */
+final class PgInspector implements Inspector {
+  private final PgTools tools;
+
+  PgInspector(PgTools tools) {
+    this.tools = tools;
+  }
+
+  @Override
+  public Assessment assess(MigrationPlan plan) {
+    PgEndpoint source = PgEndpoint.source(plan);
+    PgEndpoint target = PgEndpoint.target(plan);
+    try (Connection s = source.connect(); Connection t = target.connect()) {
+      ServerInfo sourceInfo = serverInfo(s, source);
+      ServerInfo targetInfo = serverInfo(t, target);
+      List<TableInfo> tables = select(s, plan, source);
+      List<String> sequences = PgInventory.call(source, "listing sequences",
+          () -> PgInventory.sequences(s, PgInventory.schemasOf(tables)).stream()
+              .map(PgInventory.Seq::display).toList());
+      List<ClientConnection> clients = PgInventory.call(source, "listing client sessions", () -> clients(s));
+
+      List<Finding> findings = new ArrayList<>();
+      serverFindings(sourceInfo, targetInfo, findings);
+      tableFindings(tables, findings);
+      PgInventory.call(target, "looking for the selected tables", () -> {
+        targetTableFindings(t, tables, findings);
+        return null;
+      });
+      extensionFindings(t, sourceInfo, target, findings);
+      if (!clients.isEmpty()) {
+        findings.add(new Finding(Severity.INFO, "client_connections", "source",
+            clients.stream().mapToInt(ClientConnection::sessions).sum()
+                + " client session(s) on the source: "
+                + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
+                + "; these applications must be pointed at the target at switchover"));
+      }
+      return new Assessment(sourceInfo, targetInfo, tables, sequences, clients, List.copyOf(findings));
+    } catch (SQLException e) {
+      // Closing a connection is the only thing left that throws here; the work is done.
+      throw PgInventory.failure("closing connections", source, e);
+    }
+  }
+
+  private ServerInfo serverInfo(Connection c, PgEndpoint on) {
+    return PgInventory.call(on, "reading server settings", () -> {
+      ServerInfo info = Sql.one(c,
+          "SELECT current_setting('server_version'), current_setting('server_version_num')::int,"
+              + " current_setting('wal_level'),"
+              + " current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int,"
+              + " current_setting('max_wal_senders')::int"
+              + "   - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')::int,"
+              + " pg_database_size(current_database()),"
+              + " (SELECT count(*) FROM pg_largeobject_metadata)",
+          rs -> new ServerInfo(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+              rs.getLong(6), List.of(), rs.getLong(7)));
+      List<String> extensions = Sql.query(c, "SELECT extname FROM pg_extension ORDER BY 1", rs -> rs.getString(1));
+      return new ServerInfo(info.version(), info.versionNumber(), info.walLevel(), info.freeReplicationSlots(),
+          info.freeWalSenders(), info.databaseBytes(), extensions, info.largeObjects());
+    });
+  }
+
+  private static List<TableInfo> select(Connection s, MigrationPlan plan, PgEndpoint source) {
+    return PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
+  }
+
+  private static List<ClientConnection> clients(Connection s) throws SQLException {
+    // The migration's own sessions and replication connections are not clients to move.
+    return Sql.query(s,
+        "SELECT coalesce(application_name, ''), coalesce(host(client_addr), 'local'), coalesce(usename, ''),"
+            + " count(*)::int FROM pg_stat_activity"
+            + " WHERE datname = current_database() AND backend_type = 'client backend'"
+            + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') <> 'phaseshift'"
+            + " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3",
+        rs -> new ClientConnection(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+  }
+
+  private static String describe(ClientConnection c) {
+    String app = c.applicationName().isEmpty() ? "(no application_name)" : c.applicationName();
+    return app + " from " + c.clientAddress() + " as " + c.user() + " x" + c.sessions();
+  }
+
+  private void serverFindings(ServerInfo source, ServerInfo target, List<Finding> findings) {
+    if (!"logical".equals(source.walLevel())) {
+      findings.add(new Finding(Severity.BLOCKER, "wal_level", "source wal_level",
+          "the source runs with wal_level = " + source.walLevel() + ", logical replication needs logical;"
+              + " run ALTER SYSTEM SET wal_level = logical on the source and restart it"));
+    }
+    if (source.freeReplicationSlots() < 1) {
+      findings.add(new Finding(Severity.BLOCKER, "no_free_replication_slot", "source max_replication_slots",
+          "every replication slot on the source is in use; drop an unused slot (pg_drop_replication_slot)"
+              + " or raise max_replication_slots and restart the source"));
+    }
+    if (source.freeWalSenders() < 1) {
+      findings.add(new Finding(Severity.BLOCKER, "no_free_wal_sender", "source max_wal_senders",
+          "every WAL sender on the source is busy; raise max_wal_senders and restart the source"
+              + " or stop a replication client"));
+    }
+    try {
+      tools.forServer(source.versionNumber());
+    } catch (MigrationException e) {
+      findings.add(new Finding(Severity.BLOCKER, "pg_dump_too_old", "worker pg_dump", e.getMessage()));
+    }
+    int sourceMajor = PgTools.serverMajor(source.versionNumber());
+    int targetMajor = PgTools.serverMajor(target.versionNumber());
+    if (targetMajor < sourceMajor) {
+      findings.add(new Finding(Severity.BLOCKER, "target_version_older", "target version",
+          "the target runs PostgreSQL " + target.version() + ", older than the source's " + source.version()
+              + "; a schema from a newer server may not load on an older one; use a target running "
+              + "PostgreSQL " + sourceMajor + " or newer"));
+    }
+    if (source.largeObjects() > 0) {
+      findings.add(new Finding(Severity.WARNING, "large_objects", "pg_largeobject",
+          "the source holds " + source.largeObjects() + " large object(s); logical replication does not"
+              + " carry them, so they will be missing on the target; move them to bytea columns or copy"
+              + " them separately after switchover"));
+    }
+  }
+
+  private static void tableFindings(List<TableInfo> tables, List<Finding> findings) {
+    if (tables.isEmpty()) {
+      findings.add(new Finding(Severity.BLOCKER, "no_tables_selected", "tables",
+          "the plan selects no table on the source; check tables.include and tables.exclude"
+              + " (patterns are schema.table, * as wildcard)"));
+    }
+    for (TableInfo t : tables) {
+      String name = PgInventory.quoted(t);
+      if (t.unlogged()) {
+        findings.add(new Finding(Severity.BLOCKER, "unlogged_table", t.qualifiedName(),
+            t.qualifiedName() + " is UNLOGGED, so its changes are not replicated; run ALTER TABLE " + name
+                + " SET LOGGED, or exclude the table from the plan"));
+      }
+      boolean noIdentity = "nothing".equals(t.replicaIdentity())
+          || ("default".equals(t.replicaIdentity()) && !t.hasPrimaryKey());
+      if (noIdentity) {
+        findings.add(new Finding(Severity.BLOCKER, "no_replica_identity", t.qualifiedName(),
+            t.qualifiedName() + " has no replica identity (no primary key, replica identity "
+                + t.replicaIdentity() + "), so once it is published every UPDATE and DELETE on it fails on"
+                + " the source; add a primary key, or run ALTER TABLE " + name + " REPLICA IDENTITY FULL"));
+      } else if (!t.hasPrimaryKey() && "full".equals(t.replicaIdentity())) {
+        findings.add(new Finding(Severity.WARNING, "replica_identity_full", t.qualifiedName(),
+            t.qualifiedName() + " has no primary key and uses REPLICA IDENTITY FULL, so each replicated"
+                + " UPDATE or DELETE scans the table on the target; add a primary key to keep up with writes"));
+      }
+    }
+  }
+
+  private static void targetTableFindings(Connection t, List<TableInfo> tables, List<Finding> findings)
+      throws SQLException {
+    for (TableInfo table : tables) {
+      String name = PgInventory.quoted(table);
+      Boolean exists = Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), name);
+      if (exists == null || !exists) continue;
+      Boolean hasRows;
+      try {
+        hasRows = Sql.one(t, "SELECT EXISTS (SELECT 1 FROM " + name + ")", rs -> rs.getBoolean(1));
+      } catch (SQLException e) {
+        // A relation of that name that cannot be read as a table (a view, missing privilege)
+        // still blocks: the copy could not create the table.
+        hasRows = null;
+      }
+      String state = hasRows == null ? "already exists" : hasRows ? "already exists and holds rows"
+          : "already exists (empty)";
+      findings.add(new Finding(Severity.BLOCKER, "table_exists_on_target", table.qualifiedName(),
+          table.qualifiedName() + " " + state + " on the target; the migration creates its tables itself, so"
+              + " start from an empty target database (DROP TABLE " + name + " there) or exclude the table"
+              + " from the plan"));
+    }
+  }
+
+  private static void extensionFindings(Connection t, ServerInfo source, PgEndpoint target, List<Finding> findings) {
+    Set<String> available = PgInventory.call(target, "listing available extensions",
+        () -> new TreeSet<>(Sql.query(t, "SELECT name FROM pg_available_extensions", rs -> rs.getString(1))));
+    for (String ext : source.extensions()) {
+      if (available.contains(ext)) continue;
+      findings.add(new Finding(Severity.WARNING, "extension_unavailable", ext,
+          "the source uses extension " + ext + ", which the target server does not offer"
+              + " (pg_available_extensions); install its package on the target before the schema copy"));
+    }
+  }
 }

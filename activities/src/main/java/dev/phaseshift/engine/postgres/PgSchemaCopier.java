@@ -1,6 +1,162 @@
 package dev.phaseshift.engine.postgres;
 
-/** Placeholder until implemented. */
-final class PgSchemaCopier {
-  PgSchemaCopier(PgTools unused) {}
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.engine.SchemaCopier;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Recreates the source schema on the target with pg_dump and psql: the pre-data section (types,
+ * functions, tables, sequences, views) before the bulk copy, the post-data section (indexes,
+ * constraints, triggers) after it. Each section is applied in one transaction, so a failure leaves
+ * nothing half-created and a retry starts clean.
+ */
+final class PgSchemaCopier implements SchemaCopier {
+  private final PgTools tools;
+
+  PgSchemaCopier(PgTools tools) {
+    this.tools = tools;
+  }
+
+  /** Objects living in the post-data section, by kind and name, for the tables given. */
+  private static final String POST_DATA_OBJECTS =
+      "SELECT 'index ' || i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+          + "  WHERE x.indrelid = ?::regclass"
+          + " UNION ALL SELECT 'constraint ' || conname FROM pg_constraint"
+          + "  WHERE conrelid = ?::regclass AND contype IN ('p', 'u', 'f', 'x')"
+          + " UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgrelid = ?::regclass AND NOT tgisinternal"
+          + " UNION ALL SELECT 'policy ' || polname FROM pg_policy WHERE polrelid = ?::regclass"
+          + " UNION ALL SELECT 'rule ' || rulename FROM pg_rewrite WHERE ev_class = ?::regclass AND rulename <> '_RETURN'";
+
+  @Override
+  public void createTables(MigrationPlan plan) {
+    PgEndpoint source = PgEndpoint.source(plan);
+    PgEndpoint target = PgEndpoint.target(plan);
+    try (Connection s = source.connect(); Connection t = target.connect()) {
+      List<TableInfo> tables = selected(s, plan, source);
+      List<String> missing = new ArrayList<>();
+      for (TableInfo table : tables) {
+        if (!exists(t, target, table)) missing.add(table.qualifiedName());
+      }
+      // Every table there already: an earlier attempt committed the whole script (it runs as one
+      // transaction) and only its completion was lost.
+      if (missing.isEmpty()) return;
+      if (missing.size() < tables.size()) {
+        throw new MigrationException(FailureTypes.PREREQUISITE,
+            "the target already has some of the selected tables but not " + String.join(", ", missing)
+                + "; the schema copy needs a target without them: drop the existing ones on the target or"
+                + " exclude them from the plan");
+      }
+      boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan));
+      PgTools.Installation inst = tools.forServer(PgInventory.call(source, "reading the version",
+          () -> PgInventory.serverVersionNum(s)));
+      String dump = dump(inst, source, "pre-data", subset, tables);
+      StringBuilder script = new StringBuilder();
+      if (subset) {
+        // pg_dump -t dumps the tables, not the schemas they live in.
+        for (String schema : PgInventory.schemasOf(tables)) {
+          script.append("CREATE SCHEMA IF NOT EXISTS ").append(Sql.ident(schema)).append(";\n");
+        }
+      }
+      script.append(dump);
+      apply(inst, target, script.toString(), "creating the tables");
+    } catch (SQLException e) {
+      throw PgInventory.failure("closing connections", source, e);
+    }
+  }
+
+  @Override
+  public void createIndexesAndConstraints(MigrationPlan plan) {
+    PgEndpoint source = PgEndpoint.source(plan);
+    PgEndpoint target = PgEndpoint.target(plan);
+    try (Connection s = source.connect(); Connection t = target.connect()) {
+      List<TableInfo> tables = selected(s, plan, source);
+      Set<String> wanted = new TreeSet<>();
+      Set<String> present = new TreeSet<>();
+      for (TableInfo table : tables) {
+        if (!exists(t, target, table)) {
+          throw new MigrationException(FailureTypes.PREREQUISITE,
+              table.qualifiedName() + " does not exist on the target, so its indexes and constraints cannot"
+                  + " be built; run the table creation step (CreateTargetSchema) first");
+        }
+        wanted.addAll(PgInventory.call(source, "listing indexes and constraints", () -> postDataObjects(s, table)));
+        present.addAll(PgInventory.call(target, "listing indexes and constraints", () -> postDataObjects(t, table)));
+      }
+      Set<String> toCreate = new LinkedHashSet<>(wanted);
+      toCreate.removeAll(present);
+      // All of them there: an earlier attempt committed the (single-transaction) script already.
+      if (toCreate.isEmpty()) return;
+      Set<String> already = new TreeSet<>(wanted);
+      already.retainAll(present);
+      if (!already.isEmpty()) {
+        throw new MigrationException(FailureTypes.PREREQUISITE,
+            "the target already has some of the indexes and constraints (" + String.join(", ", already)
+                + ") but not " + String.join(", ", toCreate) + "; drop the existing ones on the target so"
+                + " the whole set can be built from the source's definitions");
+      }
+      boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan));
+      PgTools.Installation inst = tools.forServer(PgInventory.call(source, "reading the version",
+          () -> PgInventory.serverVersionNum(s)));
+      String dump = dump(inst, source, "post-data", subset, tables);
+      apply(inst, target, dump, "building indexes and constraints");
+    } catch (SQLException e) {
+      throw PgInventory.failure("closing connections", source, e);
+    }
+  }
+
+  private static List<TableInfo> selected(Connection s, MigrationPlan plan, PgEndpoint source) {
+    List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
+    if (tables.isEmpty()) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "the plan selects no table on the source; check tables.include and tables.exclude");
+    }
+    return tables;
+  }
+
+  private static boolean exists(Connection c, PgEndpoint on, TableInfo table) {
+    return PgInventory.call(on, "looking for " + table.qualifiedName(), () -> Boolean.TRUE.equals(Sql.one(c,
+        "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), PgInventory.quoted(table))));
+  }
+
+  private static List<String> postDataObjects(Connection c, TableInfo table) throws SQLException {
+    String name = PgInventory.quoted(table);
+    return Sql.query(c, POST_DATA_OBJECTS, rs -> table.qualifiedName() + " " + rs.getString(1),
+        name, name, name, name, name);
+  }
+
+  private String dump(PgTools.Installation inst, PgEndpoint source, String section, boolean subset,
+      List<TableInfo> tables) {
+    List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-owner",
+        "--no-privileges", "--no-publications", "--no-subscriptions",
+        "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
+    if (subset) args.addAll(PgInventory.tableArgs(tables));
+    try {
+      return tools.pgDump(inst, source, args);
+    } catch (PgTools.ToolFailure e) {
+      if (e.connectionProblem()) throw new IllegalStateException("dumping the source schema: " + e.getMessage(), e);
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "dumping the source schema (" + section + ") failed: " + e.stderr()
+              + "; check that the source user may read every selected table's definition", e);
+    }
+  }
+
+  private void apply(PgTools.Installation inst, PgEndpoint target, String script, String doing) {
+    try {
+      tools.psqlScript(inst, target, script);
+    } catch (PgTools.ToolFailure e) {
+      if (e.connectionProblem()) throw new IllegalStateException(doing + " on the target: " + e.getMessage(), e);
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          doing + " on the target failed and was rolled back: " + e.stderr() + "; fix the cause on the target"
+              + " (objects of the same name, missing roles or extensions, objects the selected tables depend"
+              + " on but the plan leaves out) and retry", e);
+    }
+  }
 }

@@ -1,6 +1,265 @@
 package dev.phaseshift.engine.postgres;
 
-/** Placeholder until implemented. */
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.workflow.FailureTypes;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The PostgreSQL client tools on this worker (pg_dump and psql, always taken from the same
+ * directory so they share a version). pg_dump refuses to dump a server newer than itself, so the
+ * pair is chosen per source server.
+ */
 public final class PgTools {
-  public static PgTools detect() { return new PgTools(); }
+  /** A bin directory to prefer over the system's installations. */
+  public static final String BIN_ENV = "PHASESHIFT_PG_BIN";
+
+  private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?");
+  private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(30);
+
+  /** One directory holding both pg_dump and psql. */
+  public record Installation(Path pgDump, Path psql, int major, String version) {}
+
+  /** What a finished tool run printed. */
+  public record Output(String stdout, String stderr) {}
+
+  /** A tool that ran and failed; {@code stderr} is libpq's and the tool's own text, never the password. */
+  public static final class ToolFailure extends RuntimeException {
+    private final String stderr;
+
+    ToolFailure(String message, String stderr) {
+      super(message);
+      this.stderr = stderr;
+    }
+
+    public String stderr() {
+      return stderr;
+    }
+
+    /** Whether the tool could not reach the server (worth retrying) rather than failed on content. */
+    public boolean connectionProblem() {
+      String s = stderr.toLowerCase();
+      // The server answered and refused: a wrong database, role or password stays wrong on retry.
+      if (s.contains("does not exist") || s.contains("authentication failed") || s.contains("pg_hba.conf")
+          || s.contains("permission denied")) {
+        return false;
+      }
+      return s.contains("could not connect") || s.contains("connection to server")
+          || s.contains("server closed the connection") || s.contains("could not receive data")
+          || s.contains("could not send data") || s.contains("terminating connection");
+    }
+  }
+
+  private final List<Installation> installations;
+
+  PgTools(List<Installation> installations) {
+    this.installations = installations.stream()
+        .sorted(Comparator.comparingInt(Installation::major).reversed()).toList();
+  }
+
+  /** Looks in {@value #BIN_ENV}, /usr/lib/postgresql/{version}/bin and PATH; finding none is not an error yet. */
+  public static PgTools detect() {
+    Set<Path> dirs = new LinkedHashSet<>();
+    String bin = System.getenv(BIN_ENV);
+    if (bin != null && !bin.isBlank()) dirs.add(Path.of(bin.trim()));
+    Path debian = Path.of("/usr/lib/postgresql");
+    if (Files.isDirectory(debian)) {
+      try (DirectoryStream<Path> versions = Files.newDirectoryStream(debian)) {
+        for (Path v : versions) dirs.add(v.resolve("bin"));
+      } catch (IOException e) {
+        // An unreadable directory just contributes no candidates; PATH may still have the tools.
+      }
+    }
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String p : path.split(java.io.File.pathSeparator)) {
+        if (!p.isBlank()) dirs.add(Path.of(p));
+      }
+    }
+    // Several directories may hold the same binaries (symlinks, Debian's pg_wrapper): keep one per
+    // resolved pg_dump so each version appears once, preferring the earlier (more specific) source.
+    Map<Path, Installation> found = new LinkedHashMap<>();
+    for (Path dir : dirs) {
+      Path pgDump = dir.resolve("pg_dump");
+      Path psql = dir.resolve("psql");
+      if (!Files.isExecutable(pgDump) || !Files.isExecutable(psql)) continue;
+      Path key;
+      try {
+        key = pgDump.toRealPath();
+      } catch (IOException e) {
+        continue;
+      }
+      if (found.containsKey(key)) continue;
+      Installation inst = probe(pgDump, psql);
+      if (inst != null) found.put(key, inst);
+    }
+    return new PgTools(new ArrayList<>(found.values()));
+  }
+
+  private static Installation probe(Path pgDump, Path psql) {
+    try {
+      Output out = execute(List.of(pgDump.toString(), "--version"), Map.of(), null, Duration.ofSeconds(20));
+      Matcher m = VERSION.matcher(out.stdout());
+      if (!m.find()) return null;
+      return new Installation(pgDump, psql, major(m), out.stdout().trim());
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Major version as PostgreSQL counts them: 15 for 15.x, 906 for 9.6.x (matching server_version_num / 100). */
+  private static int major(Matcher m) {
+    int first = Integer.parseInt(m.group(1));
+    if (first >= 10) return first;
+    return first * 100 + (m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
+  }
+
+  static int serverMajor(int serverVersionNum) {
+    return serverVersionNum >= 100000 ? serverVersionNum / 10000 : serverVersionNum / 100;
+  }
+
+  private static String majorText(int major) {
+    return major >= 100 ? (major / 100) + "." + (major % 100) : Integer.toString(major);
+  }
+
+  public List<Installation> installations() {
+    return installations;
+  }
+
+  /**
+   * The newest pg_dump/psql pair able to dump a server of this version (pg_dump must be at least
+   * the server's major version).
+   */
+  public Installation forServer(int serverVersionNum) {
+    int server = serverMajor(serverVersionNum);
+    for (Installation inst : installations) {
+      if (inst.major() >= server) return inst;
+    }
+    String serverText = majorText(server);
+    String have = installations.isEmpty()
+        ? "no pg_dump found (looked in $" + BIN_ENV + ", /usr/lib/postgresql/*/bin and PATH)"
+        : "pg_dump " + majorText(installations.get(0).major()) + " found";
+    throw new MigrationException(FailureTypes.PREREQUISITE,
+        have + ", source runs PostgreSQL " + serverText + "; install postgresql-client-" + serverText
+            + " on the worker or set " + BIN_ENV + " to a bin directory holding pg_dump and psql "
+            + serverText + " or newer");
+  }
+
+  /**
+   * Runs pg_dump against an endpoint and returns what it printed. The connection travels in the
+   * environment ({@link PgEndpoint#libpqEnvironment()}), so the password is never on the command line.
+   */
+  public String pgDump(Installation inst, PgEndpoint endpoint, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(inst.pgDump().toString());
+    command.addAll(args);
+    return run(command, endpoint, null).stdout();
+  }
+
+  /** Applies a script with psql in one transaction, stopping at the first error. */
+  public Output psqlScript(Installation inst, PgEndpoint endpoint, String script) {
+    List<String> command = List.of(inst.psql().toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+        "--single-transaction", "-f", "-");
+    return run(command, endpoint, script);
+  }
+
+  /** Runs a tool with the endpoint's libpq environment; a non-zero exit becomes a {@link ToolFailure}. */
+  public Output run(List<String> command, PgEndpoint endpoint, String stdin) {
+    Map<String, String> env = new LinkedHashMap<>(endpoint.libpqEnvironment());
+    env.putIfAbsent("PGCONNECT_TIMEOUT", "10");
+    return execute(command, env, stdin, TOOL_TIMEOUT);
+  }
+
+  private static Output execute(List<String> command, Map<String, String> env, String stdin, Duration timeout) {
+    String tool = Path.of(command.get(0)).getFileName().toString();
+    ProcessBuilder pb = new ProcessBuilder(command);
+    Map<String, String> environment = pb.environment();
+    // Connection settings inherited from the worker's own environment (a service file, another
+    // host) must not redirect the tool to a different server than the plan names.
+    environment.keySet().removeIf(k -> k.startsWith("PG") && !k.equals("PGSSLROOTCERT"));
+    environment.putAll(env);
+    environment.put("LC_MESSAGES", "C");
+    Process process;
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "cannot start " + command.get(0) + ": " + e.getMessage() + "; check the installation or set " + BIN_ENV);
+    }
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    Thread outReader = drain(process.getInputStream(), stdout, tool + "-stdout");
+    Thread errReader = drain(process.getErrorStream(), stderr, tool + "-stderr");
+    try (OutputStream in = process.getOutputStream()) {
+      if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      // The tool exited before reading all input; its exit status and stderr tell why.
+    }
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new ToolFailure(tool + " did not finish within " + timeout.toMinutes() + " minutes", "");
+      }
+      outReader.join();
+      errReader.join();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + tool, e);
+    }
+    String err = stderr.toString(StandardCharsets.UTF_8).trim();
+    if (process.exitValue() != 0) {
+      throw new ToolFailure(tool + " failed (exit " + process.exitValue() + "): " + err, err);
+    }
+    return new Output(stdout.toString(StandardCharsets.UTF_8), err);
+  }
+
+  private static Thread drain(InputStream in, ByteArrayOutputStream into, String name) {
+    Thread t = new Thread(() -> {
+      try (in) {
+        in.transferTo(into);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /**
+   * The lines of a schema dump that describe objects, for comparing two dumps: comments, blank
+   * lines, session settings and pg_dump 15.14+'s per-run {@code \restrict} keys differ between
+   * runs without meaning anything.
+   */
+  public static List<String> schemaLines(String dump) {
+    List<String> lines = new ArrayList<>();
+    for (String raw : dump.split("\n")) {
+      String line = raw.stripTrailing();
+      String t = line.strip();
+      if (t.isEmpty() || t.startsWith("--")) continue;
+      if (t.startsWith("\\restrict") || t.startsWith("\\unrestrict")) continue;
+      if (t.startsWith("SET ") || t.startsWith("SELECT pg_catalog.set_config")) continue;
+      lines.add(line);
+    }
+    return lines;
+  }
 }
