@@ -6,6 +6,8 @@ import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import dev.phaseshift.workflow.TaskQueues;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.UUID;
@@ -23,10 +25,16 @@ public final class PhaseshiftWorkers {
     String processQueue = TaskQueues.processQueue(taskQueue, processId());
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
         new EngineRegistry(List.of(new PostgresEngine())), processQueue);
-    Worker shared = factory.newWorker(taskQueue);
+    // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
+    // only pass them on every 30-60 seconds.
+    WorkerOptions options = WorkerOptions.newBuilder()
+        .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(2))
+        .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
+        .build();
+    Worker shared = factory.newWorker(taskQueue, options);
     shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
-    factory.newWorker(processQueue).registerActivitiesImplementations(activities);
+    factory.newWorker(processQueue, options).registerActivitiesImplementations(activities);
     return processQueue;
   }
 

@@ -16,9 +16,9 @@ public final class SampleData {
 
   /** Creates and fills the tables; {@code megabytes} is the approximate total size. */
   public static void load(Connection c, int megabytes) throws SQLException {
-    int orders = Math.max(1_000, megabytes * ORDER_ROWS_PER_MIB * 55 / 100);
+    int orders = Math.max(1_000, megabytes * ORDER_ROWS_PER_MIB * 60 / 100);
     int customers = Math.max(100, orders / 5);
-    int documents = Math.max(50, megabytes * 25 / 2);
+    int documents = Math.max(50, megabytes * 15);
     int events = Math.max(500, orders / 2);
     try (Statement s = c.createStatement()) {
       s.execute("CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled')");

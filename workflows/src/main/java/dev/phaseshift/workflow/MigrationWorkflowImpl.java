@@ -125,6 +125,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       }
       switchover = switchOver();
       primary = "target";
+      // The switchover drained the stream completely; no more lag is measured after it.
+      lag = new Lag(0, switchover.finalLsn(), switchover.finalLsn());
 
       enter(Phase.VERIFY, "checking the target takes writes and the source none");
       verify = steps.verify(plan);
