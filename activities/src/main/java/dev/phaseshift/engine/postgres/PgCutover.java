@@ -66,8 +66,10 @@ final class PgCutover implements Cutover {
       // up to there releases the freeze, so a failed switchover costs the application nothing.
       try {
         terminated = PgInventory.call(source, "ending application sessions", () -> terminateSessions(s));
+        // The insert position covers every commit record, including asynchronous commits whose WAL
+        // is not written yet (pg_current_wal_lsn() would stop short of them).
         finalLsn = PgInventory.call(source, "reading the WAL position",
-            () -> Sql.one(s, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1)));
+            () -> Sql.one(s, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1)));
         long deadline = frozenAt + maxFreeze.toNanos();
         if (!PgInventory.call(source, "waiting for the target", () -> drained(s, slot, finalLsn, deadline))) {
           throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
