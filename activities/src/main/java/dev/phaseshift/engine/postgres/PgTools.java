@@ -34,6 +34,8 @@ public final class PgTools {
 
   private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?");
   private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(30);
+  private static final Set<String> REDIRECTING_ENV = Set.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+      "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGTARGETSESSIONATTRS", "PGAPPNAME");
 
   /** One directory holding both pg_dump and psql. */
   public record Installation(Path pgDump, Path psql, int major, String version) {}
@@ -192,9 +194,10 @@ public final class PgTools {
     String tool = Path.of(command.get(0)).getFileName().toString();
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> environment = pb.environment();
-    // Connection settings inherited from the worker's own environment (a service file, another
-    // host) must not redirect the tool to a different server than the plan names.
-    environment.keySet().removeIf(k -> k.startsWith("PG") && !k.equals("PGSSLROOTCERT"));
+    // Connection settings inherited from the worker's own environment (a service, another host,
+    // session options) must not point the tool at a different server or session than the plan
+    // names; TLS settings and PGPASSFILE stay, they only say how to reach the named server.
+    environment.keySet().removeAll(REDIRECTING_ENV);
     environment.putAll(env);
     environment.put("LC_MESSAGES", "C");
     Process process;
