@@ -185,9 +185,18 @@ public final class PgTools {
 
   /** Runs a tool with the endpoint's libpq environment; a non-zero exit becomes a {@link ToolFailure}. */
   public Output run(List<String> command, PgEndpoint endpoint, String stdin) {
-    Map<String, String> env = new LinkedHashMap<>(endpoint.libpqEnvironment());
-    env.putIfAbsent("PGCONNECT_TIMEOUT", "10");
-    return execute(command, env, stdin, TOOL_TIMEOUT);
+    return run(command, endpoint.libpqEnvironment(), stdin);
+  }
+
+  /**
+   * Runs a tool with the given environment on top of the worker's (minus its own libpq connection
+   * settings), feeding it {@code stdin} if given. Secrets belong in {@code env}, never in
+   * {@code command}: the command line is visible to every user of the machine and goes into messages.
+   */
+  public Output run(List<String> command, Map<String, String> env, String stdin) {
+    Map<String, String> full = new LinkedHashMap<>(env);
+    full.putIfAbsent("PGCONNECT_TIMEOUT", "10");
+    return execute(command, full, stdin, TOOL_TIMEOUT);
   }
 
   private static Output execute(List<String> command, Map<String, String> env, String stdin, Duration timeout) {

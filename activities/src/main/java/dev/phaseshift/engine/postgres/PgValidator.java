@@ -113,9 +113,10 @@ final class PgValidator implements Validator {
       // The insert position, not pg_current_wal_lsn(): that is the write position, which with
       // asynchronous commit can still lie before the commit records of transactions already visible.
       String lsn = Sql.one(lock, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
+      PgInventory.flushWal(s);
       exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       exec(s, "SELECT 1");
-      waitForSlot(lock, slot, lsn, catchUp);
+      waitForSlot(lock, t, slot, lsn, catchUp);
       exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       exec(t, "SELECT 1");
       exec(lock, "COMMIT");
@@ -134,9 +135,11 @@ final class PgValidator implements Validator {
     }
   }
 
-  private static void waitForSlot(Connection c, String slot, String lsn, Duration catchUp) throws SQLException {
+  private static void waitForSlot(Connection c, Connection t, String slot, String lsn, Duration catchUp)
+      throws SQLException {
     long deadline = System.nanoTime() + catchUp.toNanos();
     while (true) {
+      PgInventory.flushWal(t);
       String[] state = Sql.one(c,
           "SELECT (confirmed_flush_lsn IS NOT NULL AND confirmed_flush_lsn >= ?::pg_lsn)::text,"
               + " coalesce(confirmed_flush_lsn::text, 'none'),"
