@@ -66,10 +66,13 @@ final class PgCutover implements Cutover {
       // up to there releases the freeze, so a failed switchover costs the application nothing.
       try {
         terminated = PgInventory.call(source, "ending application sessions", () -> terminateSessions(s));
+        // The insert position covers every commit record, including asynchronous commits whose WAL
+        // is not written yet (pg_current_wal_lsn() would stop short of them).
         finalLsn = PgInventory.call(source, "reading the WAL position",
-            () -> Sql.one(s, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1)));
+            () -> Sql.one(s, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1)));
+        PgInventory.flushWal(s);
         long deadline = frozenAt + maxFreeze.toNanos();
-        if (!PgInventory.call(source, "waiting for the target", () -> drained(s, slot, finalLsn, deadline))) {
+        if (!PgInventory.call(source, "waiting for the target", () -> drained(s, t, slot, finalLsn, deadline))) {
           throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
               "replication lag did not reach zero within " + plan.cutover().maxFreeze() + " (slot " + slot
                   + " still behind " + finalLsn + "); writes were released on the source, nothing was lost;"
@@ -90,29 +93,38 @@ final class PgCutover implements Cutover {
       int sequencesCopied = copied;
       long writesAtSwitch = sourceWrites;
       // The record and the subscription's stop commit in one transaction: a retry either finds both
-      // (and returns the record) or neither (and freezes and drains again, quickly). A failure here
-      // keeps the source frozen, because the commit may have happened and the target be the primary.
-      return PgInventory.call(target, "handing writes to the target", () -> {
-        t.setAutoCommit(false);
-        try {
-          ensureBookkeeping(t);
-          exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
-          long freezeMillis = Math.max(1, (System.nanoTime() - frozenAt) / 1_000_000);
-          SwitchoverResult r = new SwitchoverResult(freezeMillis, finalLsn, sequencesCopied, terminated);
-          Sql.one(t, "INSERT INTO " + SWITCHOVER_TABLE + " (migration, write_freeze_millis, final_lsn,"
-                  + " sequences_copied, sessions_terminated, source_writes) VALUES (?, ?, ?, ?, ?, ?)"
-                  + " RETURNING 1",
-              rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalLsn(), r.sequencesCopied(),
-              r.sessionsTerminated(), writesAtSwitch);
-          t.commit();
-          return r;
-        } catch (SQLException | RuntimeException e) {
-          t.rollback();
-          throw e;
-        } finally {
-          t.setAutoCommit(true);
-        }
-      });
+      // (and returns the record) or neither (and freezes and drains again, quickly).
+      boolean[] commitSent = {false};
+      try {
+        return PgInventory.call(target, "handing writes to the target", () -> {
+          t.setAutoCommit(false);
+          try {
+            ensureBookkeeping(t);
+            exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
+            long freezeMillis = Math.max(1, (System.nanoTime() - frozenAt) / 1_000_000);
+            SwitchoverResult r = new SwitchoverResult(freezeMillis, finalLsn, sequencesCopied, terminated);
+            Sql.one(t, "INSERT INTO " + SWITCHOVER_TABLE + " (migration, write_freeze_millis, final_lsn,"
+                    + " sequences_copied, sessions_terminated, source_writes) VALUES (?, ?, ?, ?, ?, ?)"
+                    + " RETURNING 1",
+                rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalLsn(), r.sequencesCopied(),
+                r.sessionsTerminated(), writesAtSwitch);
+            commitSent[0] = true;
+            t.commit();
+            return r;
+          } catch (SQLException | RuntimeException e) {
+            quietly(t::rollback);
+            throw e;
+          } finally {
+            quietly(() -> t.setAutoCommit(true));
+          }
+        });
+      } catch (RuntimeException e) {
+        // Before the commit was sent the target cannot have become the primary, so writes go back
+        // to the source. Once it was sent the outcome is unknown: the source stays frozen, and a
+        // retry either finds the record or repeats the step; both are safe, writing to both is not.
+        if (!commitSent[0]) release(s, database);
+        throw e;
+      }
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
     }
@@ -169,8 +181,10 @@ final class PgCutover implements Cutover {
     return terminated;
   }
 
-  private static boolean drained(Connection s, String slot, String lsn, long deadline) throws SQLException {
+  private static boolean drained(Connection s, Connection t, String slot, String lsn, long deadline)
+      throws SQLException {
     while (true) {
+      PgInventory.flushWal(t);
       Boolean done = Sql.one(s,
           "SELECT confirmed_flush_lsn IS NOT NULL AND confirmed_flush_lsn >= ?::pg_lsn"
               + " FROM pg_replication_slots WHERE slot_name = ?",
@@ -316,6 +330,20 @@ final class PgCutover implements Cutover {
       return stats;
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", target, e);
+    }
+  }
+
+  @FunctionalInterface
+  private interface SqlAction {
+    void run() throws SQLException;
+  }
+
+  /** For clean-up after a failure: the original failure says more than a second one would. */
+  private static void quietly(SqlAction action) {
+    try {
+      action.run();
+    } catch (SQLException e) {
+      // Reported through the failure being handled.
     }
   }
 

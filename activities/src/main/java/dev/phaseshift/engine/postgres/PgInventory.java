@@ -87,6 +87,33 @@ final class PgInventory {
     return Sql.one(c, "SELECT last_value FROM " + s.quoted(), rs -> rs.getLong(1));
   }
 
+  /**
+   * Flushes a server's WAL up to now. With asynchronous commit (on the source if so configured,
+   * and on the target, where subscriptions apply with synchronous_commit = off by default) recent
+   * commits wait up to three wal_writer_delay rounds for the WAL writer: the source's WAL sender
+   * may not ship them before that, nor the target confirm them. A locally synchronous commit of a
+   * transaction that wrote WAL and has an xid flushes everything before it at once; a
+   * transactional logical message is such a write that touches no table (pgoutput ignores it).
+   * Without the privilege for it this is skipped: the WAL writer still gets there, only later.
+   */
+  static void flushWal(Connection c) {
+    try {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        Sql.exec(c, "SET LOCAL synchronous_commit = local");
+        Sql.exec(c, "SELECT pg_logical_emit_message(true, 'phaseshift', 'flush')");
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      // A broken connection shows up on the caller's next statement, with its own context.
+    }
+  }
+
   static int serverVersionNum(Connection c) throws SQLException {
     return Sql.one(c, "SELECT current_setting('server_version_num')::int", rs -> rs.getInt(1));
   }

@@ -34,6 +34,8 @@ public final class PgTools {
 
   private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?");
   private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(30);
+  private static final Set<String> REDIRECTING_ENV = Set.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+      "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGTARGETSESSIONATTRS", "PGAPPNAME");
 
   /** One directory holding both pg_dump and psql. */
   public record Installation(Path pgDump, Path psql, int major, String version) {}
@@ -183,18 +185,28 @@ public final class PgTools {
 
   /** Runs a tool with the endpoint's libpq environment; a non-zero exit becomes a {@link ToolFailure}. */
   public Output run(List<String> command, PgEndpoint endpoint, String stdin) {
-    Map<String, String> env = new LinkedHashMap<>(endpoint.libpqEnvironment());
-    env.putIfAbsent("PGCONNECT_TIMEOUT", "10");
-    return execute(command, env, stdin, TOOL_TIMEOUT);
+    return run(command, endpoint.libpqEnvironment(), stdin);
+  }
+
+  /**
+   * Runs a tool with the given environment on top of the worker's (minus its own libpq connection
+   * settings), feeding it {@code stdin} if given. Secrets belong in {@code env}, never in
+   * {@code command}: the command line is visible to every user of the machine and goes into messages.
+   */
+  public Output run(List<String> command, Map<String, String> env, String stdin) {
+    Map<String, String> full = new LinkedHashMap<>(env);
+    full.putIfAbsent("PGCONNECT_TIMEOUT", "10");
+    return execute(command, full, stdin, TOOL_TIMEOUT);
   }
 
   private static Output execute(List<String> command, Map<String, String> env, String stdin, Duration timeout) {
     String tool = Path.of(command.get(0)).getFileName().toString();
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> environment = pb.environment();
-    // Connection settings inherited from the worker's own environment (a service file, another
-    // host) must not redirect the tool to a different server than the plan names.
-    environment.keySet().removeIf(k -> k.startsWith("PG") && !k.equals("PGSSLROOTCERT"));
+    // Connection settings inherited from the worker's own environment (a service, another host,
+    // session options) must not point the tool at a different server or session than the plan
+    // names; TLS settings and PGPASSFILE stay, they only say how to reach the named server.
+    environment.keySet().removeAll(REDIRECTING_ENV);
     environment.putAll(env);
     environment.put("LC_MESSAGES", "C");
     Process process;

@@ -10,6 +10,7 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -23,7 +24,7 @@ import java.util.stream.Collectors;
  * goes. The counting and checksumming then runs on the two snapshots without holding anything up.
  */
 final class PgValidator implements Validator {
-  private static final long CATCH_UP_MILLIS = 30_000;
+  private static final Duration CATCH_UP = Duration.ofSeconds(30);
   private static final long POLL_MILLIS = 20;
 
   /** Row text depends on these settings; both sides must render values identically. */
@@ -33,9 +34,16 @@ final class PgValidator implements Validator {
   };
 
   private final PgTools tools;
+  /** Longest the selected tables stay locked while the target catches up. */
+  private final Duration catchUp;
 
   PgValidator(PgTools tools) {
+    this(tools, CATCH_UP);
+  }
+
+  PgValidator(PgTools tools, Duration catchUp) {
     this.tools = tools;
+    this.catchUp = catchUp;
   }
 
   @Override
@@ -55,7 +63,7 @@ final class PgValidator implements Validator {
       PgInventory.call(source, "preparing the session", () -> settings(s));
       PgInventory.call(target, "preparing the session", () -> settings(t));
 
-      String lsn = pinBothSides(lock, s, t, source, target, tables, slot);
+      String lsn = pinBothSides(lock, s, t, source, target, tables, slot, catchUp);
 
       List<TableValidation> results = new ArrayList<>();
       for (TableInfo table : tables) {
@@ -93,7 +101,7 @@ final class PgValidator implements Validator {
    * content of the selected tables, and returns the source WAL position that content corresponds to.
    */
   private static String pinBothSides(Connection lock, Connection s, Connection t, PgEndpoint source,
-      PgEndpoint target, List<TableInfo> tables, String slot) {
+      PgEndpoint target, List<TableInfo> tables, String slot, Duration catchUp) {
     String tableList = tables.stream().map(PgInventory::quoted).collect(Collectors.joining(", "));
     boolean locked = false;
     try {
@@ -102,10 +110,13 @@ final class PgValidator implements Validator {
       exec(lock, "SET LOCAL lock_timeout = '5s'");
       exec(lock, "LOCK TABLE " + tableList + " IN SHARE MODE");
       locked = true;
-      String lsn = Sql.one(lock, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
+      // The insert position, not pg_current_wal_lsn(): that is the write position, which with
+      // asynchronous commit can still lie before the commit records of transactions already visible.
+      String lsn = Sql.one(lock, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
+      PgInventory.flushWal(s);
       exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       exec(s, "SELECT 1");
-      waitForSlot(lock, slot, lsn);
+      waitForSlot(lock, t, slot, lsn, catchUp);
       exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       exec(t, "SELECT 1");
       exec(lock, "COMMIT");
@@ -124,9 +135,11 @@ final class PgValidator implements Validator {
     }
   }
 
-  private static void waitForSlot(Connection c, String slot, String lsn) throws SQLException {
-    long deadline = System.nanoTime() + CATCH_UP_MILLIS * 1_000_000;
+  private static void waitForSlot(Connection c, Connection t, String slot, String lsn, Duration catchUp)
+      throws SQLException {
+    long deadline = System.nanoTime() + catchUp.toNanos();
     while (true) {
+      PgInventory.flushWal(t);
       String[] state = Sql.one(c,
           "SELECT (confirmed_flush_lsn IS NOT NULL AND confirmed_flush_lsn >= ?::pg_lsn)::text,"
               + " coalesce(confirmed_flush_lsn::text, 'none'),"
@@ -141,7 +154,7 @@ final class PgValidator implements Validator {
       if ("true".equals(state[0])) return;
       if (System.nanoTime() > deadline) {
         throw new MigrationException(FailureTypes.VALIDATION_FAILED,
-            "the target did not catch up with the source within " + CATCH_UP_MILLIS / 1000 + "s (slot " + slot
+            "the target did not catch up with the source within " + catchUp.toMillis() + "ms (slot " + slot
                 + " confirmed " + state[1] + ", needed " + lsn + ", " + state[2] + " bytes behind); the write"
                 + " pause was released; check that the subscription is enabled and its apply worker is not"
                 + " failing (target server log), then validate again");
