@@ -151,9 +151,8 @@ final class PgChangeStream implements ChangeStream {
           endSnapshotSessions(s, slot);
           PgReplication.dropSlot(s, slot);
         }
-        List<String> tables = userTables(t, false).stream()
-            .filter(n -> plan.tables().selects(n[0], n[1]))
-            .map(n -> Sql.qualified(n[0], n[1]))
+        List<String> tables = PgInventory.selectedTables(t, plan).stream()
+            .map(n -> Sql.qualified(n.schema(), n.name()))
             .toList();
         t.setAutoCommit(false);
         try {
@@ -231,9 +230,10 @@ final class PgChangeStream implements ChangeStream {
    */
   private static void ensurePublication(Connection c, MigrationPlan plan, String publication)
       throws SQLException {
-    List<String> wanted = userTables(c, true).stream()
-        .filter(n -> plan.tables().selects(n[0], n[1]))
-        .map(n -> Sql.qualified(n[0], n[1]))
+    // Unlogged tables cannot be published; the assessment blocks on them.
+    List<String> wanted = PgInventory.selectedTables(c, plan).stream()
+        .filter(n -> !n.unlogged())
+        .map(n -> Sql.qualified(n.schema(), n.name()))
         .toList();
     int version = serverVersion(c);
     String pub = Sql.ident(publication);
@@ -266,25 +266,6 @@ final class PgChangeStream implements ChangeStream {
       Sql.exec(c, "ALTER PUBLICATION " + pub + " SET (publish_via_partition_root = true)");
     }
     log.info("publication {} now has {} tables", publication, wanted.size());
-  }
-
-  /**
-   * User tables as {schema, name}: ordinary and partitioned tables outside system schemas and the
-   * bookkeeping schema. Partitions are left out because their root covers them, and tables of
-   * extensions because the extension recreates them. For a publication also unlogged tables,
-   * which cannot be replicated (the assessment blocks on them).
-   */
-  static List<String[]> userTables(Connection c, boolean logged) throws SQLException {
-    return Sql.query(c,
-        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-            + " AND c.relpersistence " + (logged ? "= 'p'" : "<> 't'")
-            + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', ?)"
-            + " AND n.nspname NOT LIKE 'pg\\_%'"
-            + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
-            + "   AND d.objid = c.oid AND d.deptype = 'e')"
-            + " ORDER BY 1, 2",
-        rs -> new String[] {rs.getString(1), rs.getString(2)}, PgNames.BOOKKEEPING_SCHEMA);
   }
 
   static String snapshotSessionName(String slot) {

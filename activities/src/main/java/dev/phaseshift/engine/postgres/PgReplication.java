@@ -62,8 +62,8 @@ public final class PgReplication {
    */
   public static Lag lag(Connection source, String slot) throws SQLException {
     Lag lag = Sql.one(source,
-        "SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint,"
-            + " pg_current_wal_lsn()::text, confirmed_flush_lsn::text"
+        "SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn))::bigint,"
+            + " pg_current_wal_insert_lsn()::text, confirmed_flush_lsn::text"
             + " FROM pg_replication_slots WHERE slot_name = ?",
         rs -> new Lag(rs.getLong(1), rs.getString(2), rs.getString(3)), slot);
     if (lag == null) throw new SQLException("replication slot " + slot + " does not exist on the source");

@@ -2,6 +2,7 @@ package dev.phaseshift.engine.postgres;
 
 import static dev.phaseshift.engine.postgres.StreamTesting.assertSameContent;
 import static dev.phaseshift.engine.postgres.StreamTesting.awaitDrained;
+import static dev.phaseshift.engine.postgres.PgTestSupport.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.sourceOf;
 import static dev.phaseshift.engine.postgres.StreamTesting.table;
@@ -131,7 +132,7 @@ class PgBulkCopyUnderWritesTest {
       try (Connection t = pair.target()) {
         exec(t, "ALTER TABLE shop.items ADD PRIMARY KEY (id)",
             "ALTER TABLE shop.measures ADD PRIMARY KEY (id, region)");
-        assertEquals(items.rows(), StreamTesting.count(t, "SELECT count(*) FROM shop.items"));
+        assertEquals(items.rows(), PgTestSupport.count(t, "SELECT count(*) FROM shop.items"));
       }
       stream.attach(plan, capture);
       stream.attach(plan, capture);
@@ -147,7 +148,7 @@ class PgBulkCopyUnderWritesTest {
     awaitDrained(stream, plan, Duration.ofSeconds(60));
     try (Connection s = pair.source(); Connection t = pair.target()) {
       assertSameContent(s, t, "shop.items", "shop.events", "shop.measures");
-      assertTrue(StreamTesting.count(t, "SELECT count(*) FROM shop.items WHERE id > 10000000") > 0,
+      assertTrue(PgTestSupport.count(t, "SELECT count(*) FROM shop.items WHERE id > 10000000") > 0,
           "rows inserted during and after the copy arrived");
     }
     stream.undo(plan);

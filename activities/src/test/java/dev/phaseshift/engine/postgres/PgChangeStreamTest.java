@@ -2,7 +2,8 @@ package dev.phaseshift.engine.postgres;
 
 import static dev.phaseshift.engine.postgres.StreamTesting.assertSameContent;
 import static dev.phaseshift.engine.postgres.StreamTesting.awaitDrained;
-import static dev.phaseshift.engine.postgres.StreamTesting.count;
+import static dev.phaseshift.engine.postgres.PgTestSupport.count;
+import static dev.phaseshift.engine.postgres.PgTestSupport.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;

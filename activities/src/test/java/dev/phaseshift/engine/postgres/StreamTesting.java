@@ -65,17 +65,6 @@ final class StreamTesting {
     }
   }
 
-  static void exec(Connection c, String... statements) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      for (String sql : statements) s.execute(sql);
-    }
-  }
-
-  static long count(Connection c, String sql) throws SQLException {
-    Long n = Sql.one(c, sql, rs -> rs.getLong(1));
-    return n == null ? 0 : n;
-  }
-
   /** Row count and an order-independent hash of every row's text form. */
   static String checksum(Connection c, String table) throws SQLException {
     return Sql.one(c, "SELECT count(*) || '/' || coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)"
