@@ -44,9 +44,10 @@ class PlanFilesTest {
         target: {url: "jdbc:postgresql://new:5432/", password: {env: A, file: /b}}
         retention: forever
         """)));
-    assertEquals(5, e.problems().size(), e.getMessage());
+    assertEquals(6, e.problems().size(), e.getMessage());
     assertTrue(e.getMessage().contains("name:") && e.getMessage().contains("source.url")
-        && e.getMessage().contains("target.user") && e.getMessage().contains("target.password")
+        && e.getMessage().contains("target.url") && e.getMessage().contains("target.user")
+        && e.getMessage().contains("target.password")
         && e.getMessage().contains("retention"), e.getMessage());
   }
 

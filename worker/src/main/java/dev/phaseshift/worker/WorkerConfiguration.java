@@ -1,6 +1,7 @@
 package dev.phaseshift.worker;
 
 import dev.phaseshift.activities.PhaseshiftWorkers;
+import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -12,9 +13,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Registers Phaseshift on the starter's worker factory and owns its lifecycle. The per-process copy
- * queue is registered programmatically because its name is only known at runtime, so the
- * starter's own worker start is turned off ({@code spring.temporal.start-workers: false}).
+ * Runs Phaseshift's workers on the starter's client (connection, namespace, TLS and metrics come
+ * from {@code spring.temporal.*}). The workers are registered here rather than through the
+ * starter's worker properties because the per-process copy queue's name is only known at runtime.
  */
 @Component
 public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
@@ -24,8 +25,8 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
   private final String taskQueue;
   private volatile boolean running;
 
-  public WorkerConfiguration(WorkerFactory factory, @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
-    this.factory = factory;
+  public WorkerConfiguration(WorkflowClient client, @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
+    this.factory = WorkerFactory.newInstance(client);
     this.taskQueue = taskQueue;
   }
 
@@ -35,6 +36,10 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
     factory.start();
     running = true;
     log.info("Phaseshift worker polling task queue '{}' and its own copy queue '{}'", taskQueue, processQueue);
+  }
+
+  public WorkerFactory factory() {
+    return factory;
   }
 
   @Override

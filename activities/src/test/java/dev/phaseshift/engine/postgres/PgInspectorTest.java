@@ -203,13 +203,22 @@ class PgInspectorTest {
   }
 
   @Test
-  void unreachableServerIsAPrerequisite() {
+  void anUnreachableServerIsRetriedButWrongCredentialsFailAtOnce() {
     MigrationPlan plan = pairs.plan("inspect-down");
     MigrationPlan down = new MigrationPlan(plan.name(),
         new dev.phaseshift.plan.Endpoint("jdbc:postgresql://127.0.0.1:1/app", "postgres", null), plan.target(),
         plan.tables(), plan.copyParallelism(), plan.cutover(), plan.approvalRequired(), plan.retention(),
         plan.requestedBy());
-    MigrationException e = assertThrows(MigrationException.class, () -> assess(down));
-    assertEquals(FailureTypes.PREREQUISITE, e.type());
+    // Refused connections may be a restart or a network blip: a plain exception, which Temporal retries.
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> assess(down));
+    assertTrue(refused.getMessage().contains("cannot connect to source 127.0.0.1:1/app"), refused.getMessage());
+
+    MigrationPlan noDatabase = new MigrationPlan(plan.name(),
+        new dev.phaseshift.plan.Endpoint(pairs.source.jdbcUrl("no_such_db"), "postgres", null), plan.target(),
+        plan.tables(), plan.copyParallelism(), plan.cutover(), plan.approvalRequired(), plan.retention(),
+        plan.requestedBy());
+    MigrationException missing = assertThrows(MigrationException.class, () -> assess(noDatabase));
+    assertEquals(FailureTypes.PREREQUISITE, missing.type());
+    assertTrue(missing.getMessage().contains("no_such_db"), missing.getMessage());
   }
 }
