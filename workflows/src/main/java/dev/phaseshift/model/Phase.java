@@ -10,5 +10,7 @@ public enum Phase {
   RECOVERY,
   OPTIMIZE,
   COMPLETED,
-  FAILED
+  FAILED,
+  ABORTED,
+  ROLLED_BACK
 }

@@ -5,6 +5,17 @@ package dev.phaseshift.model;
  *
  * @param writeFreezeMillis   time from freezing writes on the source to the target taking writes
  * @param sessionsTerminated  application sessions ended to stop open write transactions
+ * @param routerPauseMillis   how long the router held client queries (PgBouncer PAUSE to RESUME),
+ *                            or null when the operator switches connections by hand
  */
 public record SwitchoverResult(
-    long writeFreezeMillis, String finalLsn, int sequencesCopied, int sessionsTerminated) {}
+    long writeFreezeMillis, String finalLsn, int sequencesCopied, int sessionsTerminated, Long routerPauseMillis) {
+
+  public SwitchoverResult(long writeFreezeMillis, String finalLsn, int sequencesCopied, int sessionsTerminated) {
+    this(writeFreezeMillis, finalLsn, sequencesCopied, sessionsTerminated, null);
+  }
+
+  public SwitchoverResult withRouterPause(Long millis) {
+    return new SwitchoverResult(writeFreezeMillis, finalLsn, sequencesCopied, sessionsTerminated, millis);
+  }
+}

@@ -1,5 +1,7 @@
 package dev.phaseshift.plan;
 
+import java.util.List;
+
 /**
  * Everything a migration needs to know, as one document: the YAML/JSON file the CLI reads and the
  * single input of {@code MigrationWorkflow}, so the Temporal Web UI can start a run with it too.
@@ -14,6 +16,15 @@ package dev.phaseshift.plan;
  * @param approvalRequired whether switchover waits for an {@code approve} signal (default true)
  * @param retention        how long the old database is kept before decommissioning (default 48h)
  * @param requestedBy      who asked for the migration, for the audit trail
+ * @param approval         who may sign off, how many, until when
+ * @param maintenanceWindows when the switchover may start (default: any time)
+ * @param router           how application traffic is moved (default: manual)
+ * @param targetDisposable whether undoing the migration may drop what it created on the target
+ * @param reverseReplication whether the old database is kept current after switchover so a
+ *                         rollback loses nothing (default true)
+ * @param finalDumpDirectory where to write a pg_dump of the old database before it is released
+ * @param webhookUrl       where to POST notifications (approval needed, switchover, rollback,
+ *                         failure, completion)
  */
 public record MigrationPlan(
     String name,
@@ -24,10 +35,25 @@ public record MigrationPlan(
     CutoverPolicy cutover,
     Boolean approvalRequired,
     String retention,
-    String requestedBy) {
+    String requestedBy,
+    ApprovalPolicy approval,
+    List<MaintenanceWindow> maintenanceWindows,
+    RouterConfig router,
+    Boolean targetDisposable,
+    Boolean reverseReplication,
+    String finalDumpDirectory,
+    String webhookUrl) {
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        null, null, null, null, null, null, null);
+  }
 
   public MigrationPlan withDefaults() {
     CutoverPolicy c = cutover == null ? new CutoverPolicy(null, null) : cutover;
+    ApprovalPolicy a = approval == null ? new ApprovalPolicy(null, null, null, null, null) : approval;
     return new MigrationPlan(
         name,
         source,
@@ -36,10 +62,23 @@ public record MigrationPlan(
         copyParallelism == null ? PlanDefaults.COPY_PARALLELISM : copyParallelism,
         new CutoverPolicy(
             c.maxFreeze() == null ? PlanDefaults.MAX_FREEZE : c.maxFreeze(),
-            c.maxLagBytes() == null ? PlanDefaults.MAX_LAG_BYTES : c.maxLagBytes()),
+            c.maxLagBytes() == null ? PlanDefaults.MAX_LAG_BYTES : c.maxLagBytes(),
+            c.maxTransactionAge() == null ? PlanDefaults.MAX_TRANSACTION_AGE : c.maxTransactionAge()),
         approvalRequired == null ? PlanDefaults.APPROVAL_REQUIRED : approvalRequired,
         retention == null ? PlanDefaults.RETENTION : retention,
-        requestedBy);
+        requestedBy,
+        new ApprovalPolicy(
+            a.approvers() == null ? List.of() : a.approvers(),
+            a.required() == null ? 1 : a.required(),
+            a.requesterMayApprove() == null ? false : a.requesterMayApprove(),
+            a.deadline(),
+            a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline()),
+        maintenanceWindows == null ? List.of() : maintenanceWindows,
+        router == null ? new RouterConfig(RouterConfig.MANUAL, null, null, null, null, null) : router,
+        targetDisposable == null ? false : targetDisposable,
+        reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication,
+        finalDumpDirectory,
+        webhookUrl);
   }
 
   /** The id every object the migration creates is named after (slot, publication, subscription). */

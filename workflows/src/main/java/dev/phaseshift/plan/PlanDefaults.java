@@ -7,6 +7,9 @@ public final class PlanDefaults {
   public static final long MAX_LAG_BYTES = 16L * 1024 * 1024;
   public static final boolean APPROVAL_REQUIRED = true;
   public static final String RETENTION = "48h";
+  public static final String MAX_TRANSACTION_AGE = "5m";
+  public static final String ON_APPROVAL_DEADLINE = "wait";
+  public static final boolean REVERSE_REPLICATION = true;
 
   private PlanDefaults() {}
 }

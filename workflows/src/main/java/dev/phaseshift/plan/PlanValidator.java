@@ -45,6 +45,17 @@ public final class PlanValidator {
     if (plan.retention() != null && !DurationText.isValid(plan.retention())) {
       problems.add("retention: '" + plan.retention() + "' is not a duration; write e.g. 30m, 48h or 7d");
     }
+    if (plan.cutover() != null && plan.cutover().maxTransactionAge() != null
+        && !DurationText.isValid(plan.cutover().maxTransactionAge())) {
+      problems.add("cutover.maxTransactionAge: '" + plan.cutover().maxTransactionAge()
+          + "' is not a duration; write e.g. 30s or 5m");
+    }
+    approval(plan.approval(), problems);
+    windows(plan.maintenanceWindows(), problems);
+    router(plan.router(), problems);
+    if (plan.webhookUrl() != null && !plan.webhookUrl().matches("https?://\\S+")) {
+      problems.add("webhookUrl: '" + plan.webhookUrl() + "' is not an http:// or https:// URL");
+    }
     if (plan.tables() != null) {
       patterns("tables.include", plan.tables().include(), problems);
       patterns("tables.exclude", plan.tables().exclude(), problems);
@@ -80,6 +91,80 @@ public final class PlanValidator {
             + " or file (a path on the worker)");
       }
     }
+  }
+
+  private static void approval(ApprovalPolicy a, List<String> problems) {
+    if (a == null) return;
+    if (a.required() != null && a.required() < 1) {
+      problems.add("approval.required: must be 1 or more");
+    }
+    if (a.required() != null && a.approvers() != null && !a.approvers().isEmpty()
+        && a.required() > a.approvers().size()) {
+      problems.add("approval.required: " + a.required() + " approvals cannot come from the "
+          + a.approvers().size() + " listed approvers; list more approvers or lower required");
+    }
+    if (a.deadline() != null && !DurationText.isValid(a.deadline())) {
+      problems.add("approval.deadline: '" + a.deadline() + "' is not a duration; write e.g. 4h or 2d");
+    }
+    if (a.onDeadline() != null && !List.of("wait", "abort").contains(a.onDeadline())) {
+      problems.add("approval.onDeadline: '" + a.onDeadline() + "' must be wait or abort");
+    }
+  }
+
+  private static void windows(List<MaintenanceWindow> windows, List<String> problems) {
+    if (windows == null) return;
+    for (int i = 0; i < windows.size(); i++) {
+      MaintenanceWindow w = windows.get(i);
+      String field = "maintenanceWindows[" + i + "]";
+      boolean recurring = w.cron() != null;
+      boolean once = w.start() != null || w.end() != null;
+      if (recurring == once) {
+        problems.add(field + ": give either cron and duration (a recurring window) or start and end (one window)");
+        continue;
+      }
+      if (recurring) {
+        if (w.cron().trim().split("\\s+").length != 5) {
+          problems.add(field + ".cron: '" + w.cron() + "' must have five fields: minute hour day-of-month month day-of-week");
+        }
+        if (!DurationText.isValid(w.duration())) {
+          problems.add(field + ".duration: '" + w.duration() + "' is not a duration; write e.g. 2h");
+        }
+      } else if (!isLocalDateTime(w.start()) || !isLocalDateTime(w.end())) {
+        problems.add(field + ": start and end must be local date-times like 2026-12-05T02:00");
+      } else if (!java.time.LocalDateTime.parse(w.end()).isAfter(java.time.LocalDateTime.parse(w.start()))) {
+        problems.add(field + ": end must be after start");
+      }
+      if (w.timeZone() != null) {
+        try {
+          java.time.ZoneId.of(w.timeZone());
+        } catch (java.time.DateTimeException e) {
+          problems.add(field + ".timeZone: '" + w.timeZone() + "' is not a time zone; write e.g. Europe/Berlin or UTC");
+        }
+      }
+    }
+  }
+
+  private static boolean isLocalDateTime(String text) {
+    try {
+      java.time.LocalDateTime.parse(text);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static void router(RouterConfig r, List<String> problems) {
+    if (r == null || r.type() == null || RouterConfig.MANUAL.equals(r.type())) return;
+    if (!RouterConfig.PGBOUNCER.equals(r.type())) {
+      problems.add("router.type: '" + r.type() + "' must be manual or pgbouncer");
+      return;
+    }
+    if (r.adminUrl() == null || !r.adminUrl().startsWith("jdbc:postgresql://")) {
+      problems.add("router.adminUrl: give PgBouncer's admin console, e.g. jdbc:postgresql://127.0.0.1:6432/pgbouncer");
+    }
+    if (r.user() == null) problems.add("router.user: name a PgBouncer admin user (admin_users)");
+    if (r.database() == null) problems.add("router.database: name the [databases] entry the application connects to");
+    if (r.configFile() == null) problems.add("router.configFile: give the path of pgbouncer.ini on the worker's host");
   }
 
   private static void patterns(String field, List<String> patterns, List<String> problems) {

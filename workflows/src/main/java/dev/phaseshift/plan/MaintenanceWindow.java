@@ -1,0 +1,10 @@
+package dev.phaseshift.plan;
+
+/**
+ * When the switchover may happen: either recurring ({@code cron} with a {@code duration}) or once
+ * ({@code start} and {@code end}, ISO-8601 local date-times), both in {@code timeZone} (default UTC).
+ *
+ * @param cron     five-field cron expression for the window's start, e.g. {@code 0 2 * * SAT}
+ * @param duration how long each recurring window lasts, e.g. {@code 2h}
+ */
+public record MaintenanceWindow(String cron, String duration, String start, String end, String timeZone) {}
