@@ -6,6 +6,11 @@ import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.router.Router;
+import dev.phaseshift.router.Routers;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
@@ -17,7 +22,9 @@ import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Temporal's face of the engines: picks the engine for the plan, forwards heartbeats, and turns
@@ -26,6 +33,7 @@ import java.util.function.Function;
 public class MigrationActivitiesImpl implements MigrationActivities {
   private final EngineRegistry engines;
   private final String copyTaskQueue;
+  private final Notifier notifier = new Notifier();
 
   /**
    * @param copyTaskQueue a task queue only this worker process polls; copies that need the
@@ -79,7 +87,72 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
-    return call(plan, e -> e.cutover().switchover(plan));
+    return call(plan, e -> moveWrites(plan, Router.Side.TARGET,
+        () -> e.cutover().switchover(plan),
+        (result, held) -> result.withRouterPause(held)));
+  }
+
+  @Override
+  public void startReverseReplication(MigrationPlan plan) {
+    run(plan, e -> e.cutover().startReverseReplication(plan));
+  }
+
+  @Override
+  public RollbackResult rollback(MigrationPlan plan) {
+    return call(plan, e -> moveWrites(plan, Router.Side.SOURCE,
+        () -> e.cutover().rollback(plan),
+        (result, held) -> result));
+  }
+
+  /**
+   * Holds traffic at the router around a database switch, so clients wait instead of failing, and
+   * releases it towards whichever side holds the writes afterwards: {@code to} on success, the
+   * other side if the switch failed.
+   */
+  private <T> T moveWrites(MigrationPlan plan, Router.Side to, Supplier<T> move, BiFunction<T, Long, T> withPause) {
+    Router router = Routers.forPlan(plan);
+    long start = System.nanoTime();
+    router.hold(plan);
+    T result;
+    try {
+      result = move.get();
+    } catch (RuntimeException e) {
+      router.release(plan, to == Router.Side.TARGET ? Router.Side.SOURCE : Router.Side.TARGET);
+      throw e;
+    }
+    router.release(plan, to);
+    long held = (System.nanoTime() - start) / 1_000_000;
+    return withPause.apply(result, router.switchesConnections() ? held : null);
+  }
+
+  @Override
+  public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
+    return MaintenanceWindows.next(plan, afterMillis);
+  }
+
+  @Override
+  public List<String> longWriteTransactions(MigrationPlan plan) {
+    return call(plan, e -> e.cutover().longWriteTransactions(plan));
+  }
+
+  @Override
+  public void pauseChangeStream(MigrationPlan plan) {
+    run(plan, e -> e.changeStream().pause(plan));
+  }
+
+  @Override
+  public void resumeChangeStream(MigrationPlan plan) {
+    run(plan, e -> e.changeStream().resume(plan));
+  }
+
+  @Override
+  public void dropTargetObjects(MigrationPlan plan) {
+    run(plan, e -> e.cutover().dropTargetObjects(plan));
+  }
+
+  @Override
+  public void sendNotification(MigrationPlan plan, Notification notification) {
+    if (plan.webhookUrl() != null) notifier.send(plan.webhookUrl(), notification);
   }
 
   @Override

@@ -17,6 +17,11 @@ public interface ChangeStream {
 
   Lag lag(MigrationPlan plan);
 
+  /** Stops applying changes on the target; the slot keeps the position, nothing is lost. */
+  void pause(MigrationPlan plan);
+
+  void resume(MigrationPlan plan);
+
   /** Drops stream and slot and empties the target tables so the copy can start over. */
   void reset(MigrationPlan plan);
 

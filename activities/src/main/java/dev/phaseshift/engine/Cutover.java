@@ -1,5 +1,6 @@
 package dev.phaseshift.engine;
 
+import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.VerifyResult;
@@ -8,12 +9,38 @@ import java.util.List;
 
 /** Moves writes from source to target, checks the result, and cleans up afterwards. */
 public interface Cutover {
+  /**
+   * Freezes writes on the source, drains the stream, copies sequences and makes the target the
+   * primary. When the plan keeps reverse replication, the reverse slot is created on the target
+   * inside the freeze, before the target takes its first write, so the way back has no gap.
+   */
   SwitchoverResult switchover(MigrationPlan plan);
 
   VerifyResult verify(MigrationPlan plan);
 
-  /** Drops subscription, slot, publication and bookkeeping once the retention window is over. */
+  /**
+   * Streams the target's changes back into the old source (subscription on the source attached
+   * to the reverse slot, no copy), so the old database stays current for a rollback.
+   */
+  void startReverseReplication(MigrationPlan plan);
+
+  /**
+   * Writes go back to the source: freezes the target, drains the reverse stream, copies sequences
+   * back, and makes the source writable again. Idempotent like switchover.
+   */
+  RollbackResult rollback(MigrationPlan plan);
+
+  /**
+   * Once the retention window is over: stops reverse replication, drops every replication object
+   * and the bookkeeping on both sides, and first dumps the old database when the plan asks.
+   */
   void decommission(MigrationPlan plan);
 
   List<TableStats> optimize(MigrationPlan plan);
+
+  /** Compensation when the plan marks the target disposable: drops what the migration created there. */
+  void dropTargetObjects(MigrationPlan plan);
+
+  /** Write transactions open on the source longer than the plan allows, described for operators. */
+  List<String> longWriteTransactions(MigrationPlan plan);
 }

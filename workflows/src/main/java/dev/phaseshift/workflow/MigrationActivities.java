@@ -3,6 +3,9 @@ package dev.phaseshift.workflow;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.WindowSlot;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
@@ -58,9 +61,42 @@ public interface MigrationActivities {
   @ActivityMethod(name = "Validate")
   ValidationResult validate(MigrationPlan plan);
 
-  /** Freezes writes on the source, drains the stream, copies sequences and hands writes to the target. */
+  /**
+   * Holds client traffic at the router, freezes writes on the source, drains the stream, copies
+   * sequences, hands writes to the target and points the router at it.
+   */
   @ActivityMethod(name = "Switchover")
   SwitchoverResult switchover(MigrationPlan plan);
+
+  /** Keeps the old database current from the new primary, for a rollback without loss. */
+  @ActivityMethod(name = "StartReverseReplication")
+  void startReverseReplication(MigrationPlan plan);
+
+  /** Moves writes back to the old database through the reverse stream and the router. */
+  @ActivityMethod(name = "Rollback")
+  RollbackResult rollback(MigrationPlan plan);
+
+  /** The maintenance window in progress at {@code afterMillis}, else the next one; null if none is left. */
+  @ActivityMethod(name = "NextMaintenanceWindow")
+  WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis);
+
+  /** Source write transactions older than the plan's maxTransactionAge, described for operators. */
+  @ActivityMethod(name = "LongWriteTransactions")
+  List<String> longWriteTransactions(MigrationPlan plan);
+
+  @ActivityMethod(name = "PauseChangeStream")
+  void pauseChangeStream(MigrationPlan plan);
+
+  @ActivityMethod(name = "ResumeChangeStream")
+  void resumeChangeStream(MigrationPlan plan);
+
+  /** Compensation for a disposable target: drops the tables and bookkeeping the migration created. */
+  @ActivityMethod(name = "DropTargetObjects")
+  void dropTargetObjects(MigrationPlan plan);
+
+  /** POSTs a notification to the plan's webhook. */
+  @ActivityMethod(name = "Notify")
+  void sendNotification(MigrationPlan plan, Notification notification);
 
   @ActivityMethod(name = "Verify")
   VerifyResult verify(MigrationPlan plan);

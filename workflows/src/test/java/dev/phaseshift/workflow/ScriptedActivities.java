@@ -4,6 +4,9 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.WindowSlot;
 import dev.phaseshift.model.SequenceValue;
 import dev.phaseshift.model.ServerInfo;
 import dev.phaseshift.model.Severity;
@@ -142,4 +145,55 @@ public class ScriptedActivities implements MigrationActivities {
     step("undoChangeCapture");
   }
 
+
+  public final List<Notification> notifications = Collections.synchronizedList(new ArrayList<>());
+  /** Maintenance windows to hand out, in order; empty means "no window left". */
+  public final List<WindowSlot> windows = Collections.synchronizedList(new ArrayList<>());
+  public volatile List<String> longTransactions = List.of();
+
+  @Override
+  public void startReverseReplication(MigrationPlan plan) {
+    step("startReverseReplication");
+  }
+
+  @Override
+  public RollbackResult rollback(MigrationPlan plan) {
+    step("rollback");
+    return new RollbackResult(310, "0/3000000", 1);
+  }
+
+  @Override
+  public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
+    step("nextMaintenanceWindow");
+    synchronized (windows) {
+      while (!windows.isEmpty() && windows.get(0).endMillis() <= afterMillis) windows.remove(0);
+      return windows.isEmpty() ? null : windows.get(0);
+    }
+  }
+
+  @Override
+  public List<String> longWriteTransactions(MigrationPlan plan) {
+    step("longWriteTransactions");
+    return longTransactions;
+  }
+
+  @Override
+  public void pauseChangeStream(MigrationPlan plan) {
+    step("pauseChangeStream");
+  }
+
+  @Override
+  public void resumeChangeStream(MigrationPlan plan) {
+    step("resumeChangeStream");
+  }
+
+  @Override
+  public void dropTargetObjects(MigrationPlan plan) {
+    step("dropTargetObjects");
+  }
+
+  @Override
+  public void sendNotification(MigrationPlan plan, Notification notification) {
+    notifications.add(notification);
+  }
 }

@@ -308,4 +308,14 @@ final class PgChangeStream implements ChangeStream {
       // Closing only frees the session; the failure that got us here is what gets reported.
     }
   }
+
+  @Override
+  public void pause(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
+
+  @Override
+  public void resume(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
 }

@@ -360,4 +360,24 @@ final class PgCutover implements Cutover {
       throw new IllegalStateException("interrupted", e);
     }
   }
+
+  @Override
+  public void startReverseReplication(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
+
+  @Override
+  public dev.phaseshift.model.RollbackResult rollback(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
+
+  @Override
+  public void dropTargetObjects(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
+
+  @Override
+  public List<String> longWriteTransactions(MigrationPlan plan) {
+    throw new IllegalStateException("placeholder");
+  }
 }
