@@ -16,4 +16,6 @@ public record MigrationReport(
     VerifyResult verify,
     List<TableStats> tableStats,
     List<Approval> approvals,
-    List<PhaseTiming> phases) {}
+    List<PhaseTiming> phases,
+    List<Decision> decisions,
+    RollbackResult rollback) {}

@@ -8,6 +8,8 @@ import java.util.List;
  * @param waitingFor  what the workflow is blocked on right now, in words, or empty
  * @param copies      finished table copies (running ones show as pending activities' heartbeats)
  * @param primary     {@code source} until switchover made the target primary, then {@code target}
+ * @param approvals   approvals currently counted towards the switchover
+ * @param decisions   the audit trail: every approval, rejection, abort, pause, rollback, accepted or not
  */
 public record MigrationStatus(
     String name,
@@ -20,4 +22,7 @@ public record MigrationStatus(
     Long writeFreezeMillis,
     String primary,
     List<Approval> approvals,
-    String error) {}
+    String error,
+    List<Decision> decisions,
+    boolean paused,
+    RollbackResult rollback) {}

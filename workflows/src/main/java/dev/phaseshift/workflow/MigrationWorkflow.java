@@ -1,15 +1,26 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.OperatorRequest;
+import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
-/** One database migration, from assessment to decommissioning the old database. */
+/**
+ * One database migration, from assessment to decommissioning the old database.
+ *
+ * <p>Sign-off comes as Workflow Updates (the caller learns at once whether it was accepted) or,
+ * for the Web UI's "Send Signal" and {@code temporal workflow signal}, as signals of the same
+ * names; a signal that the policy refuses is recorded as refused in the audit trail.
+ */
 @WorkflowInterface
 public interface MigrationWorkflow {
   String TYPE = "Migration";
@@ -17,9 +28,48 @@ public interface MigrationWorkflow {
   @WorkflowMethod(name = TYPE)
   MigrationReport run(MigrationPlan plan);
 
-  @QueryMethod(name = "status", description = "Phase, copy progress, lag, validation, freeze time and what the migration waits for")
+  @QueryMethod(name = "status", description = "Phase, copy progress, lag, validation, freeze time, decisions and what the migration waits for")
   MigrationStatus status();
 
   @SignalMethod(name = "approve", description = "Sign off the switchover: {\"approver\": \"alice\", \"comment\": \"go\"}")
   void approve(Approval approval);
+
+  @UpdateMethod(name = "approve", description = "Sign off the switchover; refused with a reason if the plan's approval policy does not allow it")
+  Decision approveUpdate(Approval approval);
+
+  @UpdateValidatorMethod(updateName = "approve")
+  void validateApprove(Approval approval);
+
+  @SignalMethod(name = "reject", description = "Refuse the switchover; the migration is undone: {\"approver\": \"bob\", \"comment\": \"why\"}")
+  void reject(Approval rejection);
+
+  @UpdateMethod(name = "reject", description = "Refuse the switchover; the migration is undone and the source left as it was")
+  Decision rejectUpdate(Approval rejection);
+
+  @UpdateValidatorMethod(updateName = "reject")
+  void validateReject(Approval rejection);
+
+  @SignalMethod(name = "abort", description = "Stop before switchover and undo everything: {\"by\": \"alice\", \"comment\": \"why\"}")
+  void abort(OperatorRequest request);
+
+  @SignalMethod(name = "pause", description = "Pause the bulk copy and the change stream without losing position")
+  void pause(OperatorRequest request);
+
+  @SignalMethod(name = "resume", description = "Resume a paused copy and change stream")
+  void resume(OperatorRequest request);
+
+  @SignalMethod(name = "rollback", description = "After switchover: move writes back to the old database, losing nothing")
+  void rollback(OperatorRequest request);
+
+  @UpdateMethod(name = "rollback", description = "After switchover: move writes back to the old database; refused outside VERIFY and RECOVERY")
+  Decision rollbackUpdate(OperatorRequest request);
+
+  @UpdateValidatorMethod(updateName = "rollback")
+  void validateRollback(OperatorRequest request);
+
+  @SignalMethod(name = "connectionSwitched", description = "With the manual router: the application now connects to the new primary")
+  void connectionSwitched(OperatorRequest request);
+
+  @SignalMethod(name = "extendRetention", description = "Keep the old database longer: {\"by\": \"alice\", \"extendBy\": \"24h\", \"comment\": \"why\"}")
+  void extendRetention(RetentionExtension request);
 }

@@ -3,25 +3,34 @@ package dev.phaseshift.workflow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.model.Severity;
+import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.plan.ApprovalPolicy;
+import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class MigrationWorkflowTest {
   static final String QUEUE = "phaseshift-test";
+  static final ApprovalPolicy TWO_OF_THREE = new ApprovalPolicy(List.of("bob", "carol", "alice"), 2, false, null, null);
 
   TestWorkflowEnvironment env;
   ScriptedActivities activities;
@@ -57,9 +67,28 @@ class MigrationWorkflowTest {
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
   }
 
+  private static MigrationReport result(MigrationWorkflow workflow) {
+    return WorkflowStub.fromTyped(workflow).getResult(MigrationReport.class);
+  }
+
+  private static ApplicationFailure failure(MigrationWorkflow workflow) {
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> result(workflow));
+    return assertInstanceOf(ApplicationFailure.class, failed.getCause());
+  }
+
+  /** Advances workflow time in small steps until the status satisfies {@code condition}. */
+  private MigrationStatus awaitStatus(MigrationWorkflow workflow, Predicate<MigrationStatus> condition) {
+    for (int i = 0; i < 400; i++) {
+      MigrationStatus status = workflow.status();
+      if (condition.test(status)) return status;
+      env.sleep(Duration.ofSeconds(1));
+    }
+    throw new AssertionError("status never matched: " + workflow.status());
+  }
+
   @Test
   void runsThePhasesInOrderAndKeepsTheOldDatabaseForTheRetentionWindow() {
-    MigrationPlan plan = TestPlans.plan("orders-move", false);
+    MigrationPlan plan = TestPlans.routed("orders-move", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
     long before = env.currentTimeMillis();
 
@@ -68,7 +97,8 @@ class MigrationWorkflowTest {
     assertEquals("COMPLETED", report.outcome());
     assertEquals(List.of("assess", "createTargetSchema", "startChangeCapture", "copyTable", "copyTable",
         "copyTable", "finishTargetSchema", "startChangeStream", "measureLag", "validate", "measureLag",
-        "switchover", "verify", "decommission", "optimize"), activities.calls);
+        "longWriteTransactions", "switchover", "startReverseReplication", "verify", "decommission", "optimize"),
+        activities.calls);
     assertEquals(List.of(Phase.PREPARE, Phase.MIGRATE, Phase.TEST, Phase.SWITCHOVER, Phase.VERIFY,
         Phase.RECOVERY, Phase.OPTIMIZE), report.phases().stream().map(t -> t.phase()).toList());
     long retention = report.phases().stream().filter(t -> t.phase() == Phase.RECOVERY).findFirst().orElseThrow().millis();
@@ -76,37 +106,128 @@ class MigrationWorkflowTest {
     assertTrue(env.currentTimeMillis() - before >= Duration.ofHours(48).toMillis());
     assertEquals(3, report.copies().size());
     assertEquals(420, report.switchover().writeFreezeMillis());
-    assertTrue(report.approvals().isEmpty());
+    assertEquals(List.of("switchover", "completed"), activities.notifications.stream().map(n -> n.event()).toList());
   }
 
   @Test
-  void waitsForApprovalBeforeTheSwitchoverAndRecordsWhoApproved() {
-    MigrationPlan plan = TestPlans.plan("needs-approval", true);
+  void approvalFollowsThePolicyAndEveryDecisionIsAudited() {
+    MigrationPlan plan = TestPlans.routed("needs-approval", TWO_OF_THREE, null);
     MigrationWorkflow workflow = startWorkers(plan);
     WorkflowClient.start(workflow::run, plan);
 
-    env.sleep(Duration.ofHours(3));
-    MigrationStatus waiting = workflow.status();
+    MigrationStatus waiting = awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
     assertEquals(Phase.SWITCHOVER, waiting.phase());
-    assertTrue(waiting.waitingFor().startsWith("approval"), waiting.waitingFor());
-    assertFalse(activities.calls.contains("switchover"));
-    assertEquals("source", waiting.primary());
+    assertTrue(waiting.waitingFor().contains("0 of 2"), waiting.waitingFor());
 
-    workflow.approve(new Approval("bob", "window agreed with the shop team", null));
-    MigrationReport report = WorkflowStub.fromTyped(workflow).getResult(MigrationReport.class);
+    WorkflowUpdateException stranger = assertThrows(WorkflowUpdateException.class,
+        () -> workflow.approveUpdate(new Approval("mallory", "let me", null)));
+    assertTrue(stranger.getCause().getMessage().contains("not an approver"), stranger.getCause().getMessage());
+    WorkflowUpdateException requester = assertThrows(WorkflowUpdateException.class,
+        () -> workflow.approveUpdate(new Approval("alice", "my own", null)));
+    assertTrue(requester.getCause().getMessage().contains("four-eyes"), requester.getCause().getMessage());
+
+    Decision bob = workflow.approveUpdate(new Approval("bob", "checked the report", null));
+    assertTrue(bob.accepted());
+    WorkflowUpdateException twice = assertThrows(WorkflowUpdateException.class,
+        () -> workflow.approveUpdate(new Approval("bob", "again", null)));
+    assertTrue(twice.getCause().getMessage().contains("already approved"), twice.getCause().getMessage());
+    // A refused signal cannot be refused to the sender, so it is recorded as refused.
+    workflow.approve(new Approval("alice", "via the web UI", null));
+    env.sleep(Duration.ofMinutes(2));
+    assertFalse(activities.calls.contains("switchover"), "one approval of two is not enough");
+
+    workflow.approve(new Approval("carol", "window agreed with the shop team", null));
+    MigrationReport report = result(workflow);
 
     assertEquals("COMPLETED", report.outcome());
-    assertEquals(1, report.approvals().size());
-    assertEquals("bob", report.approvals().get(0).approver());
-    assertEquals("window agreed with the shop team", report.approvals().get(0).comment());
-    assertTrue(report.approvals().get(0).at() != null);
-    assertTrue(activities.calls.indexOf("switchover") > activities.calls.indexOf("validate"));
+    assertEquals(List.of("bob", "carol"), report.approvals().stream().map(Approval::approver).toList());
+    List<Decision> approvals = report.decisions().stream().filter(d -> d.action().equals("approve")).toList();
+    assertEquals(3, approvals.size(), approvals.toString());
+    assertTrue(approvals.get(1).reason().contains("four-eyes") && !approvals.get(1).accepted(), approvals.toString());
+    assertEquals("window agreed with the shop team", approvals.get(2).comment());
+    assertNotNull(approvals.get(2).at());
+    int validateAgain = activities.calls.lastIndexOf("validate");
+    assertTrue(validateAgain > activities.calls.indexOf("validate") && validateAgain < activities.calls.indexOf("switchover"),
+        "re-validated right before the freeze: " + activities.calls);
+    assertEquals("approval-needed", activities.notifications.get(0).event());
+  }
+
+  @Test
+  void anApprovalIsWithdrawnWhenLagRisesBeforeTheFreeze() {
+    MigrationPlan plan = TestPlans.routed("lag-rises", new ApprovalPolicy(List.of(), 1, false, null, null), null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
+
+    activities.lagBytes = 64L * 1024 * 1024;
+    workflow.approveUpdate(new Approval("bob", "go", null));
+    MigrationStatus withdrawn = awaitStatus(workflow, s -> s.approvals().isEmpty()
+        && s.decisions().stream().anyMatch(d -> d.action().equals("withdraw")));
+    assertTrue(withdrawn.decisions().stream().anyMatch(d -> d.action().equals("withdraw") && d.reason().contains("lag")),
+        withdrawn.decisions().toString());
+    assertFalse(activities.calls.contains("switchover"));
+
+    activities.lagBytes = 0;
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
+    workflow.approveUpdate(new Approval("carol", "lag is back down", null));
+    assertEquals("COMPLETED", result(workflow).outcome());
+  }
+
+  @Test
+  void theSwitchoverWaitsForAMaintenanceWindowWithRoomForTheFreeze() {
+    long now = env.currentTimeMillis();
+    long hour = Duration.ofHours(1).toMillis();
+    // The first window closes 10 s after it is seen: too short for a 30 s freeze.
+    activities.windows.add(new WindowSlot(now - hour, now + Duration.ofSeconds(10).toMillis()));
+    activities.windows.add(new WindowSlot(now + 5 * hour, now + 7 * hour));
+    MigrationPlan plan = TestPlans.routed("windowed", null,
+        List.of(new MaintenanceWindow("0 2 * * SAT", "2h", null, null, "Europe/Berlin")));
+    MigrationWorkflow workflow = startWorkers(plan);
+
+    MigrationReport report = workflow.run(plan);
+
+    long switchedAt = report.phases().stream().filter(t -> t.phase() == Phase.SWITCHOVER).findFirst().orElseThrow().millis()
+        + java.time.Instant.parse(report.phases().stream().filter(t -> t.phase() == Phase.SWITCHOVER)
+            .findFirst().orElseThrow().startedAt()).toEpochMilli();
+    assertTrue(switchedAt >= now + 5 * hour, "switched over inside the second window");
+    assertEquals("COMPLETED", report.outcome());
+  }
+
+  @Test
+  void longWriteTransactionsHoldTheSwitchoverBack() {
+    activities.longTransactions = List.of("pid 4711 (application 'report', user app) writing for 7m: UPDATE big");
+    MigrationPlan plan = TestPlans.routed("long-tx", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    MigrationStatus held = awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().contains("pid 4711"));
+    assertEquals(Phase.SWITCHOVER, held.phase());
+    assertFalse(activities.calls.contains("switchover"));
+
+    activities.longTransactions = List.of();
+    assertEquals("COMPLETED", result(workflow).outcome());
+  }
+
+  @Test
+  void anApprovalDeadlineCanAbortTheMigration() {
+    MigrationPlan plan = TestPlans.routed("deadline", new ApprovalPolicy(List.of(), 1, false, "4h", "abort"), null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    ApplicationFailure failure = failure(workflow);
+
+    assertEquals("MigrationAborted", failure.getType());
+    MigrationReport report = failure.getDetails().get(MigrationReport.class);
+    assertEquals("ABORTED", report.outcome());
+    assertTrue(report.error().contains("no approval within the deadline of 4h"), report.error());
+    assertTrue(activities.calls.contains("undoChangeCapture"));
+    assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("approval-deadline")));
   }
 
   static Stream<Arguments> failingSteps() {
     return Stream.of(
-        Arguments.of("assess", FailureTypes.PREREQUISITE, Phase.PREPARE, true),
-        Arguments.of("createTargetSchema", FailureTypes.PREREQUISITE, Phase.PREPARE, true),
+        Arguments.of("assess", FailureTypes.PREREQUISITE, Phase.PREPARE, false),
+        Arguments.of("createTargetSchema", FailureTypes.PREREQUISITE, Phase.PREPARE, false),
         Arguments.of("copyTable", FailureTypes.PREREQUISITE, Phase.MIGRATE, true),
         Arguments.of("startChangeStream", FailureTypes.PREREQUISITE, Phase.MIGRATE, true),
         Arguments.of("validate", FailureTypes.VALIDATION_FAILED, Phase.TEST, true),
@@ -118,14 +239,14 @@ class MigrationWorkflowTest {
 
   @ParameterizedTest(name = "{0} failing stops the run in {2}")
   @MethodSource("failingSteps")
-  void aFailureStopsTheRunInAClearState(String step, String type, Phase phase, boolean undone) {
+  void aFailureStopsTheRunInAClearStateAndUndoesWhatWasDone(String step, String type, Phase phase, boolean undone) {
     activities.failing(step, type, 1);
-    MigrationPlan plan = TestPlans.plan("fails-in-" + step.toLowerCase(), false);
+    MigrationPlan plan = TestPlans.routed("fails-in-" + step.toLowerCase(), null, null);
     MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> workflow.run(plan));
+    ApplicationFailure failure = failure(workflow);
 
-    ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
     assertEquals("MigrationFailed", failure.getType());
     assertTrue(failure.getOriginalMessage().contains("failed in " + phase), failure.getOriginalMessage());
     MigrationReport report = failure.getDetails().get(MigrationReport.class);
@@ -133,24 +254,41 @@ class MigrationWorkflowTest {
     assertEquals(phase, report.failedIn());
     assertTrue(report.error().contains(step + " failed on purpose"), report.error());
     assertEquals(undone, activities.calls.contains("undoChangeCapture"),
-        "compensation only before the target became primary: " + activities.calls);
+        "undo only for what was done, and only before the target became primary: " + activities.calls);
     assertEquals(step, activities.calls.get(activities.calls.size() - (undone ? 2 : 1)),
-        "nothing runs after the failed step but compensation: " + activities.calls);
+        "nothing runs after the failed step but its undo: " + activities.calls);
     assertEquals(Phase.FAILED, workflow.status().phase());
+    assertEquals("failed", activities.notifications.get(activities.notifications.size() - 1).event());
+  }
+
+  @Test
+  void aDisposableTargetIsEmptiedByTheUndoAfterTheChangeCaptureIsRemoved() {
+    activities.failing("validate", FailureTypes.VALIDATION_FAILED, 1);
+    MigrationPlan p = TestPlans.routed("disposable", null, null);
+    MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
+        p.cutover(), p.approvalRequired(), p.retention(), p.requestedBy(), p.approval(), p.maintenanceWindows(),
+        p.router(), true, null, null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    failure(workflow);
+
+    List<String> calls = activities.calls;
+    assertEquals(List.of("undoChangeCapture", "dropTargetObjects"), calls.subList(calls.size() - 2, calls.size()));
   }
 
   @Test
   void blockersStopTheRunBeforeAnythingChanges() {
     activities.findings = List.of(new Finding(Severity.BLOCKER, "wal_level", "source",
         "wal_level is replica; set wal_level = logical and restart"));
-    MigrationPlan plan = TestPlans.plan("blocked", false);
+    MigrationPlan plan = TestPlans.routed("blocked", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> workflow.run(plan));
+    ApplicationFailure failure = failure(workflow);
 
-    ApplicationFailure failure = (ApplicationFailure) failed.getCause();
     assertTrue(failure.getOriginalMessage().contains("wal_level is replica"), failure.getOriginalMessage());
-    assertEquals(List.of("assess", "undoChangeCapture"), activities.calls);
+    assertEquals(List.of("assess"), activities.calls);
   }
 
   @Test
@@ -170,9 +308,130 @@ class MigrationWorkflowTest {
   }
 
   @Test
+  void anAbortWhileWaitingForApprovalUndoesEverything() {
+    MigrationPlan plan = TestPlans.routed("abort-waiting", new ApprovalPolicy(List.of(), 1, false, null, null), null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
+
+    workflow.abort(new OperatorRequest("dave", "shop campaign moved to this weekend"));
+    ApplicationFailure failure = failure(workflow);
+
+    assertEquals("MigrationAborted", failure.getType());
+    MigrationReport report = failure.getDetails().get(MigrationReport.class);
+    assertEquals("ABORTED", report.outcome());
+    assertEquals(Phase.SWITCHOVER, report.failedIn());
+    assertTrue(report.error().contains("aborted by dave: shop campaign moved"), report.error());
+    assertEquals("undoChangeCapture", activities.calls.get(activities.calls.size() - 1));
+    assertFalse(activities.calls.contains("switchover"));
+    assertTrue(report.decisions().stream().anyMatch(d -> d.action().equals("abort") && d.accepted()));
+  }
+
+  @Test
+  void anAbortDuringTheCopyStopsTheCopyBeforeUndoing() {
+    activities.holding("copyTable");
+    MigrationPlan plan = TestPlans.routed("abort-copy", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.phase() == Phase.MIGRATE && activities.calls.contains("copyTable"));
+
+    workflow.abort(new OperatorRequest("dave", null));
+    ApplicationFailure failure = failure(workflow);
+
+    assertEquals("MigrationAborted", failure.getType());
+    assertEquals(Phase.MIGRATE, failure.getDetails().get(MigrationReport.class).failedIn());
+    assertEquals("undoChangeCapture", activities.calls.get(activities.calls.size() - 1));
+    assertFalse(activities.calls.contains("finishTargetSchema"));
+  }
+
+  @Test
+  void pauseStopsTheCopyAndResumeFinishesIt() {
+    activities.holding("copyTable");
+    MigrationPlan plan = TestPlans.routed("pause-copy", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.phase() == Phase.MIGRATE && activities.calls.contains("copyTable"));
+
+    workflow.pause(new OperatorRequest("erin", "peak traffic"));
+    MigrationStatus paused = awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("paused"));
+    assertTrue(paused.paused());
+    activities.release("copyTable");
+    workflow.resume(new OperatorRequest("erin", "traffic is down"));
+
+    MigrationReport report = result(workflow);
+    assertEquals("COMPLETED", report.outcome());
+    assertEquals(3, report.copies().size(), "every table copied once after the resume");
+    assertTrue(report.decisions().stream().map(Decision::action).toList().containsAll(List.of("pause", "resume")));
+  }
+
+  @Test
+  void aRollbackDuringRecoveryMovesWritesBackAndEndsRolledBack() {
+    MigrationPlan plan = TestPlans.routed("roll-back", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.phase() == Phase.RECOVERY);
+
+    WorkflowUpdateException anonymous = assertThrows(WorkflowUpdateException.class,
+        () -> workflow.rollbackUpdate(new OperatorRequest(null, "no name")));
+    assertTrue(anonymous.getCause().getMessage().contains("name who asks"), anonymous.getCause().getMessage());
+    Decision decision = workflow.rollbackUpdate(new OperatorRequest("frank", "checkout errors on the new server"));
+    assertTrue(decision.accepted());
+
+    MigrationReport report = result(workflow);
+    assertEquals("ROLLED_BACK", report.outcome());
+    assertEquals(310, report.rollback().writePauseMillis());
+    assertEquals("source", workflow.status().primary());
+    List<String> calls = activities.calls;
+    assertEquals(List.of("rollback", "decommission"), calls.subList(calls.size() - 2, calls.size()));
+    assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("rollback")));
+  }
+
+  @Test
+  void rollbackIsRefusedBeforeTheSwitchover() {
+    MigrationPlan plan = TestPlans.routed("early-rollback", new ApprovalPolicy(List.of(), 1, false, null, null), null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
+
+    WorkflowUpdateException refused = assertThrows(WorkflowUpdateException.class,
+        () -> workflow.rollbackUpdate(new OperatorRequest("frank", "oops")));
+    assertTrue(refused.getCause().getMessage().contains("send 'abort' instead"), refused.getCause().getMessage());
+    workflow.abort(new OperatorRequest("frank", "clean up"));
+    failure(workflow);
+  }
+
+  @Test
+  void withTheManualRouterTheWorkflowWaitsForTheConnectionSwitch() {
+    MigrationPlan plan = TestPlans.manual("manual-switch");
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    MigrationStatus waiting = awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("connectionSwitched"));
+    assertEquals("target", waiting.primary());
+    assertFalse(activities.calls.contains("verify"));
+
+    workflow.connectionSwitched(new OperatorRequest("gina", "deployed the new DATABASE_URL"));
+    assertEquals("COMPLETED", result(workflow).outcome());
+  }
+
+  @Test
+  void theRetentionWindowCanBeExtended() {
+    MigrationPlan plan = TestPlans.routed("extend", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.phase() == Phase.RECOVERY);
+
+    workflow.extendRetention(new RetentionExtension("hank", "24h", "audit wants a day more"));
+    MigrationReport report = result(workflow);
+
+    long recovery = report.phases().stream().filter(t -> t.phase() == Phase.RECOVERY).findFirst().orElseThrow().millis();
+    assertTrue(recovery >= Duration.ofHours(72).toMillis(), "kept 48h + 24h: " + recovery);
+  }
+
+  @Test
   void aLostSnapshotStartsTheCopyOverFromANewOne() {
     activities.failing("copyTable", FailureTypes.SNAPSHOT_LOST, 1);
-    MigrationPlan plan = TestPlans.plan("snapshot-lost", false);
+    MigrationPlan plan = TestPlans.routed("snapshot-lost", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
 
     MigrationReport report = workflow.run(plan);
@@ -187,7 +446,7 @@ class MigrationWorkflowTest {
   @Test
   void aSwitchoverWhoseLagDoesNotDrainIsRetriedAfterAPause() {
     activities.failing("switchover", FailureTypes.LAG_NOT_DRAINED, 1);
-    MigrationPlan plan = TestPlans.plan("lag-retry", false);
+    MigrationPlan plan = TestPlans.routed("lag-retry", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
 
     MigrationReport report = workflow.run(plan);
@@ -195,11 +454,12 @@ class MigrationWorkflowTest {
     assertEquals("COMPLETED", report.outcome());
     assertEquals(2, activities.calls.stream().filter("switchover"::equals).count());
     assertFalse(activities.calls.contains("undoChangeCapture"));
+    assertTrue(report.decisions().stream().anyMatch(d -> d.action().equals("switchover") && !d.accepted()));
   }
 
   @Test
   void theStatusQueryWorksAfterTheRunEnded() {
-    MigrationPlan plan = TestPlans.plan("finished", false);
+    MigrationPlan plan = TestPlans.routed("finished", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
     workflow.run(plan);
 

@@ -46,12 +46,36 @@ public class ScriptedActivities implements MigrationActivities {
     return this;
   }
 
-  private synchronized void step(String name) {
-    calls.add(name);
-    Integer left = failTimes.get(name);
-    if (left != null && left > 0) {
-      failTimes.put(name, left - 1);
-      throw ApplicationFailure.newNonRetryableFailure(name + " failed on purpose", failures.get(name));
+  private final Map<String, java.util.concurrent.CountDownLatch> holds = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Makes {@code step} block (heartbeating, so it notices cancellation) until {@link #release}. */
+  public ScriptedActivities holding(String step) {
+    holds.put(step, new java.util.concurrent.CountDownLatch(1));
+    return this;
+  }
+
+  public void release(String step) {
+    var latch = holds.remove(step);
+    if (latch != null) latch.countDown();
+  }
+
+  private void step(String name) {
+    synchronized (this) {
+      calls.add(name);
+      Integer left = failTimes.get(name);
+      if (left != null && left > 0) {
+        failTimes.put(name, left - 1);
+        throw ApplicationFailure.newNonRetryableFailure(name + " failed on purpose", failures.get(name));
+      }
+    }
+    var latch = holds.get(name);
+    if (latch == null) return;
+    try {
+      while (!latch.await(50, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        io.temporal.activity.Activity.getExecutionContext().heartbeat(null);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
