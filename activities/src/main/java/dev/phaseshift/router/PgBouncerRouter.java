@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  *       client keeps its server connection until it disconnects, so PAUSE would wait for every
  *       application connection to close; {@link #hold} refuses it up front.
  *   <li>the router's user is listed in {@code admin_users};
+ *   <li>no {@code pool_mode = session} for the application's user in {@code [users]}: the console
+ *       shows pool modes per database and globally, not per user, so that override is not checked;
  *   <li>the worker may write the ini file and its directory (the file is replaced atomically).
  * </ul>
  *
@@ -84,6 +86,8 @@ public final class PgBouncerRouter implements Router {
   public void release(MigrationPlan plan, Side side) {
     RouterConfig r = config(plan);
     PgEndpoint endpoint = side == Side.TARGET ? PgEndpoint.target(plan) : PgEndpoint.source(plan);
+    // If the entry cannot be pointed at the side, traffic stays held: resuming towards the wrong
+    // side would turn waiting clients into failing ones, and the activity's retry tries again.
     pointEntryAt(r, endpoint);
     Console console = new Console(r);
     Result reload = console.run("RELOAD", COMMAND_TIMEOUT);

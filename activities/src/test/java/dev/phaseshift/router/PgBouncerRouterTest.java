@@ -84,14 +84,32 @@ class PgBouncerRouterTest {
     if (bouncer != null) bouncer.close();
   }
 
+  /**
+   * Debian's /usr/bin/pgbench is a wrapper that fails without the server package, so the real
+   * binaries under /usr/lib/postgresql come first, newest version first.
+   */
   private static Path pgbench() {
     List<Path> candidates = new ArrayList<>();
+    Path debian = Path.of("/usr/lib/postgresql");
+    if (Files.isDirectory(debian)) {
+      try (var versions = Files.list(debian)) {
+        versions.map(v -> v.resolve("bin/pgbench"))
+            .sorted(java.util.Comparator.comparing((Path p) -> versionOf(p)).reversed())
+            .forEach(candidates::add);
+      } catch (IOException e) {
+        // Unreadable: PATH may still have it.
+      }
+    }
     String path = System.getenv("PATH");
     if (path != null) for (String p : path.split(java.io.File.pathSeparator)) candidates.add(Path.of(p, "pgbench"));
-    candidates.add(Path.of("/usr/lib/postgresql/15/bin/pgbench"));
     for (Path p : candidates) if (Files.isExecutable(p)) return p;
-    throw new AssertionError("pgbench is not installed; install it with: apt-get install postgresql-15"
+    throw new AssertionError("pgbench is not installed; install it with: apt-get install postgresql"
         + " (Debian ships pgbench with the server package)");
+  }
+
+  private static int versionOf(Path pgbench) {
+    String v = pgbench.getParent().getParent().getFileName().toString();
+    return v.matches("\\d+") ? Integer.parseInt(v) : 0;
   }
 
   private void startBouncer(String poolMode) throws Exception {
