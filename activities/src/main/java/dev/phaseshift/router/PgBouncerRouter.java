@@ -79,6 +79,11 @@ public final class PgBouncerRouter implements Router {
     // when PAUSE waited too long and psql was stopped); holding traffic that nobody will release
     // would be an outage, so undo it before failing.
     console.run("RESUME " + quoted(r.database()), COMMAND_TIMEOUT);
+    if (paused.error().startsWith("no answer")) {
+      throw new IllegalStateException("PgBouncer at " + console.address + ": PAUSE of database '" + r.database()
+          + "' waited longer than " + pauseWait(plan).toSeconds() + "s for client transactions to finish, so traffic"
+          + " was resumed; end long-running transactions (or raise cutover.maxFreeze) and switch over again");
+    }
     throw console.failure("pausing", paused);
   }
 
