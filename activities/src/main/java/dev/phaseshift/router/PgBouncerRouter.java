@@ -51,7 +51,8 @@ import java.util.regex.Pattern;
  * <p>The console is driven with psql (libpq), not JDBC: it speaks only the simple query protocol,
  * has no transactions, and rejects the {@code SET extra_float_digits} that pgjdbc 42.7.5+ sends
  * after connecting to any server reporting a version below 12, which the console (reporting
- * PgBouncer's own version) does; PgBouncer accepts it only from 1.26 on. libpq sends nothing of
+ * PgBouncer's own version) does ("SET failed"; pgbouncer/pgbouncer#1509, fixed only in releases
+ * after 1.25, while Debian 12 ships 1.18). libpq sends nothing of
  * the kind and handles every authentication method PgBouncer offers. The password travels in
  * {@code PGPASSWORD}, never on the command line or in a message.
  */
