@@ -584,10 +584,17 @@ final class PgCutover implements Cutover {
             () -> exec(s, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE"));
         return;
       }
-      // The apply worker writes although the source database is read-only: it applies changes
-      // through the executor's low-level routines, which do not check transaction_read_only (only
-      // the statement paths do), so default_transaction_read_only = on stops the application's
-      // sessions but not the subscription. PgRollbackTest proves it against a real server.
+      // The apply worker inherits the database's default_transaction_read_only = on (its
+      // transactions report transaction_read_only = on), yet it applies rows: it writes through
+      // the executor's low-level routines, which do not check for read-only transactions; only the
+      // statement paths do. So the freeze keeps stopping application sessions while the stream
+      // applies, and no override is needed. An override (ALTER ROLE <owner> IN DATABASE <db> SET
+      // default_transaction_read_only = off) would be worse: when the application connects as the
+      // same role, it would lift the source's freeze for it too and let it write on both sides.
+      // What the read-only transaction does stop is SQL run by triggers that fire on replicated
+      // rows (ENABLE ALWAYS / ENABLE REPLICA); if such a trigger writes, the stream stalls, and a
+      // rollback then stops at maxFreeze with the target's writes released. Hence the warning.
+      warnAboutReplicaTriggers(s, plan, source);
       String sql = "CREATE SUBSCRIPTION " + Sql.ident(subscription)
           + " CONNECTION " + Sql.literal(target.libpqConninfo())
           + " PUBLICATION " + Sql.ident(PgNames.reversePublication(plan))
@@ -603,6 +610,21 @@ final class PgCutover implements Cutover {
       log.info("reverse subscription {} on {} streams slot {} from {}", subscription, source, slot, target);
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
+    }
+  }
+
+  private static void warnAboutReplicaTriggers(Connection s, MigrationPlan plan, PgEndpoint source) {
+    List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
+    List<String> triggers = new ArrayList<>();
+    for (TableInfo table : tables) {
+      triggers.addAll(PgInventory.call(source, "listing triggers of " + table.qualifiedName(), () -> Sql.query(s,
+          "SELECT tgname FROM pg_trigger WHERE tgrelid = ?::regclass AND NOT tgisinternal AND tgenabled IN ('A', 'R')",
+          rs -> table.qualifiedName() + "." + rs.getString(1), PgInventory.quoted(table))));
+    }
+    if (!triggers.isEmpty()) {
+      log.warn("triggers {} on {} fire for replicated rows; they run in read-only transactions there while the"
+          + " source is frozen, so one that writes stops reverse replication (and with it a rollback)",
+          triggers, source);
     }
   }
 
