@@ -189,6 +189,9 @@ final class PgChangeStream implements ChangeStream {
       RuntimeException targetFailure = null;
       try (Connection t = target.connect()) {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
+        // A switchover that failed after creating the reverse slot leaves it behind, holding WAL.
+        PgReplication.dropSlot(t, PgNames.reverseSlot(plan));
+        PgReplication.dropPublication(t, PgNames.reversePublication(plan));
         Sql.exec(t, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       } catch (SQLException e) {
         targetFailure = failure("cannot remove subscription and bookkeeping from " + target, e);

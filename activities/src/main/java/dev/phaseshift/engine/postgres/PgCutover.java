@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * Moves writes from the source to the target. The source database is made read-only for new
  * sessions and every existing application session is ended, which stops all writes without a
  * restart; once the target has applied the last change, sequences follow and the subscription
- * stops, and the target is the primary.
+ * stops, and the target is the primary. Rollback is the same move in the other direction, over
+ * the reverse stream that keeps the old source current after the switchover.
  */
 final class PgCutover implements Cutover {
   private static final Logger log = LoggerFactory.getLogger(PgCutover.class);
@@ -137,6 +138,7 @@ final class PgCutover implements Cutover {
         }
       } catch (RuntimeException e) {
         release(s, source);
+        dropReverseSlotQuietly(t, plan);
         throw e;
       }
       int sequencesCopied = copied;
@@ -171,7 +173,10 @@ final class PgCutover implements Cutover {
         // Before the commit was sent the target cannot have become the primary, so writes go back
         // to the source. Once it was sent the outcome is unknown: the source stays frozen, and a
         // retry either finds the record or repeats the step; both are safe, writing to both is not.
-        if (!commitSent[0]) release(s, source);
+        if (!commitSent[0]) {
+          release(s, source);
+          dropReverseSlotQuietly(t, plan);
+        }
         throw e;
       }
     } catch (SQLException e) {
@@ -238,6 +243,14 @@ final class PgCutover implements Cutover {
       quietly(() -> t.setAutoCommit(true));
     }
     return null;
+  }
+
+  /**
+   * After a failed switchover the reverse slot would only hold WAL on the target until the next
+   * attempt replaces it; a failure here leaves that to the retry (or to undo).
+   */
+  private static void dropReverseSlotQuietly(Connection t, MigrationPlan plan) {
+    quietly(() -> PgReplication.dropSlot(t, PgNames.reverseSlot(plan)));
   }
 
   /** Our own session writes to the catalog (ALTER DATABASE), even on a retry after the freeze began. */
@@ -682,10 +695,7 @@ final class PgCutover implements Cutover {
                   + " then roll back again");
         }
         for (PgInventory.Seq seq : sequences) {
-          if (PgInventory.call(source, "looking for " + seq.display(), () -> !Boolean.TRUE.equals(Sql.one(s,
-              "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), seq.quoted())))) {
-            continue;
-          }
+          if (!PgInventory.call(source, "looking for " + seq.display(), () -> PgInventory.exists(s, seq))) continue;
           Object[] value = PgInventory.call(target, "reading " + seq.display(), () -> Sql.one(t,
               "SELECT last_value, is_called FROM " + seq.quoted(), rs -> new Object[] {rs.getLong(1), rs.getBoolean(2)}));
           PgInventory.call(source, "setting " + seq.display(), () -> Sql.one(s, "SELECT setval(?::regclass, ?, ?)",
@@ -843,8 +853,9 @@ final class PgCutover implements Cutover {
       }
       int droppedSequences = 0;
       for (PgInventory.Seq seq : sequences) {
-        if (PgInventory.call(target, "dropping " + seq.display(),
-            () -> dropIfUnused(t, "DROP SEQUENCE IF EXISTS " + seq.quoted()))) {
+        // Sequences owned by the tables went with them; what is left are free-standing ones.
+        if (PgInventory.call(target, "dropping " + seq.display(), () -> PgInventory.exists(t, seq)
+            && dropIfUnused(t, "DROP SEQUENCE IF EXISTS " + seq.quoted()))) {
           droppedSequences++;
         }
       }
