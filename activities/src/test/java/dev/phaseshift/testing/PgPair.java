@@ -38,20 +38,41 @@ public final class PgPair implements AutoCloseable {
     return target.connect(DATABASE);
   }
 
-  /** Drops and recreates {@code app} on both servers, with any subscription, slot and publication. */
+  /**
+   * Drops and recreates {@code app} on both servers, with any subscription, slot and publication.
+   * Subscriptions go first on both sides (reverse replication subscribes the source to the target),
+   * then the slots, whose walsenders end with their subscriptions.
+   */
   public void resetDatabases() throws SQLException {
-    try (Connection c = target.connect(DATABASE); Statement s = c.createStatement()) {
-      var rs = s.executeQuery("SELECT subname FROM pg_subscription");
-      java.util.List<String> subs = new java.util.ArrayList<>();
-      while (rs.next()) subs.add(rs.getString(1));
-      for (String sub : subs) {
-        s.execute("ALTER SUBSCRIPTION \"" + sub + "\" DISABLE");
-        s.execute("ALTER SUBSCRIPTION \"" + sub + "\" SET (slot_name = NONE)");
-        s.execute("DROP SUBSCRIPTION \"" + sub + "\"");
+    for (EmbeddedPostgresServer server : new EmbeddedPostgresServer[] {target, source}) {
+      try (Connection c = server.connect(DATABASE); Statement s = c.createStatement()) {
+        s.execute("SET default_transaction_read_only = off");
+        var rs = s.executeQuery("SELECT subname FROM pg_subscription WHERE subdbid ="
+            + " (SELECT oid FROM pg_database WHERE datname = current_database())");
+        java.util.List<String> subs = new java.util.ArrayList<>();
+        while (rs.next()) subs.add(rs.getString(1));
+        for (String sub : subs) {
+          s.execute("ALTER SUBSCRIPTION \"" + sub + "\" DISABLE");
+          s.execute("ALTER SUBSCRIPTION \"" + sub + "\" SET (slot_name = NONE)");
+          s.execute("DROP SUBSCRIPTION \"" + sub + "\"");
+        }
       }
     }
     for (EmbeddedPostgresServer server : new EmbeddedPostgresServer[] {source, target}) {
       try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
+        s.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (true) {
+          var rs = s.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE active");
+          rs.next();
+          if (rs.getLong(1) == 0 || System.currentTimeMillis() > deadline) break;
+          try {
+            Thread.sleep(50);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        }
         s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
         s.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
         s.execute("CREATE DATABASE " + DATABASE);

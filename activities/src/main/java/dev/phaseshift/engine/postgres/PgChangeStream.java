@@ -189,6 +189,9 @@ final class PgChangeStream implements ChangeStream {
       RuntimeException targetFailure = null;
       try (Connection t = target.connect()) {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
+        // A switchover that failed after creating the reverse slot leaves it behind, holding WAL.
+        PgReplication.dropSlot(t, PgNames.reverseSlot(plan));
+        PgReplication.dropPublication(t, PgNames.reversePublication(plan));
         Sql.exec(t, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       } catch (SQLException e) {
         targetFailure = failure("cannot remove subscription and bookkeeping from " + target, e);
@@ -228,7 +231,7 @@ final class PgChangeStream implements ChangeStream {
    * as their root (PostgreSQL 13+), the way the bulk copy reads them, so the target's partitions
    * need not match the source's.
    */
-  private static void ensurePublication(Connection c, MigrationPlan plan, String publication)
+  static void ensurePublication(Connection c, MigrationPlan plan, String publication)
       throws SQLException {
     // Unlogged tables cannot be published; the assessment blocks on them.
     List<String> wanted = PgInventory.selectedTables(c, plan).stream()
@@ -309,13 +312,67 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
+  /** How long pause waits for the apply worker to stop after the subscription is disabled. */
+  private static final long PAUSE_WAIT_MILLIS = 15_000;
+
   @Override
   public void pause(MigrationPlan plan) {
-    throw new IllegalStateException("placeholder");
+    String subscription = PgNames.subscription(plan);
+    PgEndpoint target = PgEndpoint.target(plan);
+    try (Connection t = target.connect()) {
+      requireSubscription(t, subscription, target, "pause");
+      Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
+      // DISABLE only tells the apply worker to stop; it may still commit the transaction it is
+      // applying. Waiting for it to exit makes "paused" mean that nothing arrives any more.
+      long deadline = System.nanoTime() + PAUSE_WAIT_MILLIS * 1_000_000;
+      while (applyWorkerRunning(t, subscription)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("subscription " + subscription + " on " + target
+              + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
+              + "s; the pause is retried");
+        }
+        sleep(20);
+      }
+      log.info("paused subscription {} on {}; slot {} keeps the position", subscription, target,
+          PgNames.slot(plan));
+    } catch (SQLException e) {
+      throw failure("cannot pause subscription " + subscription + " on " + target, e);
+    }
   }
 
   @Override
   public void resume(MigrationPlan plan) {
-    throw new IllegalStateException("placeholder");
+    String subscription = PgNames.subscription(plan);
+    PgEndpoint target = PgEndpoint.target(plan);
+    try (Connection t = target.connect()) {
+      requireSubscription(t, subscription, target, "resume");
+      Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE");
+      log.info("resumed subscription {} on {}", subscription, target);
+    } catch (SQLException e) {
+      throw failure("cannot resume subscription " + subscription + " on " + target, e);
+    }
+  }
+
+  private static void requireSubscription(Connection t, String subscription, PgEndpoint target, String doing)
+      throws SQLException {
+    if (!PgReplication.subscriptionExists(t, subscription)) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "cannot " + doing + " the change stream: subscription " + subscription + " does not exist on "
+              + target + "; the stream is attached after the bulk copy (or was removed by reset or undo)");
+    }
+  }
+
+  static boolean applyWorkerRunning(Connection t, String subscription) throws SQLException {
+    return Sql.one(t, "SELECT 1 FROM pg_stat_subscription WHERE subname = ? AND pid IS NOT NULL",
+        rs -> 1, subscription) != null;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 }

@@ -80,6 +80,10 @@ final class PgInventory {
     }
   }
 
+  static boolean exists(Connection c, Seq s) throws SQLException {
+    return Boolean.TRUE.equals(Sql.one(c, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), s.quoted()));
+  }
+
   /** {@code last_value} of a sequence, or {@code null} when it does not exist on this server or was never used. */
   static Long lastValue(Connection c, Seq s) throws SQLException {
     Boolean exists = Sql.one(c, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), s.quoted());

@@ -20,4 +20,19 @@ public final class PgNames {
   public static String subscription(MigrationPlan plan) {
     return plan.objectName();
   }
+
+  /** Slot on the target that the old source's reverse subscription streams from after switchover. */
+  public static String reverseSlot(MigrationPlan plan) {
+    return plan.objectName() + "_reverse";
+  }
+
+  /** Publication on the target of the selected tables, for the reverse stream. */
+  public static String reversePublication(MigrationPlan plan) {
+    return plan.objectName() + "_reverse";
+  }
+
+  /** Subscription on the old source that keeps it current after switchover, so a rollback loses nothing. */
+  public static String reverseSubscription(MigrationPlan plan) {
+    return plan.objectName() + "_reverse";
+  }
 }

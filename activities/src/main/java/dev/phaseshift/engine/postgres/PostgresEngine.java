@@ -45,6 +45,6 @@ public final class PostgresEngine implements Engine {
 
   @Override
   public Cutover cutover() {
-    return new PgCutover();
+    return new PgCutover(tools);
   }
 }
