@@ -72,7 +72,9 @@ synchronous_commit = on
 fsync = on
 EOF
   fi
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
+  # A server left running by an interrupted run is used as it is.
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
 }
 stop_servers() {
   for s in source target; do
@@ -233,4 +235,5 @@ for ((r = 1; r <= runs; r++)); do
 done
 fresh_target
 
-exec python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl"
+# BENCH_NOTE, if set, goes into docs/benchmarks.md verbatim (for example what else loaded the machine).
+python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl"

@@ -51,6 +51,7 @@ final class PgBulkCopier implements BulkCopier {
   static final int DEFAULT_CHUNK_BLOCKS = 2048;
   static final String CHUNKS = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "copy_chunk");
   private static final long HEARTBEAT_MILLIS = 2000;
+  private static final int COPY_BATCH_BYTES = 256 * 1024;
   /** OIDs below this are built into PostgreSQL and the same on every server. */
   private static final int FIRST_NORMAL_OID = 16384;
 
@@ -208,19 +209,40 @@ final class PgBulkCopier implements BulkCopier {
       writer = in.copyIn("COPY " + job.qualified() + " (" + job.columns() + ") FROM STDIN (FORMAT "
           + job.format() + ")");
       reader = out.copyOut("COPY (" + select + ") TO STDOUT (FORMAT " + job.format() + ")");
+      // The source sends one message per row; passing them on one by one costs a message, a
+      // lock and a flush check per row on the target side. COPY data is a plain byte stream, so
+      // rows are gathered into larger messages.
+      byte[] batch = new byte[COPY_BATCH_BYTES];
+      int filled = 0;
       byte[] buf;
       while ((buf = reader.readFromCopy()) != null) {
-        writer.writeToCopy(buf, 0, buf.length);
-        chunkBytes += buf.length;
-        job.progress().streamed(buf.length);
-        if (job.progress().failed()) {
-          cancel(writer, reader);
-          rollbackQuietly(target);
-          job.progress().streamed(-chunkBytes);
-          return false;
+        if (filled + buf.length > batch.length) {
+          writer.writeToCopy(batch, 0, filled);
+          job.progress().streamed(filled);
+          chunkBytes += filled;
+          filled = 0;
+          if (job.progress().failed()) {
+            cancel(writer, reader);
+            rollbackQuietly(target);
+            job.progress().streamed(-chunkBytes);
+            return false;
+          }
+        }
+        if (buf.length > batch.length) {
+          writer.writeToCopy(buf, 0, buf.length);
+          job.progress().streamed(buf.length);
+          chunkBytes += buf.length;
+        } else {
+          System.arraycopy(buf, 0, batch, filled, buf.length);
+          filled += buf.length;
         }
       }
       reader = null;
+      if (filled > 0) {
+        writer.writeToCopy(batch, 0, filled);
+        job.progress().streamed(filled);
+        chunkBytes += filled;
+      }
       long chunkRows = writer.endCopy();
       writer = null;
       try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS

@@ -31,12 +31,15 @@ final class PgPostData {
   static final long MAINTENANCE_WORK_MEM_MB = 256;
 
   private static final Pattern HEADER = Pattern.compile("^-- Name: (.*); Type: (.*); Schema: (.*); Owner: .*$");
+  /** An identifier as pg_dump prints it: quoted where needed, possibly schema-qualified. */
+  private static final String NAME = "(?:\"(?:[^\"]|\"\")*\"|[^\\s\".()]+)";
+  private static final String QUALIFIED = NAME + "(?:\\." + NAME + ")?";
   private static final Pattern KEY_CONSTRAINT = Pattern.compile(
-      "(?s)ALTER TABLE ONLY (\\S+)\\s+ADD CONSTRAINT (\\S+) (PRIMARY KEY|UNIQUE) (\\([^()]*\\))"
-          + "((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);");
+      "(?s)ALTER TABLE ONLY (" + QUALIFIED + ")\\s+ADD CONSTRAINT (" + NAME + ") (PRIMARY KEY|UNIQUE)"
+          + " (\\([^()]*\\))((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);");
   private static final Pattern SET = Pattern.compile("^SET (\\w+) = .*;$");
   private static final Pattern FOREIGN_KEY = Pattern.compile(
-      "(?s)ALTER TABLE (?:ONLY )?(\\S+)\\s+ADD CONSTRAINT (\\S+) FOREIGN KEY .*;");
+      "(?s)ALTER TABLE (?:ONLY )?(" + QUALIFIED + ")\\s+ADD CONSTRAINT (" + NAME + ") FOREIGN KEY .*;");
 
   /** One TOC entry of the dump: its statements and the tag pg_dump gave it. */
   record Entry(String name, String type, String schema, List<String> settings, List<String> statements) {}
