@@ -12,9 +12,24 @@ import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -36,6 +51,7 @@ final class PgBulkCopier implements BulkCopier {
   static final int DEFAULT_CHUNK_BLOCKS = 2048;
   static final String CHUNKS = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "copy_chunk");
   private static final long HEARTBEAT_MILLIS = 2000;
+  private static final int COPY_BATCH_BYTES = 256 * 1024;
   /** OIDs below this are built into PostgreSQL and the same on every server. */
   private static final int FIRST_NORMAL_OID = 16384;
 
@@ -67,106 +83,341 @@ final class PgBulkCopier implements BulkCopier {
     PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
     PgEndpoint targetEndpoint = PgEndpoint.target(plan);
     try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
+      // This session keeps the per-table advisory lock for the whole copy; the streams below
+      // commit their chunks on sessions of their own.
       prepareTarget(target, plan, table);
       Map<Integer, Chunk> done = recordedChunks(target, plan, table, capture);
 
-      Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      try {
-        Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
-      } catch (SQLException e) {
-        // 22023: no such snapshot (its connection closed or ran another command); 55000: the
-        // exporting process is ending. Either way the snapshot is gone for good.
-        if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
-          snapshots.release(capture.slotName());
-          throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
-        }
-        throw e;
-      }
+      importSnapshot(source, capture, table);
       TableShape shape = shape(source, table);
       int total = shape.partitioned() || serverVersionBelow14(source) ? 1
           : (int) Math.max(1, (shape.blocks() + chunkBlocks - 1) / chunkBlocks);
+      Sql.exec(source, "COMMIT");
 
       int resumed = 0;
       long rows = 0;
       long bytes = 0;
+      Queue<Integer> todo = new ConcurrentLinkedQueue<>();
       for (int i = 0; i < total; i++) {
         Chunk c = done.get(i);
         if (c != null) {
           resumed++;
           rows += c.rows();
           bytes += c.bytes();
+        } else {
+          todo.add(i);
         }
       }
-      heartbeat.beat(new CopyProgress(table.qualifiedName(), resumed, total, rows, bytes));
+      Progress progress = new Progress(table.qualifiedName(), total, resumed, rows, bytes, heartbeat);
+      progress.beatNow();
       if (resumed > 0) {
         log.info("copy of {} resumes: {} of {} chunks already on the target", qualified, resumed, total);
       }
 
-      // From here on each chunk is one target transaction: its rows and its bookkeeping row.
-      target.setAutoCommit(false);
-      CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
-      CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
       String columns = shape.columns().stream().map(Sql::ident).collect(Collectors.joining(", "));
       String format = shape.binarySafe() ? "binary" : "text";
-      int finished = resumed;
-      long lastBeat = System.currentTimeMillis();
-      for (int i = 0; i < total; i++) {
-        if (done.containsKey(i)) continue;
-        String select = "SELECT " + columns + " FROM " + (shape.partitioned() ? "" : "ONLY ") + qualified
-            + (total == 1 ? "" : ctidRange(i, total));
-        long chunkRows = 0;
-        long chunkBytes = 0;
-        CopyOut reader = null;
-        CopyIn writer = null;
-        try {
-          writer = in.copyIn("COPY " + qualified + " (" + columns + ") FROM STDIN (FORMAT " + format + ")");
-          reader = out.copyOut("COPY (" + select + ") TO STDOUT (FORMAT " + format + ")");
-          byte[] buf;
-          while ((buf = reader.readFromCopy()) != null) {
-            writer.writeToCopy(buf, 0, buf.length);
-            chunkBytes += buf.length;
-            long now = System.currentTimeMillis();
-            if (now - lastBeat >= HEARTBEAT_MILLIS) {
-              heartbeat.beat(new CopyProgress(table.qualifiedName(), finished, total,
-                  rows + reader.getHandledRowCount(), bytes + chunkBytes));
-              lastBeat = now;
-            }
-          }
-          reader = null;
-          chunkRows = writer.endCopy();
-          writer = null;
-          try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS
-              + " (migration, table_name, chunk, snapshot, rows, bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, plan.name());
-            ps.setString(2, table.qualifiedName());
-            ps.setInt(3, i);
-            ps.setString(4, capture.snapshotName());
-            ps.setLong(5, chunkRows);
-            ps.setLong(6, chunkBytes);
-            ps.executeUpdate();
-          }
-          target.commit();
-        } catch (SQLException | RuntimeException e) {
-          cancel(writer, reader);
-          rollbackQuietly(target);
-          throw e;
-        }
-        finished++;
-        rows += chunkRows;
-        bytes += chunkBytes;
-        heartbeat.beat(new CopyProgress(table.qualifiedName(), finished, total, rows, bytes));
-        lastBeat = System.currentTimeMillis();
-      }
-      Sql.exec(source, "COMMIT");
+      Job job = new Job(plan, capture, table, qualified, columns, format, shape.partitioned(), total, todo, progress);
+      int streams = Math.min(todo.size(), Math.max(1, plan.copyParallelism()));
+      List<Future<?>> running = new ArrayList<>();
+      for (int s = 0; s < streams; s++) running.add(STREAM_THREADS.submit(() -> stream(job)));
+      awaitStreams(running, progress);
+
       long millis = System.currentTimeMillis() - started;
-      log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed), {} COPY, in {} ms",
-          qualified, rows, bytes, total, resumed, format, millis);
-      return new TableCopyResult(table.qualifiedName(), rows, bytes, millis, total, resumed);
+      log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed) on up to {} streams, {} COPY, in {} ms",
+          qualified, progress.rows(), progress.bytes(), total, resumed, streams, format, millis);
+      return new TableCopyResult(table.qualifiedName(), progress.rows(), progress.bytes(), millis, total, resumed);
     } catch (SQLException e) {
-      throw new IllegalStateException("copy of " + table.qualifiedName() + " from " + sourceEndpoint
-          + " to " + targetEndpoint + " failed: " + e.getMessage(), e);
+      throw copyFailed(table, sourceEndpoint, targetEndpoint, e);
     }
   }
+
+  private static IllegalStateException copyFailed(TableInfo table, PgEndpoint source, PgEndpoint target,
+      SQLException e) {
+    return new IllegalStateException("copy of " + table.qualifiedName() + " from " + source
+        + " to " + target + " failed: " + e.getMessage(), e);
+  }
+
+  /** Opens a read-only transaction on the capture's exported snapshot, or reports it lost. */
+  private void importSnapshot(Connection source, ChangeCapture capture, TableInfo table) throws SQLException {
+    Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
+    } catch (SQLException e) {
+      // 22023: no such snapshot (its connection closed or ran another command); 55000: the
+      // exporting process is ending. Either way the snapshot is gone for good.
+      if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
+        snapshots.release(capture.slotName());
+        throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
+      }
+      throw e;
+    }
+  }
+
+  /** What every stream of one table copy shares. */
+  private record Job(MigrationPlan plan, ChangeCapture capture, TableInfo table, String qualified,
+      String columns, String format, boolean partitioned, int total, Queue<Integer> todo, Progress progress) {}
+
+  /**
+   * One stream: a source session on the exported snapshot and a target session, taking chunks off
+   * the table's queue until it is empty. Every session imports the same snapshot, so all streams
+   * read the same point in time and each chunk's rows are copied once, by whichever stream took it.
+   */
+  private Void stream(Job job) throws Exception {
+    Semaphore permits = streamPermits(job.plan());
+    // Waiting in slices lets a stream give up as soon as another one failed.
+    while (!permits.tryAcquire(200, TimeUnit.MILLISECONDS)) {
+      if (job.progress().failed() || job.todo().isEmpty()) return null;
+    }
+    try {
+      if (job.progress().failed()) return null;
+      Integer chunk = job.todo().poll();
+      if (chunk == null) return null;
+      PgEndpoint sourceEndpoint = PgEndpoint.source(job.plan());
+      PgEndpoint targetEndpoint = PgEndpoint.target(job.plan());
+      try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
+        importSnapshot(source, job.capture(), job.table());
+        Sql.exec(target, "SET session_replication_role = replica");
+        Sql.exec(target, "SET synchronous_commit = off");
+        target.setAutoCommit(false);
+        CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
+        CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
+        while (chunk != null) {
+          if (!copyChunk(job, chunk, out, in, target)) return null;
+          chunk = job.todo().poll();
+        }
+        Sql.exec(source, "COMMIT");
+      } catch (SQLException e) {
+        throw job.progress().fail(copyFailed(job.table(), sourceEndpoint, targetEndpoint, e));
+      }
+      return null;
+    } catch (RuntimeException e) {
+      throw job.progress().fail(e);
+    } finally {
+      permits.release();
+    }
+  }
+
+  /** Copies one chunk and commits it with its bookkeeping row; false when the copy was called off. */
+  private boolean copyChunk(Job job, int i, CopyManager out, CopyManager in, Connection target)
+      throws SQLException {
+    String select = "SELECT " + job.columns() + " FROM " + (job.partitioned() ? "" : "ONLY ") + job.qualified()
+        + (job.total() == 1 ? "" : ctidRange(i, job.total()));
+    long chunkBytes = 0;
+    CopyOut reader = null;
+    CopyIn writer = null;
+    try {
+      writer = in.copyIn("COPY " + job.qualified() + " (" + job.columns() + ") FROM STDIN (FORMAT "
+          + job.format() + ")");
+      reader = out.copyOut("COPY (" + select + ") TO STDOUT (FORMAT " + job.format() + ")");
+      // The source sends one message per row; passing them on one by one costs a message, a
+      // lock and a flush check per row on the target side. COPY data is a plain byte stream, so
+      // rows are gathered into larger messages.
+      byte[] batch = new byte[COPY_BATCH_BYTES];
+      int filled = 0;
+      byte[] buf;
+      while ((buf = reader.readFromCopy()) != null) {
+        if (filled + buf.length > batch.length) {
+          writer.writeToCopy(batch, 0, filled);
+          job.progress().streamed(filled);
+          chunkBytes += filled;
+          filled = 0;
+          if (job.progress().failed()) {
+            cancel(writer, reader);
+            rollbackQuietly(target);
+            job.progress().streamed(-chunkBytes);
+            return false;
+          }
+        }
+        if (buf.length > batch.length) {
+          writer.writeToCopy(buf, 0, buf.length);
+          job.progress().streamed(buf.length);
+          chunkBytes += buf.length;
+        } else {
+          System.arraycopy(buf, 0, batch, filled, buf.length);
+          filled += buf.length;
+        }
+      }
+      reader = null;
+      if (filled > 0) {
+        writer.writeToCopy(batch, 0, filled);
+        job.progress().streamed(filled);
+        chunkBytes += filled;
+      }
+      long chunkRows = writer.endCopy();
+      writer = null;
+      try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS
+          + " (migration, table_name, chunk, snapshot, rows, bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, job.plan().name());
+        ps.setString(2, job.table().qualifiedName());
+        ps.setInt(3, i);
+        ps.setString(4, job.capture().snapshotName());
+        ps.setLong(5, chunkRows);
+        ps.setLong(6, chunkBytes);
+        ps.executeUpdate();
+      }
+      if (!job.progress().commit(target, chunkRows, chunkBytes)) {
+        rollbackQuietly(target);
+        job.progress().streamed(-chunkBytes);
+        return false;
+      }
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      cancel(writer, reader);
+      rollbackQuietly(target);
+      throw e;
+    }
+  }
+
+  /**
+   * Waits for the streams, heartbeating meanwhile: a stream may wait for a permit held by another
+   * table's copy, and the activity must still look alive to Temporal while it does.
+   */
+  private static void awaitStreams(List<Future<?>> running, Progress progress) {
+    try {
+      for (Future<?> f : running) {
+        while (true) {
+          try {
+            f.get(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+            break;
+          } catch (TimeoutException e) {
+            progress.beatIfDue();
+          } catch (ExecutionException e) {
+            // The first failure is the one to report; later ones are usually its consequence.
+            break;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      progress.fail(new IllegalStateException("interrupted while copying " + progress.table));
+      Thread.currentThread().interrupt();
+      for (Future<?> f : running) f.cancel(true);
+      throw new IllegalStateException("interrupted while copying " + progress.table, e);
+    } catch (RuntimeException e) {
+      // The heartbeat itself failed (for instance the activity was cancelled): stop the streams.
+      progress.fail(e);
+      waitQuietly(running);
+      throw e;
+    }
+    RuntimeException failure = progress.failure();
+    if (failure != null) {
+      waitQuietly(running);
+      throw failure;
+    }
+  }
+
+  private static void waitQuietly(List<Future<?>> running) {
+    for (Future<?> f : running) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException e) {
+        // Already recorded as the copy's failure, or a consequence of it.
+      }
+    }
+  }
+
+  /**
+   * The copy's progress across its streams. Commits and heartbeats happen under one monitor, so
+   * a heartbeat reports exactly the chunks committed so far, and once anything failed (a stream,
+   * or the heartbeat calling the activity off) no further chunk commits.
+   */
+  private static final class Progress {
+    private final String table;
+    private final int total;
+    private final Heartbeat heartbeat;
+    private final AtomicLong inFlightBytes = new AtomicLong();
+    private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    private int finished;
+    private long rows;
+    private long bytes;
+    private long lastBeat;
+
+    Progress(String table, int total, int finished, long rows, long bytes, Heartbeat heartbeat) {
+      this.table = table;
+      this.total = total;
+      this.finished = finished;
+      this.rows = rows;
+      this.bytes = bytes;
+      this.heartbeat = heartbeat;
+    }
+
+    boolean failed() {
+      return failure.get() != null;
+    }
+
+    RuntimeException failure() {
+      return failure.get();
+    }
+
+    /** Records the copy's first failure and returns {@code e} for throwing. */
+    RuntimeException fail(RuntimeException e) {
+      failure.compareAndSet(null, e);
+      return e;
+    }
+
+    void streamed(long delta) {
+      inFlightBytes.addAndGet(delta);
+    }
+
+    synchronized long rows() {
+      return rows;
+    }
+
+    synchronized long bytes() {
+      return bytes;
+    }
+
+    /** Commits a chunk's transaction unless the copy was called off; false if it was. */
+    synchronized boolean commit(Connection target, long chunkRows, long chunkBytes) throws SQLException {
+      if (failed()) return false;
+      target.commit();
+      finished++;
+      rows += chunkRows;
+      bytes += chunkBytes;
+      inFlightBytes.addAndGet(-chunkBytes);
+      beatNow();
+      return true;
+    }
+
+    synchronized void beatIfDue() {
+      if (failed()) return;
+      if (System.currentTimeMillis() - lastBeat >= HEARTBEAT_MILLIS) beatNow();
+    }
+
+    synchronized void beatNow() {
+      lastBeat = System.currentTimeMillis();
+      try {
+        heartbeat.beat(new CopyProgress(table, finished, total, rows, bytes + Math.max(0, inFlightBytes.get())));
+      } catch (RuntimeException e) {
+        throw fail(e);
+      }
+    }
+  }
+
+  /**
+   * Chunk streams of one migration running at once in this process, across all its tables: the
+   * plan's copyParallelism. A table copied alone uses them all; tables copied side by side share
+   * them instead of multiplying them.
+   */
+  private static Semaphore streamPermits(MigrationPlan plan) {
+    int permits = Math.max(1, plan.copyParallelism());
+    return STREAM_PERMITS.computeIfAbsent(plan.name() + "/" + permits, k -> new Semaphore(permits, true));
+  }
+
+  private static final Map<String, Semaphore> STREAM_PERMITS = new ConcurrentHashMap<>();
+
+  private static final ExecutorService STREAM_THREADS = Executors.newCachedThreadPool(new ThreadFactory() {
+    private final AtomicInteger next = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "phaseshift-copy-" + next.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  });
 
   /**
    * Rows at block b belong to chunk b / chunkBlocks in every attempt: the rows the snapshot sees

@@ -16,8 +16,9 @@ import java.util.TreeSet;
 /**
  * Recreates the source schema on the target with pg_dump and psql: the pre-data section (types,
  * functions, tables, sequences, views) before the bulk copy, the post-data section (indexes,
- * constraints, triggers) after it. Each section is applied in one transaction, so a failure leaves
- * nothing half-created and a retry starts clean.
+ * constraints, triggers) after it. The pre-data section is applied in one transaction, so a
+ * failure leaves nothing half-created and a retry starts clean; the post-data section is built in
+ * parallel, statement by statement ({@link PgPostData}), and a retry skips what exists.
  */
 final class PgSchemaCopier implements SchemaCopier {
   private final PgTools tools;
@@ -92,24 +93,37 @@ final class PgSchemaCopier implements SchemaCopier {
       }
       Set<String> toCreate = new LinkedHashSet<>(wanted);
       toCreate.removeAll(present);
-      // All of them there: an earlier attempt committed the (single-transaction) script already.
+      // All of them there: an earlier attempt finished and only its completion was lost.
       if (toCreate.isEmpty()) return;
-      Set<String> already = new TreeSet<>(wanted);
-      already.retainAll(present);
-      if (!already.isEmpty()) {
-        throw new MigrationException(FailureTypes.PREREQUISITE,
-            "the target already has some of the indexes and constraints (" + String.join(", ", already)
-                + ") but not " + String.join(", ", toCreate) + "; drop the existing ones on the target so"
-                + " the whole set can be built from the source's definitions");
-      }
       boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan));
       PgTools.Installation inst = tools.forServer(PgInventory.call(source, "reading the version",
           () -> PgInventory.serverVersionNum(s)));
       String dump = dump(inst, source, "post-data", subset, tables);
-      apply(inst, target, dump, "building indexes and constraints");
+      try {
+        // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
+        PgPostData.apply(target, PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
+      } catch (SQLException e) {
+        throw postDataFailure(target, e);
+      }
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
     }
+  }
+
+  /**
+   * Lost connections, deadlocks and cancellations are worth a retry; anything else (duplicate
+   * rows under a unique index, a missing extension) needs a person.
+   */
+  private static RuntimeException postDataFailure(PgEndpoint target, SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    String what = "building indexes and constraints on the " + target + " failed: " + e.getMessage();
+    if (state.startsWith("08") || state.startsWith("57") || state.startsWith("53") || state.equals("40P01")
+        || state.equals("40001")) {
+      return new IllegalStateException(what, e);
+    }
+    return new MigrationException(FailureTypes.PREREQUISITE, what + "; what was built so far stays and a retry"
+        + " continues after it; fix the cause on the target (objects of the same name, missing roles or"
+        + " extensions, objects the selected tables depend on but the plan leaves out) and retry", e);
   }
 
   private static List<TableInfo> selected(Connection s, MigrationPlan plan, PgEndpoint source) {

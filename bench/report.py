@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's results into docs/benchmarks.md and docs/benchmarks.png (via gnuplot)."""
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+results, docs, scale, rows, size, size_bytes, parallel, details = sys.argv[1:9]
+os.makedirs(docs, exist_ok=True)
+
+LABELS = {
+    "phaseshift": "Phaseshift initial sync",
+    "pgdump": f"pg_dump -Fd -j {parallel} -Z0 + pg_restore -j {parallel}",
+    "native": "native logical replication (copy_data)",
+    "raw": f"raw binary COPY, {parallel} streams, then indexes",
+}
+times = {}
+with open(results) as f:
+    for row in csv.DictReader(f):
+        times.setdefault(row["method"], []).append(int(row["millis"]) / 1000.0)
+median = {m: statistics.median(v) for m, v in times.items()}
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception:
+        return ""
+
+
+cpu = sh("lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1") or platform.processor()
+cores = os.cpu_count()
+mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+pg = sh("/usr/lib/postgresql/15/bin/postgres --version")
+java = sh("java -version 2>&1 | head -1")
+kernel = platform.release()
+disk = sh(f"df -h {results} | tail -1 | awk '{{print $1\" (\"$2\")\"}}'")
+
+ratios = [
+    ("Phaseshift / raw parallel COPY + indexes", median["phaseshift"] / median["raw"], "at most 1.15"),
+    ("pg_dump+pg_restore / Phaseshift", median["pgdump"] / median["phaseshift"], "at least 1.3"),
+    ("native logical replication / Phaseshift", median["native"] / median["phaseshift"], "at least 2"),
+]
+for name, value, goal in ratios:
+    print(f"{name}: {value:.2f} (goal {goal})")
+
+phases = []
+with open(details) as f:
+    for line in f:
+        line = line.strip()
+        if line.startswith("{"):
+            phases.append(json.loads(line))
+
+dat = os.path.join(docs, "benchmarks.dat")
+png = os.path.join(docs, "benchmarks.png")
+order = ["phaseshift", "raw", "pgdump", "native"]
+with open(dat, "w") as f:
+    for i, m in enumerate(order):
+        f.write(f'{i} "{LABELS[m]}" {median[m]:.1f}\n')
+gp = f"""
+set terminal pngcairo size 900,420 font ',10' noenhanced
+set output '{png}'
+set title 'Initial sync of a {size} database (pgbench -s {scale} + {rows} rows), median of {len(times["phaseshift"])} runs'
+set style fill solid 0.8
+set boxwidth 0.6
+set ylabel 'seconds (lower is better)'
+set yrange [0:*]
+set xtics rotate by -12
+set grid ytics
+unset key
+plot '{dat}' using 1:3:xtic(2) with boxes lc rgb '#3b6ea8', '' using 1:3:(sprintf('%.1f s', $3)) with labels offset 0,0.8
+"""
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+os.remove(dat)
+
+now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+md = [
+    "# Initial sync benchmark",
+    "",
+    f"Measured {now} with `bench/run.sh --scale {scale} --rows {rows} --runs {len(times['phaseshift'])}"
+    f" --parallel {parallel}` (see [bench/README.md](../bench/README.md)). Every figure below comes from"
+    " that one run; the methods alternate, in a rotated order each round, against the same source.",
+    "",
+    "![initial sync times](benchmarks.png)",
+] + ([f"> {os.environ['BENCH_NOTE']}", ""] if os.environ.get("BENCH_NOTE") else []) + [
+    "",
+    "## Data set",
+    "",
+    f"pgbench at scale {scale} plus `bench_items` with {rows} rows (bigint primary key, 100-character"
+    f" text, jsonb of about 100 bytes, indexed timestamptz): {size} ({size_bytes} bytes) on the source.",
+    "",
+    "## Results (seconds, from start until the target has every row and every index)",
+    "",
+    "| method | runs | median |",
+    "|---|---|---|",
+]
+for m in order:
+    md.append(f"| {LABELS[m]} | {', '.join(f'{v:.1f}' for v in times[m])} | **{median[m]:.1f}** |")
+md += ["", "| ratio (medians) | measured | issue 5 goal |", "|---|---|---|"]
+for name, value, goal in ratios:
+    md.append(f"| {name} | {value:.2f} | {goal} |")
+if phases:
+    md += ["", "Phaseshift's phases (each run): schema / copy / indexes and constraints / attach, ms:", ""]
+    for p in phases:
+        md.append(f"- {p['schemaMillis']} / {p['copyMillis']} / {p['postDataMillis']} / {p['attachMillis']}"
+                  f" ({p['tables']} tables, {p['rows']} rows, {p['bytes']} bytes copied)")
+md += [
+    "",
+    "## What each method does",
+    "",
+    "1. **Phaseshift**: `phaseshift bench-sync` runs the MIGRATE phase's engine steps in one process"
+    " without Temporal: assess, create tables (pre-data), replication slot with exported snapshot,"
+    f" copy of every table (largest first, {parallel} at once, each table split into chunks copied on"
+    f" up to {parallel} streams, {parallel} streams in all), indexes and constraints in parallel, then"
+    " the subscription attached to the slot. The clock runs around the whole command, so it includes"
+    " starting the JVM; the phases listed above are measured inside the process.",
+    f"2. **pg_dump/pg_restore**: `pg_dump -Fd -j {parallel} -Z0` to local disk, then"
+    f" `pg_restore -j {parallel}`.",
+    "3. **Native logical replication**: schema (with indexes) restored from `pg_dump --schema-only`,"
+    " then `CREATE SUBSCRIPTION ... WITH (copy_data = true)` until every `pg_subscription_rel` state is"
+    " `r` (PostgreSQL's default `max_sync_workers_per_subscription = 2`).",
+    f"4. **Raw parallel COPY**: pre-data schema, then {parallel} shell pipelines"
+    " `psql -c 'COPY t TO STDOUT (FORMAT binary)' | psql -c 'COPY t FROM STDIN (FORMAT binary)'`"
+    " (tables dealt largest first to the emptier stream), then `pg_dump --section=post-data | psql`"
+    " on one session.",
+    "",
+    "## Machine and conditions",
+    "",
+    f"- CPU: {cpu}, {cores} cores; memory {mem_gib} GiB; disk {disk}; Linux {kernel}",
+    f"- {pg}, both servers on this machine on 127.0.0.1, identical settings: shared_buffers 512MB,"
+    " maintenance_work_mem 256MB, max_wal_size 8GB, fsync and synchronous_commit on, wal_level logical",
+    f"- {java}; the Phaseshift process runs with -Xmx1g",
+    "- Source, target, the tools and Phaseshift share the same cores, so every method competes with"
+    " the servers for CPU. The page cache is not dropped between runs (that needs privileges a"
+    " container usually lacks); the rotation spreads its effect over the methods.",
+]
+with open(os.path.join(docs, "benchmarks.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+print(f"wrote {os.path.join(docs, 'benchmarks.md')} and {png}")

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Initial-sync benchmark: Phaseshift against pg_dump/pg_restore, native logical replication and
+# raw parallel binary COPY, on one machine, alternating, medians of several runs. See bench/README.md.
+#
+#   bench/run.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2] [--dir /var/tmp/phaseshift-bench]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+scale=100
+rows=4000000
+runs=3
+parallel=2
+dir=/var/tmp/phaseshift-bench
+src_port=55432
+dst_port=55433
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) scale="$2"; shift 2 ;;
+    --rows) rows="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --parallel) parallel="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- prerequisites: PostgreSQL 15 server and tools, gnuplot for the chart -------------------------
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bin=/usr/lib/postgresql/15/bin
+export PATH="$bin:$PATH"
+
+# initdb and the servers refuse to run as root: run them as an unprivileged user.
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  as_pg=(runuser -u postgres --)
+fi
+
+# --- two servers on loopback, identical settings -------------------------------------------------
+start_server() { # name port
+  local data="$dir/$1"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
+    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $2
+unix_socket_directories = '$dir'
+wal_level = logical
+max_wal_senders = 20
+max_replication_slots = 20
+max_connections = 100
+shared_buffers = 512MB
+maintenance_work_mem = 256MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+synchronous_commit = on
+fsync = on
+EOF
+  fi
+  # A server left running by an interrupted run is used as it is.
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
+}
+stop_servers() {
+  for s in source target; do
+    [ -f "$dir/$s/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast stop >/dev/null || true
+  done
+}
+mkdir -p "$dir"
+[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+trap stop_servers EXIT
+start_server source "$src_port"
+start_server target "$dst_port"
+
+S=(-h 127.0.0.1 -p "$src_port" -U postgres)
+T=(-h 127.0.0.1 -p "$dst_port" -U postgres)
+psql_s() { psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d bench "$@"; }
+psql_t() { psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench "$@"; }
+
+# --- the reference data set (created once per scale and row count) -------------------------------
+marker="$dir/dataset-$scale-$rows"
+if [ ! -f "$marker" ]; then
+  log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
+  psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
+  pgbench -i -q -s "$scale" "${S[@]}" bench >/dev/null 2>&1
+  psql_s <<SQL
+-- pgbench_history has no key; a migration needs one or REPLICA IDENTITY FULL.
+ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
+CREATE TABLE bench_items (
+  id bigint PRIMARY KEY,
+  label text NOT NULL,
+  doc jsonb NOT NULL,
+  created_at timestamptz NOT NULL
+);
+INSERT INTO bench_items
+SELECT g,
+       rpad(md5(g::text), 100, md5((g * 7)::text)),
+       jsonb_build_object('sku', 'SKU-' || g, 'qty', g % 97, 'price', round((g % 10000) / 7.0, 2),
+                          'tags', jsonb_build_array('a' || g % 13, 'b' || g % 17)),
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
+FROM generate_series(1, $rows) g;
+CREATE INDEX bench_items_created_at ON bench_items (created_at);
+VACUUM ANALYZE;
+SQL
+  rm -f "$dir"/dataset-*
+  touch "$marker"
+fi
+size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
+size_bytes=$(psql_s -Atc "SELECT pg_database_size('bench')")
+log "source database: $size"
+
+# --- the Phaseshift CLI ---------------------------------------------------------------------------
+jar="$repo/starter/target/phaseshift.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$jar" -print -quit)" ]; then
+  log "building Phaseshift"
+  (cd "$repo" && ./mvnw -q -B -DskipTests package >&2)
+fi
+plan="$dir/bench-plan.yaml"
+cat >"$plan" <<EOF
+name: bench
+source:
+  url: jdbc:postgresql://127.0.0.1:$src_port/bench
+  user: postgres
+target:
+  url: jdbc:postgresql://127.0.0.1:$dst_port/bench
+  user: postgres
+copyParallelism: $parallel
+approvalRequired: false
+EOF
+
+fresh_target() {
+  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  # Leftovers of an interrupted run would hold WAL on the source.
+  psql -X -q "${S[@]}" -d bench -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active" >/dev/null
+  psql -X -q "${S[@]}" -d bench -c "DROP PUBLICATION IF EXISTS bench_native" >/dev/null
+  psql -X -q "${S[@]}" -d postgres -c CHECKPOINT
+  psql -X -q "${T[@]}" -d postgres -c CHECKPOINT
+}
+
+now_ms() { date +%s%3N; }
+
+run_phaseshift() {
+  local out
+  out=$(PHASESHIFT_PG_BIN="$bin" java -Xmx1g -jar "$jar" bench-sync "$plan" 2>"$dir/phaseshift-last.log")
+  echo "$out" >>"$dir/phaseshift-details.jsonl"
+}
+
+run_pgdump() {
+  rm -rf "$dir/dump"
+  pg_dump "${S[@]}" -d bench -Fd -j "$parallel" -Z0 -f "$dir/dump"
+  pg_restore "${T[@]}" -d bench -j "$parallel" "$dir/dump"
+}
+
+run_native() {
+  pg_dump "${S[@]}" -d bench --schema-only | psql_t >/dev/null
+  psql_s -c "CREATE PUBLICATION bench_native FOR ALL TABLES"
+  psql_t -c "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=$src_port dbname=bench user=postgres' PUBLICATION bench_native WITH (copy_data = true)"
+  local tables
+  tables=$(psql_s -Atc "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'bench_native'")
+  while [ "$(psql_t -Atc "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'")" != "$tables" ]; do
+    sleep 0.2
+  done
+}
+
+cleanup_native() {
+  psql_t -c "ALTER SUBSCRIPTION bench_native DISABLE" -c "DROP SUBSCRIPTION bench_native" >/dev/null 2>&1 || true
+  psql_s -c "DROP PUBLICATION IF EXISTS bench_native" >/dev/null
+}
+
+run_raw() {
+  pg_dump "${S[@]}" -d bench --schema-only --section=pre-data | psql_t >/dev/null
+  # Tables largest first, dealt to the emptier of the streams.
+  local -a stream_tables=() stream_bytes=()
+  local i
+  for ((i = 0; i < parallel; i++)); do stream_tables[i]=""; stream_bytes[i]=0; done
+  while IFS='|' read -r name bytes; do
+    local best=0
+    for ((i = 1; i < parallel; i++)); do
+      [ "${stream_bytes[i]}" -lt "${stream_bytes[best]}" ] && best=$i
+    done
+    stream_tables[best]+="$name "
+    stream_bytes[best]=$((stream_bytes[best] + bytes))
+  done < <(psql_s -Atc "SELECT format('%I.%I', schemaname, relname), pg_relation_size(relid)
+                         FROM pg_stat_user_tables ORDER BY 2 DESC")
+  local -a pids=()
+  for ((i = 0; i < parallel; i++)); do
+    (
+      for t in ${stream_tables[i]}; do
+        psql -X -q "${S[@]}" -d bench -c "COPY $t TO STDOUT (FORMAT binary)" \
+          | psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench -c "COPY $t FROM STDIN (FORMAT binary)"
+      done
+    ) &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  pg_dump "${S[@]}" -d bench --schema-only --section=post-data | psql_t >/dev/null
+}
+
+results="$dir/results.csv"
+echo "run,method,millis" >"$results"
+: >"$dir/phaseshift-details.jsonl"
+methods=(phaseshift pgdump native raw)
+for ((r = 1; r <= runs; r++)); do
+  # Rotate the order each run so no method always goes first (cold caches) or last.
+  for ((k = 0; k < ${#methods[@]}; k++)); do
+    m=${methods[(k + r - 1) % ${#methods[@]}]}
+    fresh_target
+    log "run $r: $m"
+    t0=$(now_ms)
+    "run_$m"
+    t1=$(now_ms)
+    [ "$m" != native ] || cleanup_native
+    # Every method must leave the same rows behind.
+    got=$(psql_t -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
+    want=$(psql_s -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
+    [ "$got" = "$want" ] || { echo "$m left $got rows, source has $want" >&2; exit 1; }
+    log "run $r: $m took $((t1 - t0)) ms"
+    echo "$r,$m,$((t1 - t0))" >>"$results"
+  done
+done
+fresh_target
+
+# BENCH_NOTE, if set, goes into docs/benchmarks.md verbatim (for example what else loaded the machine).
+python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl"
