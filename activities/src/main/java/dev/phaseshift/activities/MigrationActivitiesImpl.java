@@ -127,7 +127,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
-    return MaintenanceWindows.next(plan, afterMillis);
+    return call(plan, e -> MaintenanceWindows.next(plan, afterMillis));
   }
 
   @Override

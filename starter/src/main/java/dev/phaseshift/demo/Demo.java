@@ -8,6 +8,7 @@ import dev.phaseshift.cli.LiveStatus;
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.TableValidation;
 import dev.phaseshift.plan.CutoverPolicy;
@@ -136,7 +137,8 @@ public final class Demo {
       }
       if ("target".equals(live.status().primary()) && !primary.get().equals(target.url())) {
         primary.set(target.url());
-        out.println("Application switched to the target (the demo plays the connection switch)");
+        workflow.connectionSwitched(new OperatorRequest("demo-operator", "the demo's application now writes to the target"));
+        out.println("Application switched to the target (the demo plays the operator and sends connectionSwitched)");
       }
       if (!approved && live.status().phase() == Phase.SWITCHOVER
           && live.status().waitingFor().startsWith("approval")) {

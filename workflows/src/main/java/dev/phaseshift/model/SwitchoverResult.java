@@ -5,8 +5,9 @@ package dev.phaseshift.model;
  *
  * @param writeFreezeMillis   time from freezing writes on the source to the target taking writes
  * @param sessionsTerminated  application sessions ended to stop open write transactions
- * @param routerPauseMillis   how long the router held client queries (PgBouncer PAUSE to RESUME),
- *                            or null when the operator switches connections by hand
+ * @param routerPauseMillis   how long clients were held at the router, from PAUSE (including its
+ *                            wait for running transactions) to RESUME; null when the operator
+ *                            switches connections by hand
  */
 public record SwitchoverResult(
     long writeFreezeMillis, String finalLsn, int sequencesCopied, int sessionsTerminated, Long routerPauseMillis) {

@@ -75,13 +75,13 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   /**
    * An abort waits for a running step to really end before the undo starts, so the undo never
-   * races the step it undoes.
+   * races the step it undoes. No heartbeat timeout: schema builds and validations of large
+   * databases run for a long time without per-row progress; only the copy heartbeats.
    */
   private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class,
       ActivityOptions.newBuilder()
           .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-          .setStartToCloseTimeout(Duration.ofMinutes(30))
-          .setHeartbeatTimeout(Duration.ofMinutes(2))
+          .setStartToCloseTimeout(Duration.ofHours(6))
           .setRetryOptions(retries())
           .build());
 
