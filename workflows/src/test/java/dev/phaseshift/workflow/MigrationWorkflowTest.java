@@ -28,6 +28,7 @@ import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
@@ -58,10 +59,15 @@ class MigrationWorkflowTest {
   }
 
   private MigrationWorkflow startWorkers(MigrationPlan plan) {
-    Worker worker = env.newWorker(QUEUE);
+    // As the real workers do: heartbeats (and so cancellations) reach the server within a second.
+    WorkerOptions options = WorkerOptions.newBuilder()
+        .setDefaultHeartbeatThrottleInterval(Duration.ofMillis(200))
+        .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
+        .build();
+    Worker worker = env.newWorker(QUEUE, options);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
-    env.newWorker(ScriptedActivities.COPY_QUEUE).registerActivitiesImplementations(activities);
+    env.newWorker(ScriptedActivities.COPY_QUEUE, options).registerActivitiesImplementations(activities);
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
