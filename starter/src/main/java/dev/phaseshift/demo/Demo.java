@@ -88,7 +88,7 @@ public final class Demo {
 
         MigrationPlan plan = new MigrationPlan("demo", source, target, null, 2,
             new CutoverPolicy("15s", 8L * 1024 * 1024), true, options.retention().toSeconds() + "s", "demo");
-        MigrationReport report = migrate(temporal.client(), plan, primary, target, out);
+        MigrationReport report = migrate(temporal.client(), plan, primary, source, target, out);
 
         load.close();
         String newPrimary = primary.get();
@@ -101,7 +101,7 @@ public final class Demo {
   }
 
   private static MigrationReport migrate(WorkflowClient client, MigrationPlan plan, AtomicReference<String> primary,
-      Endpoint target, PrintStream out) throws Exception {
+      Endpoint source, Endpoint target, PrintStream out) throws Exception {
     MigrationWorkflow workflow = client.newWorkflowStub(MigrationWorkflow.class, WorkflowOptions.newBuilder()
         .setTaskQueue(TaskQueues.MIGRATIONS)
         .setWorkflowId(plan.workflowId())
@@ -118,7 +118,7 @@ public final class Demo {
     while (true) {
       try {
         MigrationReport report = result.get(250, TimeUnit.MILLISECONDS);
-        primary.set(target.url());
+        primary.set("ROLLED_BACK".equals(report.outcome()) ? source.url() : target.url());
         return report;
       } catch (TimeoutException running) {
         // still running: show progress and play the operator's part
@@ -135,16 +135,21 @@ public final class Demo {
       } catch (RuntimeException notYetQueryable) {
         continue;
       }
-      if ("target".equals(live.status().primary()) && !primary.get().equals(target.url())) {
-        primary.set(target.url());
-        workflow.connectionSwitched(new OperatorRequest("demo-operator", "the demo's application now writes to the target"));
-        out.println("Application switched to the target (the demo plays the operator and sends connectionSwitched)");
+      String wanted = "target".equals(live.status().primary()) ? target.url() : source.url();
+      if (!primary.get().equals(wanted)) {
+        primary.set(wanted);
+        workflow.connectionSwitched(new OperatorRequest("demo-operator", "the demo's application now writes to the "
+            + live.status().primary()));
+        out.println("Application switched to the " + live.status().primary()
+            + " (the demo plays the operator and sends connectionSwitched)");
       }
-      if (!approved && live.status().phase() == Phase.SWITCHOVER
-          && live.status().waitingFor().startsWith("approval")) {
-        out.println("Switchover needs sign-off: the demo approves automatically as 'demo-operator'"
-            + " (a real migration waits for a person to send the approve signal)");
-        workflow.approve(new Approval("demo-operator", "automatic approval in the demo", null));
+      if (live.status().phase() == Phase.SWITCHOVER && live.status().waitingFor().startsWith("approval")
+          && live.status().approvals().isEmpty()) {
+        out.println(approved
+            ? "The approval was withdrawn (" + lastDecision(live) + "); the demo approves again"
+            : "Switchover needs sign-off: the demo approves automatically as 'demo-operator'"
+                + " (a real migration waits for a person to send the approve update or signal)");
+        workflow.approveUpdate(new Approval("demo-operator", "automatic approval in the demo", null));
         approved = true;
       }
       String line = live.line();
@@ -155,6 +160,11 @@ public final class Demo {
         lastPrint = now;
       }
     }
+  }
+
+  private static String lastDecision(LiveStatus live) {
+    var decisions = live.status().decisions();
+    return decisions.isEmpty() ? "no reason given" : decisions.get(decisions.size() - 1).reason();
   }
 
   static Map<String, Object> summary(MigrationReport report, WriteLoad.Result load) {

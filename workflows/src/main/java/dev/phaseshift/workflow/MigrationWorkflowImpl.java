@@ -159,15 +159,19 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       lag = new Lag(0, switchover.finalLsn(), switchover.finalLsn());
       if (safetyNet) {
         notify("switchover", "writes moved to the target after a " + switchover.writeFreezeMillis() + " ms freeze");
-        if (plan.reverseReplication()) steps.startReverseReplication(plan);
         awaitConnectionSwitch();
       }
 
       enter(Phase.VERIFY, "checking the target takes writes and the source none");
       verify[0] = steps.verify(plan);
-      if (safetyNet && !verify[0].passed() && plan.reverseReplication()) {
-        decide("rollback", "workflow", "verify failed: " + verify[0], true, "automatic rollback");
-        rollbackRequested = true;
+      // After the check that nothing writes to the old database: from here on the reverse stream
+      // does. It loses nothing by starting now, since its slot was created inside the freeze.
+      if (safetyNet && plan.reverseReplication()) {
+        steps.startReverseReplication(plan);
+        if (!verify[0].passed()) {
+          decide("rollback", "workflow", null, true, "automatic rollback: verify failed: " + verify[0]);
+          rollbackRequested = true;
+        }
       }
 
       enter(Phase.RECOVERY, "");

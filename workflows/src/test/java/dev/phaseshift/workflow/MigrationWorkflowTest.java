@@ -103,7 +103,7 @@ class MigrationWorkflowTest {
     assertEquals("COMPLETED", report.outcome());
     assertEquals(List.of("assess", "createTargetSchema", "startChangeCapture", "copyTable", "copyTable",
         "copyTable", "finishTargetSchema", "startChangeStream", "measureLag", "validate", "measureLag",
-        "longWriteTransactions", "switchover", "startReverseReplication", "verify", "decommission", "optimize"),
+        "longWriteTransactions", "switchover", "verify", "startReverseReplication", "decommission", "optimize"),
         activities.calls);
     assertEquals(List.of(Phase.PREPARE, Phase.MIGRATE, Phase.TEST, Phase.SWITCHOVER, Phase.VERIFY,
         Phase.RECOVERY, Phase.OPTIMIZE), report.phases().stream().map(t -> t.phase()).toList());
