@@ -38,6 +38,11 @@ final class TestMigrations {
    * RECOVERY wait brief without time skipping, which would race the real database work.
    */
   static MigrationReport migrate(WorkflowClient client, PgPair pg, String name) throws Exception {
+    return migrate(client, pg, name, () -> {});
+  }
+
+  /** @param atSwitch runs once the target is primary, before the operator confirms the switch */
+  static MigrationReport migrate(WorkflowClient client, PgPair pg, String name, Runnable atSwitch) throws Exception {
     MigrationPlan base = pg.plan(name);
     MigrationPlan plan = new MigrationPlan(base.name(), base.source(), base.target(), base.tables(),
         base.copyParallelism(), base.cutover(), false, "2s", "test").withDefaults();
@@ -58,6 +63,7 @@ final class TestMigrations {
       if (!switched) {
         MigrationStatus status = workflow.status();
         if (status.waitingFor() != null && status.waitingFor().startsWith("connectionSwitched")) {
+          atSwitch.run();
           workflow.connectionSwitched(new OperatorRequest("test", "application repointed"));
           switched = true;
         }
