@@ -30,6 +30,18 @@ import org.springframework.context.annotation.Bean;
 class WorkerMetricsTest {
   static final PgPair pg = new PgPair();
 
+  /** SDK series the worker exports; the Grafana dashboard may use these (ComposeStackTest checks). */
+  static final List<String> TEMPORAL_METRICS = List.of(
+      "temporal_workflow_completed_total",
+      "temporal_workflow_task_schedule_to_start_latency_seconds_bucket",
+      "temporal_workflow_task_schedule_to_start_latency_seconds_count",
+      "temporal_activity_schedule_to_start_latency_seconds_bucket",
+      "temporal_activity_execution_latency_seconds_bucket",
+      "temporal_activity_execution_latency_seconds_count",
+      "temporal_worker_task_slots_available",
+      "temporal_request_total",
+      "temporal_request_failure_total");
+
   @TestConfiguration
   static class RealTime {
     /** The copy and the lag polling run in real time; skipped time would expire their timeouts. */
@@ -74,12 +86,7 @@ class WorkerMetricsTest {
     assertThat(scrape.names()).containsAll(MigrationMetrics.PROMETHEUS_NAMES);
 
     // The SDK's metrics reach Micrometer through a tally scope that reports every 10 seconds.
-    List<String> temporal = List.of(
-        "temporal_workflow_completed_total",
-        "temporal_workflow_task_schedule_to_start_latency_seconds_count",
-        "temporal_activity_schedule_to_start_latency_seconds_count",
-        "temporal_activity_execution_latency_seconds_count",
-        "temporal_request_total");
+    List<String> temporal = TEMPORAL_METRICS;
     long deadline = System.currentTimeMillis() + 25_000;
     while (!scrape.names().containsAll(temporal) && System.currentTimeMillis() < deadline) {
       Thread.sleep(500);
