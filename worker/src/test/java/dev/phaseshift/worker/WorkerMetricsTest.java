@@ -18,6 +18,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.client.TestRestTemplate;
 import org.springframework.context.annotation.Bean;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * The worker as deployed (Spring Boot, the starter's client, Prometheus registry) runs a real
@@ -25,6 +26,7 @@ import org.springframework.context.annotation.Bean;
  * migration's metrics tagged with its name, and the Temporal SDK's own metrics.
  */
 @AutoConfigureObservability
+@DirtiesContext
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"spring.temporal.test-server.enabled=true"})
 class WorkerMetricsTest {
@@ -53,6 +55,7 @@ class WorkerMetricsTest {
 
   @Autowired WorkflowClient client;
   @Autowired TestRestTemplate http;
+  @Autowired WorkerConfiguration workers;
 
   @AfterAll
   static void stopServers() {
@@ -94,5 +97,10 @@ class WorkerMetricsTest {
     }
     assertThat(scrape.names()).containsAll(temporal);
     assertThat(scrape.has("temporal_activity_execution_latency_seconds_count", "activity_type=\"CopyTable\"")).isTrue();
+
+    // What Spring calls at shutdown, before the client goes: polling ends, running steps finish.
+    workers.stop();
+    assertThat(workers.factory().isTerminated()).isTrue();
+    assertThat(workers.isRunning()).isFalse();
   }
 }
