@@ -34,72 +34,90 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   private final EngineRegistry engines;
   private final String copyTaskQueue;
   private final Notifier notifier = new Notifier();
+  private final MigrationMetrics metrics;
 
   /**
    * @param copyTaskQueue a task queue only this worker process polls; copies that need the
    *                      snapshot this process holds are sent there
    */
   public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue) {
+    this(engines, copyTaskQueue, MigrationMetrics.none());
+  }
+
+  public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue, MigrationMetrics metrics) {
     this.engines = engines;
     this.copyTaskQueue = copyTaskQueue;
+    this.metrics = metrics;
   }
 
   @Override
   public Assessment assess(MigrationPlan plan) {
-    return call(plan, e -> e.inspector().assess(plan));
+    return call("assess", plan, e -> e.inspector().assess(plan));
   }
 
   @Override
   public void createTargetSchema(MigrationPlan plan) {
-    run(plan, e -> e.schemaCopier().createTables(plan));
+    run("createTargetSchema", plan, e -> e.schemaCopier().createTables(plan));
   }
 
   @Override
   public ChangeCapture startChangeCapture(MigrationPlan plan) {
-    return call(plan, e -> e.changeStream().start(plan, copyTaskQueue));
+    return call("startChangeCapture", plan, e -> e.changeStream().start(plan, copyTaskQueue));
   }
 
   @Override
   public TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table) {
     var context = Activity.getExecutionContext();
-    return call(plan, e -> e.bulkCopier().copy(plan, capture, table, context::heartbeat));
+    MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), table.qualifiedName());
+    TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, progress -> {
+      recorder.progress(progress);
+      context.heartbeat(progress);
+    }));
+    recorder.finished(result);
+    return result;
   }
 
   @Override
   public void finishTargetSchema(MigrationPlan plan) {
-    run(plan, e -> e.schemaCopier().createIndexesAndConstraints(plan));
+    run("finishTargetSchema", plan, e -> e.schemaCopier().createIndexesAndConstraints(plan));
   }
 
   @Override
   public void startChangeStream(MigrationPlan plan, ChangeCapture capture) {
-    run(plan, e -> e.changeStream().attach(plan, capture));
+    run("startChangeStream", plan, e -> e.changeStream().attach(plan, capture));
   }
 
   @Override
   public Lag measureLag(MigrationPlan plan) {
-    return call(plan, e -> e.changeStream().lag(plan));
+    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan));
+    metrics.lag(plan.name(), lag);
+    return lag;
   }
 
   @Override
   public ValidationResult validate(MigrationPlan plan) {
-    return call(plan, e -> e.validator().validate(plan));
+    ValidationResult result = call("validate", plan, e -> e.validator().validate(plan));
+    metrics.validation(plan.name(), result);
+    return result;
   }
 
   @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
-    return call(plan, e -> moveWrites(plan, Router.Side.TARGET,
+    SwitchoverResult switched = call("switchover", plan, e -> moveWrites(plan, Router.Side.TARGET,
         () -> e.cutover().switchover(plan),
         (result, held) -> result.withRouterPause(held)));
+    metrics.switchover(plan.name(), switched);
+    return switched;
   }
 
   @Override
   public void startReverseReplication(MigrationPlan plan) {
-    run(plan, e -> e.cutover().startReverseReplication(plan));
+    run("startReverseReplication", plan, e -> e.cutover().startReverseReplication(plan));
   }
 
   @Override
   public RollbackResult rollback(MigrationPlan plan) {
-    return call(plan, e -> moveWrites(plan, Router.Side.SOURCE,
+    return call("rollback", plan, e -> moveWrites(plan, Router.Side.SOURCE,
         () -> e.cutover().rollback(plan),
         (result, held) -> result));
   }
@@ -127,27 +145,27 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
-    return call(plan, e -> MaintenanceWindows.next(plan, afterMillis));
+    return call("nextMaintenanceWindow", plan, e -> MaintenanceWindows.next(plan, afterMillis));
   }
 
   @Override
   public List<String> longWriteTransactions(MigrationPlan plan) {
-    return call(plan, e -> e.cutover().longWriteTransactions(plan));
+    return call("longWriteTransactions", plan, e -> e.cutover().longWriteTransactions(plan));
   }
 
   @Override
   public void pauseChangeStream(MigrationPlan plan) {
-    run(plan, e -> e.changeStream().pause(plan));
+    run("pauseChangeStream", plan, e -> e.changeStream().pause(plan));
   }
 
   @Override
   public void resumeChangeStream(MigrationPlan plan) {
-    run(plan, e -> e.changeStream().resume(plan));
+    run("resumeChangeStream", plan, e -> e.changeStream().resume(plan));
   }
 
   @Override
   public void dropTargetObjects(MigrationPlan plan) {
-    run(plan, e -> e.cutover().dropTargetObjects(plan));
+    run("dropTargetObjects", plan, e -> e.cutover().dropTargetObjects(plan));
   }
 
   @Override
@@ -157,41 +175,47 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public VerifyResult verify(MigrationPlan plan) {
-    return call(plan, e -> e.cutover().verify(plan));
+    return call("verify", plan, e -> e.cutover().verify(plan));
   }
 
   @Override
   public void decommission(MigrationPlan plan) {
-    run(plan, e -> e.cutover().decommission(plan));
+    run("decommission", plan, e -> e.cutover().decommission(plan));
   }
 
   @Override
   public List<TableStats> optimize(MigrationPlan plan) {
-    return call(plan, e -> e.cutover().optimize(plan));
+    return call("optimize", plan, e -> e.cutover().optimize(plan));
   }
 
   @Override
   public void resetCopy(MigrationPlan plan) {
-    run(plan, e -> e.changeStream().reset(plan));
+    run("resetCopy", plan, e -> e.changeStream().reset(plan));
   }
 
   @Override
   public void undoChangeCapture(MigrationPlan plan) {
-    run(plan, e -> e.changeStream().undo(plan));
+    run("undoChangeCapture", plan, e -> e.changeStream().undo(plan));
   }
 
-  private void run(MigrationPlan plan, java.util.function.Consumer<Engine> step) {
-    call(plan, e -> {
+  private void run(String name, MigrationPlan plan, java.util.function.Consumer<Engine> step) {
+    call(name, plan, e -> {
       step.accept(e);
       return null;
     });
   }
 
-  private <T> T call(MigrationPlan plan, Function<Engine, T> step) {
+  private <T> T call(String name, MigrationPlan plan, Function<Engine, T> step) {
+    long start = System.nanoTime();
+    boolean succeeded = false;
     try {
-      return step.apply(engines.forPlan(plan));
+      T result = step.apply(engines.forPlan(plan));
+      succeeded = true;
+      return result;
     } catch (MigrationException e) {
       throw ApplicationFailure.newNonRetryableFailureWithCause(e.getMessage(), e.type(), e.getCause());
+    } finally {
+      metrics.step(plan.name(), name, System.nanoTime() - start, succeeded);
     }
   }
 }

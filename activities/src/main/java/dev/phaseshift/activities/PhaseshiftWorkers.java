@@ -4,6 +4,7 @@ import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import dev.phaseshift.workflow.TaskQueues;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
@@ -20,11 +21,20 @@ import java.util.UUID;
 public final class PhaseshiftWorkers {
   private PhaseshiftWorkers() {}
 
-  /** @return the process's own queue */
+  /** Without migration metrics, for callers that export none (the demo). @return the process's own queue */
   public static String register(WorkerFactory factory, String taskQueue) {
+    return register(factory, taskQueue, MigrationMetrics.none());
+  }
+
+  /** @return the process's own queue */
+  public static String register(WorkerFactory factory, String taskQueue, MeterRegistry registry) {
+    return register(factory, taskQueue, new MigrationMetrics(registry));
+  }
+
+  private static String register(WorkerFactory factory, String taskQueue, MigrationMetrics metrics) {
     String processQueue = TaskQueues.processQueue(taskQueue, processId());
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), processQueue);
+        new EngineRegistry(List.of(new PostgresEngine())), processQueue, metrics);
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()

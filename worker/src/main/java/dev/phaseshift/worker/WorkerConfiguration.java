@@ -1,6 +1,7 @@
 package dev.phaseshift.worker;
 
 import dev.phaseshift.activities.PhaseshiftWorkers;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import java.util.concurrent.TimeUnit;
@@ -13,9 +14,10 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs Phaseshift's workers on the starter's client (connection, namespace, TLS and metrics come
- * from {@code spring.temporal.*}). The workers are registered here rather than through the
- * starter's worker properties because the per-process copy queue's name is only known at runtime.
+ * Runs Phaseshift's workers on the starter's client (connection, namespace, TLS and the SDK's
+ * metrics come from {@code spring.temporal.*}). The workers are registered here rather than
+ * through the starter's worker properties because the per-process copy queue's name is only known
+ * at runtime.
  */
 @Component
 public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
@@ -23,16 +25,19 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
 
   private final WorkerFactory factory;
   private final String taskQueue;
+  private final MeterRegistry registry;
   private volatile boolean running;
 
-  public WorkerConfiguration(WorkflowClient client, @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
+  public WorkerConfiguration(WorkflowClient client, MeterRegistry registry,
+      @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
     this.factory = WorkerFactory.newInstance(client);
     this.taskQueue = taskQueue;
+    this.registry = registry;
   }
 
   @Override
   public void run(ApplicationArguments args) {
-    String processQueue = PhaseshiftWorkers.register(factory, taskQueue);
+    String processQueue = PhaseshiftWorkers.register(factory, taskQueue, registry);
     factory.start();
     running = true;
     log.info("Phaseshift worker polling task queue '{}' and its own copy queue '{}'", taskQueue, processQueue);
@@ -47,10 +52,15 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
     // started by run(), once the application is ready
   }
 
-  /** Graceful: running activities get time to finish or heartbeat their progress before exit. */
+  /**
+   * Graceful: polling stops at once and running activities get time to finish. A copy still running
+   * when this process exits takes its exported snapshot with it, and the workflow starts the copy
+   * over from a new one, so a worker holding a copy is best stopped after the copy phase.
+   */
   @Override
   public void stop() {
     if (!running) return;
+    log.info("Phaseshift worker stopping: no new tasks, waiting up to 30s for running activities");
     factory.shutdown();
     factory.awaitTermination(30, TimeUnit.SECONDS);
     running = false;
