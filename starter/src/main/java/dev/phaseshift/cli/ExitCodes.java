@@ -68,8 +68,17 @@ public final class ExitCodes {
         }
       }
     }
-    err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+    err.println("error: " + describe(e));
     return FAILED;
+  }
+
+  /** The message and its causes' messages, since SDK exceptions often say little at the top ("Schedule exception"). */
+  static String describe(Throwable e) {
+    StringBuilder s = new StringBuilder(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !s.toString().contains(c.getMessage())) s.append(": ").append(c.getMessage());
+    }
+    return s.toString();
   }
 
   static String reason(Throwable failure) {

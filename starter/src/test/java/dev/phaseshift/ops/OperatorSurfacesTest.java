@@ -171,7 +171,10 @@ class OperatorSurfacesTest {
         "no chromium or chromedriver on PATH; install them with: " + HeadlessChromium.INSTALL);
     try (HeadlessChromium browser = new HeadlessChromium(Files.createTempDirectory(dir, "chromium-"))) {
       browser.open(temporal.uiUrl() + "/namespaces/default/workflows/migration-x");
-      String page = browser.awaitText("approval: 0 of 1 given", Duration.ofSeconds(60));
+      // The workflow's summary and details sit in the collapsed "User Metadata" section.
+      browser.awaitText("User Metadata", Duration.ofSeconds(60));
+      assertTrue(browser.click("User Metadata"), "the page has a User Metadata section");
+      String page = browser.awaitText("approval: 0 of 1 given", Duration.ofSeconds(30));
       assertTrue(page.contains("migration-x"), "the page names the workflow:\n" + page);
       assertTrue(page.contains("approval: 0 of 1 given"), "the page shows the current details:\n" + page);
     }

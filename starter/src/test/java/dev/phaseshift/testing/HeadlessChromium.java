@@ -63,6 +63,20 @@ public final class HeadlessChromium implements AutoCloseable {
     call("POST", "/session/" + session + "/url", body);
   }
 
+  /**
+   * Clicks the innermost element whose visible text is {@code text} (a tab, an accordion), as a
+   * person would; returns whether one was found.
+   */
+  public boolean click(String text) throws IOException, InterruptedException {
+    ObjectNode script = JSON.createObjectNode().put("script",
+        "const want = arguments[0];"
+            + "const hits = [...document.querySelectorAll('button, summary, a, [role=button], [role=tab]')]"
+            + "  .filter(e => e.innerText && e.innerText.trim() === want);"
+            + "if (hits.length === 0) return false; hits[0].click(); return true;");
+    script.putArray("args").add(text);
+    return call("POST", "/session/" + session + "/execute/sync", script).path("value").asBoolean();
+  }
+
   /** The rendered page's text (what a person reads), polled until it contains {@code text} or time runs out. */
   public String awaitText(String text, Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
