@@ -141,6 +141,9 @@ public final class ScheduleCommand {
           .setTaskQueue(taskQueue)
           .setStaticSummary((kind == Kind.rehearsal ? "Rehearsal of " : "Drift check of ") + plan.name() + ": "
               + plan.source().hostAndDatabase() + " to " + plan.target().hostAndDatabase())
+          // Always with details too: SDK 1.38 cannot read back a schedule whose action has a
+          // summary but no details (it decodes the empty details payload and fails).
+          .setStaticDetails(MigrateCommand.Start.details(plan))
           .setTypedSearchAttributes(attributes(plan));
       ScheduleActionStartWorkflow action = kind == Kind.rehearsal
           ? ScheduleActionStartWorkflow.newBuilder().setWorkflowType(MigrationWorkflow.TYPE)

@@ -176,7 +176,11 @@ class OperatorSurfacesTest {
       assertTrue(browser.click("User Metadata"), "the page has a User Metadata section");
       String page = browser.awaitText("approval: 0 of 1 given", Duration.ofSeconds(30));
       assertTrue(page.contains("migration-x"), "the page names the workflow:\n" + page);
-      assertTrue(page.contains("approval: 0 of 1 given"), "the page shows the current details:\n" + page);
+      assertTrue(page.contains("Current Details"), page);
+      String html = page.contains("approval: 0 of 1 given") ? "" : browser.html();
+      int at = html.indexOf("Current Details");
+      assertTrue(page.contains("approval: 0 of 1 given"), "the page shows the current details:\n" + page
+          + "\nHTML near Current Details:\n" + (at < 0 ? html : html.substring(Math.max(0, at - 1500), Math.min(html.length(), at + 3000))));
     }
   }
 

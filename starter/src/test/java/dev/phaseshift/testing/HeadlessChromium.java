@@ -77,12 +77,24 @@ public final class HeadlessChromium implements AutoCloseable {
     return call("POST", "/session/" + session + "/execute/sync", script).path("value").asBoolean();
   }
 
+  /** The HTML of the page, for failure messages. */
+  public String html() throws IOException, InterruptedException {
+    ObjectNode script = JSON.createObjectNode().put("script", "return document.documentElement.outerHTML");
+    script.putArray("args");
+    return call("POST", "/session/" + session + "/execute/sync", script).path("value").asText();
+  }
+
   /** The rendered page's text (what a person reads), polled until it contains {@code text} or time runs out. */
   public String awaitText(String text, Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     String page = "";
     while (System.nanoTime() < deadline) {
-      ObjectNode script = JSON.createObjectNode().put("script", "return document.body ? document.body.innerText : ''");
+      ObjectNode script = JSON.createObjectNode().put("script", "const texts = [document.body ? document.body.innerText : ''];"
+              // The Web UI renders Markdown (summary, details, current details) in same-origin iframes.
+              + "for (const f of document.querySelectorAll('iframe')) {"
+              + "  try { if (f.contentDocument && f.contentDocument.body) texts.push(f.contentDocument.body.innerText); } catch (e) {}"
+              + "}"
+              + "return texts.join('\\n');");
       script.putArray("args");
       page = call("POST", "/session/" + session + "/execute/sync", script).path("value").asText();
       if (page.contains(text)) return page;

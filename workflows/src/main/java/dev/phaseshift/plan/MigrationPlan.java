@@ -92,7 +92,8 @@ public record MigrationPlan(
             a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline()),
         maintenanceWindows == null ? List.of() : maintenanceWindows,
         router == null ? new RouterConfig(RouterConfig.MANUAL, null, null, null, null, null) : router,
-        targetDisposable == null ? false : targetDisposable,
+        // A rehearsal's target is a scratch database by definition: its teardown drops what it created.
+        targetDisposable == null ? REHEARSAL.equals(mode) : targetDisposable,
         reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication,
         finalDumpDirectory,
         webhookUrl,
