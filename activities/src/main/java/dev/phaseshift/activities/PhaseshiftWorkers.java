@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import dev.phaseshift.workflow.TaskQueues;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,7 +43,7 @@ public final class PhaseshiftWorkers {
         .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
         .build();
     Worker shared = factory.newWorker(taskQueue, options);
-    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
     factory.newWorker(processQueue, options).registerActivitiesImplementations(activities);
     return processQueue;

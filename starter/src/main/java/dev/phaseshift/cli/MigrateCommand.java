@@ -45,6 +45,7 @@ public final class MigrateCommand {
           .setWorkflowId(plan.workflowId())
           .setStaticSummary("Migration " + plan.name() + ": " + plan.source().hostAndDatabase()
               + " to " + plan.target().hostAndDatabase())
+          .setStaticDetails(details(plan))
           .build());
       try {
         WorkflowClient.start(workflow::run, plan);
@@ -55,6 +56,19 @@ public final class MigrateCommand {
       }
       System.out.println("Started " + plan.workflowId() + ". Watch it with: phaseshift status " + plan.name());
       return 0;
+    }
+
+    /** What the Web UI shows under the workflow's summary; names hosts and policy, never secrets. */
+    static String details(MigrationPlan plan) {
+      MigrationPlan p = plan.withDefaults();
+      return "| | |\n|---|---|\n"
+          + "| Mode | " + p.mode() + " |\n"
+          + "| Source | " + p.source().hostAndDatabase() + " |\n"
+          + "| Target | " + p.target().hostAndDatabase() + " |\n"
+          + "| Requested by | " + (p.requestedBy() == null ? "-" : p.requestedBy()) + " |\n"
+          + "| Approval | " + (p.approvalRequired() ? p.approval().required() + " approval(s)" : "not required") + " |\n"
+          + "| Max freeze | " + p.cutover().maxFreeze() + " |\n"
+          + "| Retention | " + p.retention() + " |\n";
     }
   }
 }

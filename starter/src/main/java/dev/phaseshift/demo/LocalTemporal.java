@@ -21,6 +21,8 @@ import java.util.Optional;
  * {@code temporal} binary is on PATH, otherwise the SDK's in-process test server.
  */
 public final class LocalTemporal implements AutoCloseable {
+  /** The migration workflow upserts these; a server that does not know them fails its workflow tasks. */
+  static final List<String> SEARCH_ATTRIBUTES = List.of("MigrationPhase", "SourceHost", "TargetHost", "Requester");
   private final TestWorkflowEnvironment inProcess;
   private final Process devServer;
   private final WorkflowServiceStubs stubs;
@@ -43,6 +45,9 @@ public final class LocalTemporal implements AutoCloseable {
     if (temporal.isEmpty()) {
       TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(
           TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+      for (String attribute : SEARCH_ATTRIBUTES) {
+        env.registerSearchAttribute(attribute, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+      }
       return new LocalTemporal(env, null, null, env.getWorkflowClient(), env.getWorkerFactory(), null);
     }
     int port = freePort();
@@ -50,7 +55,9 @@ public final class LocalTemporal implements AutoCloseable {
     Process server = new ProcessBuilder(temporal.get().toString(), "server", "start-dev",
         "--ip", "127.0.0.1", "--port", Integer.toString(port), "--ui-port", Integer.toString(uiPort),
         "--http-port", Integer.toString(freePort()), "--metrics-port", Integer.toString(freePort()),
-        "--log-level", "error")
+        "--log-level", "error",
+        "--search-attribute", "MigrationPhase=Keyword", "--search-attribute", "SourceHost=Keyword",
+        "--search-attribute", "TargetHost=Keyword", "--search-attribute", "Requester=Keyword")
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(
             Files.createTempFile("phaseshift-temporal-", ".log").toFile()))

@@ -39,7 +39,9 @@ final class DevServer implements AutoCloseable {
     int port = freePort();
     Process process = new ProcessBuilder(temporal.get().toString(), "server", "start-dev", "--headless",
         "--ip", "127.0.0.1", "--port", Integer.toString(port), "--http-port", Integer.toString(freePort()),
-        "--metrics-port", Integer.toString(freePort()), "--log-level", "error")
+        "--metrics-port", Integer.toString(freePort()), "--log-level", "error",
+        "--search-attribute", "MigrationPhase=Keyword", "--search-attribute", "SourceHost=Keyword",
+        "--search-attribute", "TargetHost=Keyword", "--search-attribute", "Requester=Keyword")
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(Files.createTempFile("phaseshift-devserver-", ".log").toFile()))
         .start();

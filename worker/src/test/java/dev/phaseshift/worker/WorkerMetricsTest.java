@@ -54,6 +54,7 @@ class WorkerMetricsTest {
   }
 
   @Autowired WorkflowClient client;
+  @Autowired io.temporal.testing.TestWorkflowEnvironment testServer;
   @Autowired TestRestTemplate http;
   @Autowired WorkerConfiguration workers;
 
@@ -64,6 +65,10 @@ class WorkerMetricsTest {
 
   @Test
   void migrationAndTemporalMetricsAreExportedTaggedByMigration() throws Exception {
+    // Migrations publish typed search attributes; a server must know them, the test server too.
+    for (String name : dev.phaseshift.workflow.MigrationSearchAttributes.NAMES) {
+      testServer.registerSearchAttribute(name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    }
     TestMigrations.createTables(pg);
     MigrationReport report = TestMigrations.migrate(client, pg, "metrics");
     assertThat(report.outcome()).isEqualTo("COMPLETED");

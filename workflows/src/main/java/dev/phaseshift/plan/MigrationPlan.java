@@ -1,5 +1,6 @@
 package dev.phaseshift.plan;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -25,6 +26,8 @@ import java.util.List;
  * @param finalDumpDirectory where to write a pg_dump of the old database before it is released
  * @param webhookUrl       where to POST notifications (approval needed, switchover, rollback,
  *                         failure, completion)
+ * @param mode             {@code migration} (default) or {@code rehearsal}: migrate into a scratch
+ *                         target, validate, measure, then tear everything down instead of switching over
  */
 public record MigrationPlan(
     String name,
@@ -42,13 +45,27 @@ public record MigrationPlan(
     Boolean targetDisposable,
     Boolean reverseReplication,
     String finalDumpDirectory,
-    String webhookUrl) {
+    String webhookUrl,
+    String mode) {
+
+  public static final String MIGRATION = "migration";
+  public static final String REHEARSAL = "rehearsal";
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, null);
+  }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
       Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
       String requestedBy) {
     this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
-        null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null);
   }
 
   public MigrationPlan withDefaults() {
@@ -75,18 +92,34 @@ public record MigrationPlan(
             a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline()),
         maintenanceWindows == null ? List.of() : maintenanceWindows,
         router == null ? new RouterConfig(RouterConfig.MANUAL, null, null, null, null, null) : router,
-        targetDisposable == null ? false : targetDisposable,
+        // A rehearsal's target is a scratch database by definition: its teardown drops what it created.
+        targetDisposable == null ? REHEARSAL.equals(mode) : targetDisposable,
         reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication,
         finalDumpDirectory,
-        webhookUrl);
+        webhookUrl,
+        mode == null ? MIGRATION : mode);
+  }
+
+  /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
+  public MigrationPlan asRehearsal() {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, REHEARSAL);
+  }
+
+  @JsonIgnore
+  public boolean rehearsal() {
+    return REHEARSAL.equals(mode);
   }
 
   /** The id every object the migration creates is named after (slot, publication, subscription). */
   public String objectName() {
-    return "phaseshift_" + name.replace('-', '_');
+    // A rehearsal may run beside the real migration on the same source, so its slot and
+    // publication must not collide with the real ones.
+    return (rehearsal() ? "phaseshift_r_" : "phaseshift_") + name.replace('-', '_');
   }
 
   public String workflowId() {
-    return "migration-" + name;
+    return (rehearsal() ? "rehearsal-" : "migration-") + name;
   }
 }

@@ -56,6 +56,13 @@ public final class PlanValidator {
     if (plan.webhookUrl() != null && !plan.webhookUrl().matches("https?://\\S+")) {
       problems.add("webhookUrl: '" + plan.webhookUrl() + "' is not an http:// or https:// URL");
     }
+    if (plan.mode() != null && !List.of(MigrationPlan.MIGRATION, MigrationPlan.REHEARSAL).contains(plan.mode())) {
+      problems.add("mode: '" + plan.mode() + "' must be migration or rehearsal");
+    }
+    if (MigrationPlan.REHEARSAL.equals(plan.mode()) && Boolean.FALSE.equals(plan.targetDisposable())) {
+      problems.add("targetDisposable: a rehearsal drops what it created on its scratch target; remove"
+          + " targetDisposable: false or point the rehearsal at a scratch database");
+    }
     if (plan.tables() != null) {
       patterns("tables.include", plan.tables().include(), problems);
       patterns("tables.exclude", plan.tables().exclude(), problems);

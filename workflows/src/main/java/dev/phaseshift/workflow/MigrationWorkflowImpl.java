@@ -11,6 +11,7 @@ import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
+import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.SwitchoverResult;
@@ -28,6 +29,7 @@ import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.common.RetryOptions;
+import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -65,6 +67,16 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
    */
   static final String SAFETY_NET = "safety-net";
 
+  /**
+   * Version gate for the operator surfaces: search attributes per phase, activity summaries and
+   * rehearsal runs. Each adds commands, so runs started before it replay without them.
+   */
+  static final String OPERATOR_SURFACES = "operator-surfaces";
+
+  /** A rehearsal stops waiting for the target to catch up after this long and reports no forecast. */
+  static final Duration REHEARSAL_DRAIN_LIMIT = Duration.ofMinutes(2);
+  static final Duration REHEARSAL_DRAIN_POLL = Duration.ofMillis(500);
+
   /** Copies that lose their snapshot start over at most this often before the run gives up. */
   static final int MAX_COPY_RESTARTS = 3;
   /** Attempts at a switchover whose lag did not drain within the freeze limit. */
@@ -78,12 +90,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
    * races the step it undoes. No heartbeat timeout: schema builds and validations of large
    * databases run for a long time without per-row progress; only the copy heartbeats.
    */
-  private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class,
-      ActivityOptions.newBuilder()
-          .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-          .setStartToCloseTimeout(Duration.ofHours(6))
-          .setRetryOptions(retries())
-          .build());
+  private static final ActivityOptions STEP_OPTIONS = ActivityOptions.newBuilder()
+      .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+      .setStartToCloseTimeout(Duration.ofHours(6))
+      .setRetryOptions(retries())
+      .build();
+  private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class, STEP_OPTIONS);
 
   /** Notifications are worth a few tries, never worth failing a migration for. */
   private final MigrationActivities notifier = Workflow.newActivityStub(MigrationActivities.class,
@@ -94,6 +106,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private MigrationPlan plan;
   private boolean safetyNet;
+  private boolean surfaces;
+  private RehearsalResult rehearsal;
   private Phase phase = Phase.PREPARE;
   private String waitingFor = "";
   private int tablesTotal;
@@ -139,6 +153,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
     plan = input.withDefaults();
     safetyNet = Workflow.getVersion(SAFETY_NET, Workflow.DEFAULT_VERSION, 1) >= 1;
+    surfaces = Workflow.getVersion(OPERATOR_SURFACES, Workflow.DEFAULT_VERSION, 1) >= 1;
+    if (surfaces) publishSearchAttributes();
     phaseStartMillis = Workflow.currentTimeMillis();
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     Assessment[] assessment = {null};
@@ -152,6 +168,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       });
       forward.run();
       if (stopReason != null) throw new CanceledFailure(stopReason);
+      if (surfaces && plan.rehearsal()) return rehearse(assessment[0]);
 
       switchover = switchOver();
       primary = "target";
@@ -163,11 +180,11 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       }
 
       enter(Phase.VERIFY, "checking the target takes writes and the source none");
-      verify[0] = steps.verify(plan);
+      verify[0] = step("verify the target takes writes").verify(plan);
       // After the check that nothing writes to the old database: from here on the reverse stream
       // does. It loses nothing by starting now, since its slot was created inside the freeze.
       if (safetyNet && plan.reverseReplication()) {
-        steps.startReverseReplication(plan);
+        step("start reverse replication").startReverseReplication(plan);
         if (!verify[0].passed()) {
           decide("rollback", "workflow", null, true, "automatic rollback: verify failed: " + verify[0]);
           rollbackRequested = true;
@@ -179,10 +196,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       if (rollbackRequested) return rollBack(assessment[0], verify[0]);
       waitingFor = "decommissioning replication objects";
       updateDetails();
-      steps.decommission(plan);
+      step("decommission replication objects").decommission(plan);
 
       enter(Phase.OPTIMIZE, "analyzing the target");
-      stats.add(steps.optimize(plan));
+      stats.add(step("analyze the target").optimize(plan));
 
       enter(Phase.COMPLETED, "");
       if (safetyNet) notify("completed", "migration completed; the target is the primary");
@@ -193,6 +210,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       error = stopped ? stopReason : describe(failure);
       if (switchover == null) compensate(saga);
       phase = stopped ? Phase.ABORTED : Phase.FAILED;
+      if (surfaces) publishPhase();
       waitingFor = "";
       updateDetails();
       if (safetyNet) notify(stopped ? "aborted" : "failed", "in " + failedIn + ": " + error);
@@ -206,7 +224,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private Assessment prepare(Saga saga) {
     enter(Phase.PREPARE, "assessing source and target");
-    Assessment assessment = steps.assess(plan);
+    Assessment assessment = step("assess source and target").assess(plan);
     if (!assessment.blockers().isEmpty()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "the assessment found " + assessment.blockers().size() + " blocker(s); nothing was changed:\n- "
@@ -215,8 +233,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
     tablesTotal = assessment.tables().size();
     waitingFor = "creating tables on the target";
-    if (safetyNet && plan.targetDisposable()) saga.addCompensation(steps::dropTargetObjects, plan);
-    steps.createTargetSchema(plan);
+    if (safetyNet && (plan.targetDisposable() || plan.rehearsal())) saga.addCompensation(steps::dropTargetObjects, plan);
+    step("create tables on the target").createTargetSchema(plan);
     return assessment;
   }
 
@@ -225,7 +243,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     if (safetyNet) saga.addCompensation(steps::undoChangeCapture, plan);
     ChangeCapture capture;
     for (int restart = 0; ; restart++) {
-      capture = steps.startChangeCapture(plan);
+      capture = step("create publication and slot").startChangeCapture(plan);
       try {
         copyAll(tables, capture);
         break;
@@ -239,9 +257,9 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
     waitingFor = "building indexes and constraints on the target";
     updateDetails();
-    steps.finishTargetSchema(plan);
+    step("build indexes and constraints").finishTargetSchema(plan);
     waitingFor = "attaching the change stream";
-    steps.startChangeStream(plan, capture);
+    step("attach the change stream").startChangeStream(plan, capture);
     streamAttached = true;
     if (paused) steps.pauseChangeStream(plan);
     waitForLagBelow(plan.cutover().maxLagBytes(), "change stream to catch up");
@@ -267,7 +285,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       // write the same table.
       options.setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED);
     }
-    MigrationActivities copier = Workflow.newActivityStub(MigrationActivities.class, options.build());
+    ActivityOptions copyOptions = options.build();
     List<TableInfo> largestFirst = new ArrayList<>(tables);
     largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed()
         .thenComparing(TableInfo::qualifiedName));
@@ -282,6 +300,9 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
           Workflow.await(() -> running[0] < parallelism || !failures.isEmpty() || paused);
           if (!failures.isEmpty() || paused) break;
           running[0]++;
+          MigrationActivities copier = Workflow.newActivityStub(MigrationActivities.class, surfaces
+              ? ActivityOptions.newBuilder(copyOptions).setSummary("copy " + table.qualifiedName()).build()
+              : copyOptions);
           Promise<TableCopyResult> copy = Async.function(copier::copyTable, plan, capture, table);
           copy.handle((result, failure) -> {
             running[0]--;
@@ -315,7 +336,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private void test() {
     enter(Phase.TEST, "validating source against target");
-    validation = steps.validate(plan);
+    validation = step("validate source against target").validate(plan);
     if (!validation.passed()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "validation found " + validation.mismatches() + " mismatch(es); see the report's validation section",
@@ -402,7 +423,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       freezeStarted = true;
       updateDetails();
       try {
-        return steps.switchover(plan);
+        return step("switchover: freeze writes, drain, hand over").switchover(plan);
       } catch (ActivityFailure failure) {
         freezeStarted = false;
         if (!lagNotDrained(failure) || attempt >= MAX_SWITCHOVER_ATTEMPTS) throw failure;
@@ -782,15 +803,81 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     return comment == null || comment.isBlank() ? "" : ": " + comment;
   }
 
+  // ---- rehearsal ----
+
+  /**
+   * After a rehearsal's copy and validation: measures how long the target takes to catch up with
+   * the source's current position (the work a switchover's freeze waits for), then removes the
+   * change capture and everything created on the scratch target.
+   */
+  private MigrationReport rehearse(Assessment assessment) {
+    waitingFor = "rehearsal: measuring how fast the target catches up (write-freeze forecast)";
+    updateDetails();
+    long measured = Workflow.currentTimeMillis();
+    MigrationActivities lagProbe = step("rehearsal: measure lag");
+    Lag first = lagProbe.measureLag(plan);
+    lag = first;
+    long forecast = -1;
+    while (Workflow.currentTimeMillis() - measured < REHEARSAL_DRAIN_LIMIT.toMillis()) {
+      if (lsn(lag.confirmedLsn()) >= lsn(first.sourceLsn())) {
+        forecast = Workflow.currentTimeMillis() - measured;
+        break;
+      }
+      Workflow.sleep(REHEARSAL_DRAIN_POLL);
+      lag = lagProbe.measureLag(plan);
+    }
+    waitingFor = "rehearsal: removing the change capture and the target's objects";
+    updateDetails();
+    step("rehearsal: remove slot and publication").undoChangeCapture(plan);
+    step("rehearsal: drop the target's objects").dropTargetObjects(plan);
+    long copiedBytes = copies.stream().mapToLong(TableCopyResult::bytes).sum();
+    rehearsal = new RehearsalResult(copyMillis, copiedBytes, validation.millis(), first.bytes(), forecast, true);
+    enter(Phase.COMPLETED, "");
+    notify("rehearsed", "rehearsal completed: copy " + copyMillis + " ms, freeze forecast "
+        + (forecast < 0 ? "unknown (the target did not catch up)" : forecast + " ms"));
+    return report("REHEARSED", null, assessment, null, List.of());
+  }
+
+  /** PostgreSQL's textual LSN ({@code 16/B374D848}) as a number; -1 when unknown. */
+  static long lsn(String text) {
+    if (text == null || text.indexOf('/') < 0) return -1;
+    int slash = text.indexOf('/');
+    return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
+  }
+
   // ---- bookkeeping ----
+
+  /** The steps stub with a summary the Web UI shows on the activity; plain on runs before the gate. */
+  private MigrationActivities step(String summary) {
+    if (!surfaces) return steps;
+    return Workflow.newActivityStub(MigrationActivities.class,
+        ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
+  }
+
+  private void publishSearchAttributes() {
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
+    updates.add(MigrationSearchAttributes.PHASE.valueSet(phase.name()));
+    updates.add(MigrationSearchAttributes.SOURCE_HOST.valueSet(MigrationSearchAttributes.host(plan.source())));
+    updates.add(MigrationSearchAttributes.TARGET_HOST.valueSet(MigrationSearchAttributes.host(plan.target())));
+    if (plan.requestedBy() != null && !plan.requestedBy().isBlank()) {
+      updates.add(MigrationSearchAttributes.REQUESTER.valueSet(plan.requestedBy()));
+    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
+  }
+
+  private void publishPhase() {
+    Workflow.upsertTypedSearchAttributes(MigrationSearchAttributes.PHASE.valueSet(phase.name()));
+  }
 
   private void enter(Phase next, String doing) {
     long now = Workflow.currentTimeMillis();
-    if (phase != next) {
+    boolean changed = phase != next;
+    if (changed) {
       timings.add(new PhaseTiming(phase, Instant.ofEpochMilli(phaseStartMillis).toString(), now - phaseStartMillis));
       phaseStartMillis = now;
     }
     phase = next;
+    if (changed && surfaces) publishPhase();
     waitingFor = doing;
     updateDetails();
   }
@@ -799,6 +886,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     StringBuilder md = new StringBuilder();
     md.append("| | |\n|---|---|\n");
     md.append("| Phase | ").append(phase).append(paused ? " (paused)" : "").append(" |\n");
+    if (plan != null && plan.rehearsal()) md.append("| Mode | rehearsal: scratch target, torn down at the end |\n");
     if (!waitingFor.isEmpty()) md.append("| Waiting for | ").append(waitingFor).append(" |\n");
     if (tablesTotal > 0) {
       md.append("| Tables copied | ").append(copies.size()).append(" / ").append(tablesTotal).append(" |\n");
@@ -812,6 +900,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       md.append("| Approvals | ").append(approvals.size()).append(" / ").append(plan.approval() == null ? 1 : plan.approval().required())
           .append(approvals.isEmpty() ? "" : " (" + approvals.stream().map(Approval::approver).collect(Collectors.joining(", ")) + ")")
           .append(" |\n");
+    }
+    if (rehearsal != null) {
+      md.append("| Copy time | ").append(rehearsal.copyMillis()).append(" ms |\n");
+      md.append("| Freeze forecast | ").append(rehearsal.freezeForecastMillis() < 0 ? "unknown" : rehearsal.freezeForecastMillis() + " ms").append(" |\n");
     }
     if (switchover != null) md.append("| Write freeze | ").append(switchover.writeFreezeMillis()).append(" ms |\n");
     if (rollback != null) md.append("| Rollback pause | ").append(rollback.writePauseMillis()).append(" ms |\n");
@@ -831,7 +923,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     double mibps = copyMillis == 0 ? 0 : (copiedBytes / 1048576.0) / (copyMillis / 1000.0);
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, List.copyOf(copies),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, stats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback);
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal);
   }
 
   private static String describe(Throwable failure) {

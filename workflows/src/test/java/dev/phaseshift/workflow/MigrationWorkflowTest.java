@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,12 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.common.converter.DefaultDataConverter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
@@ -50,6 +57,9 @@ class MigrationWorkflowTest {
   @BeforeEach
   void start() {
     env = TestWorkflowEnvironment.newInstance();
+    for (String name : List.of("MigrationPhase", "SourceHost", "TargetHost", "Requester")) {
+      env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    }
     activities = new ScriptedActivities();
   }
 
@@ -90,6 +100,58 @@ class MigrationWorkflowTest {
       env.sleep(Duration.ofSeconds(1));
     }
     throw new AssertionError("status never matched: " + workflow.status());
+  }
+
+  @Test
+  void publishesHostsRequesterAndEveryPhaseAsSearchAttributes() {
+    MigrationPlan plan = TestPlans.routed("attrs-move", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    workflow.run(plan);
+
+    List<Map<String, String>> upserts = new ArrayList<>();
+    for (HistoryEvent e : env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList()) {
+      if (!e.hasUpsertWorkflowSearchAttributesEventAttributes()) continue;
+      Map<String, String> values = new LinkedHashMap<>();
+      e.getUpsertWorkflowSearchAttributesEventAttributes().getSearchAttributes().getIndexedFieldsMap()
+          .forEach((k, v) -> values.put(k, DefaultDataConverter.STANDARD_INSTANCE.fromPayload(v, String.class, String.class)));
+      upserts.add(values);
+    }
+    assertEquals(Map.of("MigrationPhase", "PREPARE", "SourceHost", "old-db:5432", "TargetHost", "new-db:5432",
+        "Requester", "alice"), upserts.get(0));
+    assertEquals(List.of("MIGRATE", "TEST", "SWITCHOVER", "VERIFY", "RECOVERY", "OPTIMIZE", "COMPLETED"),
+        upserts.subList(1, upserts.size()).stream().map(u -> u.get("MigrationPhase")).toList());
+  }
+
+  @Test
+  void aRehearsalMeasuresValidatesAndTearsEverythingDownInsteadOfSwitchingOver() {
+    MigrationPlan plan = TestPlans.plan("orders-move", true).asRehearsal();
+    assertEquals("rehearsal-orders-move", plan.workflowId());
+    assertEquals("phaseshift_r_orders_move", plan.objectName());
+    MigrationWorkflow workflow = startWorkers(plan);
+
+    MigrationReport report = workflow.run(plan);
+
+    assertEquals("REHEARSED", report.outcome());
+    assertEquals(List.of("assess", "createTargetSchema", "startChangeCapture", "copyTable", "copyTable",
+        "copyTable", "finishTargetSchema", "startChangeStream", "measureLag", "validate", "measureLag",
+        "undoChangeCapture", "dropTargetObjects"), activities.calls);
+    assertNull(report.switchover());
+    assertTrue(report.rehearsal().tornDown());
+    assertTrue(report.rehearsal().freezeForecastMillis() >= 0, report.rehearsal().toString());
+    assertEquals(report.copies().stream().mapToLong(c -> c.bytes()).sum(), report.rehearsal().copiedBytes());
+    assertEquals(Phase.COMPLETED, workflow.status().phase());
+  }
+
+  @Test
+  void aFailedRehearsalDropsWhatItCreatedOnTheScratchTarget() {
+    MigrationPlan plan = TestPlans.plan("orders-move", false).asRehearsal();
+    activities.failing("validate", FailureTypes.PREREQUISITE, 1);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    failure(workflow);
+
+    assertTrue(activities.calls.containsAll(List.of("undoChangeCapture", "dropTargetObjects")), activities.calls.toString());
   }
 
   @Test

@@ -17,6 +17,7 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.PgPair;
+import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
 import io.temporal.client.WorkflowClient;
@@ -79,6 +80,9 @@ class MigrationUndoEndToEndTest {
     }
     before = sourceState();
     env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+    for (String name : MigrationSearchAttributes.NAMES) {
+      env.registerSearchAttribute(name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    }
     PhaseshiftWorkers.register(env.getWorkerFactory(), TaskQueues.MIGRATIONS);
     env.start();
   }

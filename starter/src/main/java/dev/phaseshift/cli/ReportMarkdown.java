@@ -1,0 +1,94 @@
+package dev.phaseshift.cli;
+
+import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.Decision;
+import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.PhaseTiming;
+import dev.phaseshift.model.RehearsalResult;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableValidation;
+import java.util.Optional;
+
+/** A migration report as Markdown, for tickets, change records and chat. */
+public final class ReportMarkdown {
+  private ReportMarkdown() {}
+
+  public static String render(MigrationReport r, Optional<MigrationReport> latestRehearsal) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Migration report: ").append(r.name()).append("\n\n");
+    md.append("| | |\n|---|---|\n");
+    row(md, "Outcome", r.outcome());
+    if (r.failedIn() != null) row(md, "Stopped in", r.failedIn().name());
+    if (r.error() != null) row(md, "Error", r.error());
+    if (r.switchover() != null) row(md, "Write freeze", r.switchover().writeFreezeMillis() + " ms");
+    row(md, "Copy throughput", r.copyThroughputMiBps() + " MiB/s");
+    if (r.validation() != null) {
+      row(md, "Validation", r.validation().passed() ? "passed" : r.validation().mismatches() + " mismatch(es)");
+    }
+    if (r.verify() != null) row(md, "Verify", r.verify().passed() ? "passed" : "failed");
+    if (r.rollback() != null) row(md, "Rollback pause", r.rollback().writePauseMillis() + " ms");
+    if (r.rehearsal() != null) rehearsalRows(md, r.rehearsal());
+
+    if (r.copies() != null && !r.copies().isEmpty()) {
+      md.append("\n## Tables copied\n\n| table | rows | bytes | seconds | chunks |\n|---|---:|---:|---:|---:|\n");
+      for (TableCopyResult c : r.copies()) {
+        md.append("| ").append(c.table()).append(" | ").append(c.rows()).append(" | ").append(Bytes.human(c.bytes()))
+            .append(" | ").append(String.format("%.1f", c.millis() / 1000.0)).append(" | ").append(c.chunks()).append(" |\n");
+      }
+    }
+    if (r.validation() != null && r.validation().tables() != null && !r.validation().tables().isEmpty()) {
+      md.append("\n## Validation\n\n| table | source rows | target rows | match |\n|---|---:|---:|---|\n");
+      for (TableValidation t : r.validation().tables()) {
+        md.append("| ").append(t.table()).append(" | ").append(t.sourceRows()).append(" | ").append(t.targetRows())
+            .append(" | ").append(t.match() ? "yes" : "**no**").append(" |\n");
+      }
+    }
+    if (r.phases() != null && !r.phases().isEmpty()) {
+      md.append("\n## Phases\n\n| phase | started | seconds |\n|---|---|---:|\n");
+      for (PhaseTiming p : r.phases()) {
+        md.append("| ").append(p.phase()).append(" | ").append(p.startedAt()).append(" | ")
+            .append(String.format("%.1f", p.millis() / 1000.0)).append(" |\n");
+      }
+    }
+    if (r.approvals() != null && !r.approvals().isEmpty()) {
+      md.append("\n## Approvals\n\n");
+      for (Approval a : r.approvals()) {
+        md.append("- ").append(a.approver()).append(" at ").append(a.at())
+            .append(a.comment() == null || a.comment().isBlank() ? "" : ": " + a.comment()).append('\n');
+      }
+    }
+    if (r.decisions() != null && !r.decisions().isEmpty()) {
+      md.append("\n## Decisions\n\n| at | action | by | accepted | reason |\n|---|---|---|---|---|\n");
+      for (Decision d : r.decisions()) {
+        md.append("| ").append(d.at()).append(" | ").append(d.action()).append(" | ").append(d.by()).append(" | ")
+            .append(d.accepted() ? "yes" : "no").append(" | ").append(cell(d.reason())).append(" |\n");
+      }
+    }
+    if (r.rehearsal() == null) {
+      md.append("\n## Latest rehearsal\n\n");
+      if (latestRehearsal.isEmpty()) {
+        md.append("No completed rehearsal of this plan was found.\n");
+      } else {
+        md.append("| | |\n|---|---|\n");
+        rehearsalRows(md, latestRehearsal.get().rehearsal());
+      }
+    }
+    return md.toString();
+  }
+
+  private static void rehearsalRows(StringBuilder md, RehearsalResult h) {
+    row(md, "Rehearsal copy time", h.copyMillis() + " ms (" + Bytes.human(h.copiedBytes()) + ")");
+    row(md, "Rehearsal validation time", h.validationMillis() + " ms");
+    row(md, "Lag at measurement", Bytes.human(h.lagBytes()));
+    row(md, "Write-freeze forecast", h.freezeForecastMillis() < 0 ? "unknown (the target did not catch up)" : h.freezeForecastMillis() + " ms");
+    row(md, "Scratch target torn down", h.tornDown() ? "yes" : "no");
+  }
+
+  private static void row(StringBuilder md, String key, String value) {
+    md.append("| ").append(key).append(" | ").append(cell(value)).append(" |\n");
+  }
+
+  private static String cell(String text) {
+    return text == null ? "" : text.replace("|", "\\|").replace("\n", " ");
+  }
+}
