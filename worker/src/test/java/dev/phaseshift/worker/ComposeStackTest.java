@@ -58,6 +58,18 @@ class ComposeStackTest {
   }
 
   @Test
+  void theSearchAttributesMigrationsPublishAreRegisteredBeforeTheWorkerStarts() {
+    Map<String, Object> registration = services.get("temporal-search-attributes");
+    assertThat(registration).as("a one-off service registers the search attributes").isNotNull();
+    String command = String.valueOf(registration.get("command"));
+    for (String name : dev.phaseshift.workflow.MigrationSearchAttributes.NAMES) {
+      assertThat(command).contains(name);
+    }
+    assertThat(command).contains("--type Keyword");
+    assertThat(map(services.get("worker").get("depends_on"))).containsKey("temporal-search-attributes");
+  }
+
+  @Test
   void theWorkerImageIsNonRootWithALivenessHealthCheck() throws IOException {
     String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
     String runtime = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
