@@ -161,6 +161,7 @@ class ComposeStackTest {
     assertThat(uids).isNotEmpty().allMatch(uid -> uid.equals(datasource.get("uid")));
     Set<String> exported = new HashSet<>(MigrationMetrics.PROMETHEUS_NAMES);
     exported.addAll(WorkerMetricsTest.TEMPORAL_METRICS);
+    exported.addAll(WorkerMetricsTest.TEMPORAL_EVENT_METRICS);
     assertThat(exported).containsAll(used);
     assertThat(used).contains("phaseshift_copy_rows_total", "phaseshift_replication_lag_bytes",
         "phaseshift_write_freeze_milliseconds", "phaseshift_validation_mismatches", "phaseshift_step_seconds_sum",
