@@ -14,7 +14,6 @@ import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.testing.HeadlessChromium;
 import dev.phaseshift.testing.TemporalDevServer;
-import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
 import io.temporal.client.WorkflowExecutionMetadata;
@@ -71,7 +70,6 @@ class OperatorSurfacesTest {
     }
     workers = WorkerFactory.newInstance(temporal.client());
     PhaseshiftWorkers.register(workers, TaskQueues.MIGRATIONS);
-    workers.getWorker(TaskQueues.MIGRATIONS).registerWorkflowImplementationTypes(DriftCheckWorkflowImpl.class);
     workers.start();
   }
 
