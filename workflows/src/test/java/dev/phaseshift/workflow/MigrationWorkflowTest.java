@@ -57,7 +57,7 @@ class MigrationWorkflowTest {
   @BeforeEach
   void start() {
     env = TestWorkflowEnvironment.newInstance();
-    for (String name : List.of("MigrationPhase", "SourceHost", "TargetHost", "Requester")) {
+    for (String name : MigrationSearchAttributes.NAMES) {
       env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
     }
     activities = new ScriptedActivities();
