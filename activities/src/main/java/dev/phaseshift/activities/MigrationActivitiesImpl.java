@@ -37,8 +37,8 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   private final MigrationMetrics metrics;
 
   /**
-   * @param copyTaskQueue a task queue only this worker process polls; copies that need the
-   *                      snapshot this process holds are sent there
+   * @param copyTaskQueue a task queue only this worker process polls; runs started before copies
+   *                      were shared send their copies there
    */
   public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue) {
     this(engines, copyTaskQueue, MigrationMetrics.none());

@@ -16,23 +16,43 @@ import java.util.UUID;
 
 /**
  * Registers Phaseshift's workflow and activities on a worker factory: the shared queue for
- * workflows and most activities, and this process's own queue for snapshot-bound copies. Used by
- * the Spring worker and by the demo, so both run exactly the same code.
+ * workflows and activities (table copies included, so every worker takes a share), and this
+ * process's own queue, kept for migrations started before copies were shared. Used by the Spring
+ * worker and by the demo, so both run exactly the same code.
  */
 public final class PhaseshiftWorkers {
+  /**
+   * Activities one worker runs at once unless configured otherwise. A table copy holds
+   * {@code copyParallelism} sessions on each database, so this also bounds one worker's share of
+   * a migration's copy; further copies wait on the queue for another worker.
+   */
+  public static final int DEFAULT_MAX_CONCURRENT_ACTIVITIES = 16;
+
   private PhaseshiftWorkers() {}
 
   /** Without migration metrics, for callers that export none (the demo). @return the process's own queue */
   public static String register(WorkerFactory factory, String taskQueue) {
-    return register(factory, taskQueue, MigrationMetrics.none());
+    return register(factory, taskQueue, MigrationMetrics.none(), DEFAULT_MAX_CONCURRENT_ACTIVITIES);
   }
 
   /** @return the process's own queue */
   public static String register(WorkerFactory factory, String taskQueue, MeterRegistry registry) {
-    return register(factory, taskQueue, new MigrationMetrics(registry));
+    return register(factory, taskQueue, registry, DEFAULT_MAX_CONCURRENT_ACTIVITIES);
   }
 
-  private static String register(WorkerFactory factory, String taskQueue, MigrationMetrics metrics) {
+  /** @return the process's own queue */
+  public static String register(WorkerFactory factory, String taskQueue, MeterRegistry registry,
+      int maxConcurrentActivities) {
+    return register(factory, taskQueue, new MigrationMetrics(registry), maxConcurrentActivities);
+  }
+
+  private static String register(WorkerFactory factory, String taskQueue, MigrationMetrics metrics,
+      int maxConcurrentActivities) {
+    if (maxConcurrentActivities < 1) {
+      throw new IllegalArgumentException("the worker's maximum of concurrent activities must be at least 1, got "
+          + maxConcurrentActivities + "; set phaseshift.max-concurrent-activities"
+          + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
+    }
     String processQueue = TaskQueues.processQueue(taskQueue, processId());
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
         new EngineRegistry(List.of(new PostgresEngine())), processQueue, metrics);
@@ -41,6 +61,7 @@ public final class PhaseshiftWorkers {
     WorkerOptions options = WorkerOptions.newBuilder()
         .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(2))
         .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
+        .setMaxConcurrentActivityExecutionSize(maxConcurrentActivities)
         .build();
     Worker shared = factory.newWorker(taskQueue, options);
     shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);

@@ -26,21 +26,26 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
   private final WorkerFactory factory;
   private final String taskQueue;
   private final MeterRegistry registry;
+  private final int maxConcurrentActivities;
   private volatile boolean running;
 
   public WorkerConfiguration(WorkflowClient client, MeterRegistry registry,
-      @Value("${phaseshift.task-queue:phaseshift}") String taskQueue) {
+      @Value("${phaseshift.task-queue:phaseshift}") String taskQueue,
+      @Value("${phaseshift.max-concurrent-activities:" + PhaseshiftWorkers.DEFAULT_MAX_CONCURRENT_ACTIVITIES + "}")
+      int maxConcurrentActivities) {
     this.factory = WorkerFactory.newInstance(client);
     this.taskQueue = taskQueue;
     this.registry = registry;
+    this.maxConcurrentActivities = maxConcurrentActivities;
   }
 
   @Override
   public void run(ApplicationArguments args) {
-    String processQueue = PhaseshiftWorkers.register(factory, taskQueue, registry);
+    String processQueue = PhaseshiftWorkers.register(factory, taskQueue, registry, maxConcurrentActivities);
     factory.start();
     running = true;
-    log.info("Phaseshift worker polling task queue '{}' and its own copy queue '{}'", taskQueue, processQueue);
+    log.info("Phaseshift worker polling task queue '{}' (up to {} activities at once) and its own queue '{}'",
+        taskQueue, maxConcurrentActivities, processQueue);
   }
 
   public WorkerFactory factory() {
@@ -53,9 +58,10 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
   }
 
   /**
-   * Graceful: polling stops at once and running activities get time to finish. A copy still running
-   * when this process exits takes its exported snapshot with it, and the workflow starts the copy
-   * over from a new one, so a worker holding a copy is best stopped after the copy phase.
+   * Graceful: polling stops at once and running activities get time to finish. A worker that
+   * exported a migration's snapshot takes it along when it exits during the copy, and the workflow
+   * starts the copy over from a new one, so that worker is best stopped after the copy phase;
+   * stopping any other worker only hands its copies to the rest (they resume from their chunks).
    */
   @Override
   public void stop() {

@@ -34,14 +34,16 @@ public interface MigrationActivities {
 
   /**
    * Creates the publication and the replication slot, exporting the slot's snapshot. The worker
-   * that runs this keeps the snapshot open until {@link #startChangeStream} or a reset.
+   * that runs this keeps the snapshot open until {@link #startChangeStream} or a reset; copies on
+   * any worker import it meanwhile.
    */
   @ActivityMethod(name = "StartChangeCapture")
   ChangeCapture startChangeCapture(MigrationPlan plan);
 
   /**
    * Copies one table under the capture's snapshot, chunk by chunk, heartbeating progress. A retry
-   * skips the chunks already committed on the target. Must run on {@link ChangeCapture#copyTaskQueue()}.
+   * skips the chunks already committed on the target. Runs on any worker; fails as SNAPSHOT_LOST
+   * once the worker that exported the snapshot is gone.
    */
   @ActivityMethod(name = "CopyTable")
   TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table);

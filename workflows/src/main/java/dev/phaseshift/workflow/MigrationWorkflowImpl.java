@@ -73,6 +73,13 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
    */
   static final String OPERATOR_SURFACES = "operator-surfaces";
 
+  /**
+   * Version gate for shared copies: table copies go to the shared task queue, so every worker
+   * takes a share, instead of the queue of the worker that exported the snapshot. Decided when
+   * the copy starts, so a run already copying keeps the queue it started with.
+   */
+  static final String SHARED_COPY = "shared-copy";
+
   /** A rehearsal stops waiting for the target to catch up after this long and reports no forecast. */
   static final Duration REHEARSAL_DRAIN_LIMIT = Duration.ofMinutes(2);
   static final Duration REHEARSAL_DRAIN_POLL = Duration.ofMillis(500);
@@ -271,15 +278,21 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
    */
   private void copyAll(List<TableInfo> tables, ChangeCapture capture) {
     long started = Workflow.currentTimeMillis();
-    // The copy must read under the snapshot held by the worker that created the slot, so it goes
-    // to that worker's own queue; if the worker is gone nothing picks it up, which we treat as a
-    // lost snapshot.
+    boolean shared = Workflow.getVersion(SHARED_COPY, Workflow.DEFAULT_VERSION, 1) >= 1;
     ActivityOptions.Builder options = ActivityOptions.newBuilder()
-        .setTaskQueue(capture.copyTaskQueue())
-        .setScheduleToStartTimeout(Duration.ofMinutes(5))
         .setStartToCloseTimeout(Duration.ofHours(24))
         .setHeartbeatTimeout(Duration.ofMinutes(2))
         .setRetryOptions(retries());
+    if (shared) {
+      // Any worker can import the exported snapshot while the one that exported it lives; when
+      // it dies the import fails as SNAPSHOT_LOST. Eager dispatch would hand every copy to the
+      // worker running this workflow task, so copies wait on the queue for whichever worker is free.
+      options.setDisableEagerExecution(true);
+    } else {
+      // Runs started before shared copies send them to the exporting worker's own queue; if that
+      // worker is gone nothing picks them up, which counts as a lost snapshot.
+      options.setTaskQueue(capture.copyTaskQueue()).setScheduleToStartTimeout(Duration.ofMinutes(5));
+    }
     if (safetyNet) {
       // A paused copy must really have stopped before it may run again, or two attempts would
       // write the same table.

@@ -1,7 +1,9 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
+import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -11,6 +13,7 @@ import io.temporal.worker.Worker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,7 +28,8 @@ class MigrationWorkflowReplayTest {
   static final Path HISTORIES = Path.of("src/test/resources/histories");
 
   @ParameterizedTest
-  @ValueSource(strings = {"migration-completed-v1.json", "migration-approved-v1.json"})
+  @ValueSource(strings = {"migration-completed-v1.json", "migration-approved-v1.json",
+      "migration-completed-v2.json", "migration-approved-v2.json"})
   void recordedHistoriesReplayOnTheCurrentCode(String history) throws Exception {
     WorkflowReplayer.replayWorkflowExecutionFromResource("histories/" + history, MigrationWorkflowImpl.class);
   }
@@ -33,12 +37,17 @@ class MigrationWorkflowReplayTest {
   @Test
   @EnabledIfSystemProperty(named = "phaseshift.recordHistories", matches = "true")
   void recordHistories() throws Exception {
-    record("migration-completed-v1.json", TestPlans.plan("recorded-completed", false), false);
-    record("migration-approved-v1.json", TestPlans.plan("recorded-approved", true), true);
+    // v1: before the safety net; v2: safety net and operator surfaces, copies on the holder's queue.
+    record("migration-completed-v2.json", TestPlans.routed("recorded-completed", null, null), false);
+    record("migration-approved-v2.json", TestPlans.routed("recorded-approved",
+        new ApprovalPolicy(List.of("bob"), 1, false, null, null), null), true);
   }
 
   private static void record(String file, MigrationPlan plan, boolean approve) throws Exception {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      for (String name : MigrationSearchAttributes.NAMES) {
+        env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+      }
       ScriptedActivities activities = new ScriptedActivities();
       Worker worker = env.newWorker("record");
       worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);

@@ -512,6 +512,24 @@ class MigrationWorkflowTest {
   }
 
   @Test
+  void copiesGoToTheSharedQueueWithoutEagerDispatch() {
+    MigrationPlan plan = TestPlans.routed("shared-copies", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+
+    assertEquals("COMPLETED", workflow.run(plan).outcome());
+
+    List<HistoryEvent> copies = env.getWorkflowClient().fetchHistory(plan.workflowId()).getEvents().stream()
+        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
+        .filter(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("CopyTable"))
+        .toList();
+    assertEquals(3, copies.size());
+    for (HistoryEvent copy : copies) {
+      // Every worker polls the shared queue; the exporting worker's own queue would keep them on one.
+      assertEquals(QUEUE, copy.getActivityTaskScheduledEventAttributes().getTaskQueue().getName());
+    }
+  }
+
+  @Test
   void aSwitchoverWhoseLagDoesNotDrainIsRetriedAfterAPause() {
     activities.failing("switchover", FailureTypes.LAG_NOT_DRAINED, 1);
     MigrationPlan plan = TestPlans.routed("lag-retry", null, null);

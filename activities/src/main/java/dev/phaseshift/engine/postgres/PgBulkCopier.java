@@ -72,12 +72,6 @@ final class PgBulkCopier implements BulkCopier {
 
   @Override
   public TableCopyResult copy(MigrationPlan plan, ChangeCapture capture, TableInfo table, Heartbeat heartbeat) {
-    boolean held = snapshots.get(capture.slotName())
-        .filter(h -> h.snapshotName().equals(capture.snapshotName()))
-        .isPresent();
-    if (!held) throw snapshotLost(capture, table, "this worker does not hold it (the worker that"
-        + " created it stopped, or the capture was reset)");
-
     long started = System.currentTimeMillis();
     String qualified = Sql.qualified(table.schema(), table.name());
     PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
@@ -85,10 +79,11 @@ final class PgBulkCopier implements BulkCopier {
     try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
       // This session keeps the per-table advisory lock for the whole copy; the streams below
       // commit their chunks on sessions of their own.
+      // The snapshot is checked first: a copy holding a dead or stale snapshot must fail before
+      // it empties chunks that a copy under the live snapshot committed.
+      importSnapshot(source, capture, table);
       prepareTarget(target, plan, table);
       Map<Integer, Chunk> done = recordedChunks(target, plan, table, capture);
-
-      importSnapshot(source, capture, table);
       TableShape shape = shape(source, table);
       int total = shape.partitioned() || serverVersionBelow14(source) ? 1
           : (int) Math.max(1, (shape.blocks() + chunkBlocks - 1) / chunkBlocks);
@@ -143,10 +138,11 @@ final class PgBulkCopier implements BulkCopier {
     try {
       Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
     } catch (SQLException e) {
-      // 22023: no such snapshot (its connection closed or ran another command); 55000: the
-      // exporting process is ending. Either way the snapshot is gone for good.
+      // 22023: no such snapshot (the worker that exported it stopped, or the capture was reset);
+      // 55000: the exporting process is ending. Either way the snapshot is gone for good. Any
+      // worker may copy, so this is how a copy learns that the exporting worker is gone.
       if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
-        snapshots.release(capture.slotName());
+        snapshots.release(capture.slotName(), capture.snapshotName());
         throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
       }
       throw e;

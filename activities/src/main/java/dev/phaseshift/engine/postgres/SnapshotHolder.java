@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * The exported snapshots of this worker process, one per replication slot. PostgreSQL keeps a
  * snapshot exported by {@code CREATE_REPLICATION_SLOT} only while the replication connection that
  * created the slot stays open and runs no further command, so the holder owns that connection,
- * never uses it, and closes it only on {@link #release}. A snapshot therefore dies with the
- * process, which is why copies must run on the worker that started the capture.
+ * never uses it, and closes it only on {@link #release}. Copies on any worker import the
+ * snapshot by name while it lives; it dies with this process, and their imports then fail.
  */
 public final class SnapshotHolder {
   private static final Logger log = LoggerFactory.getLogger(SnapshotHolder.class);
@@ -62,6 +62,18 @@ public final class SnapshotHolder {
       close(previous);
       log.info("released exported snapshot {} of slot {}", previous.snapshotName(), slot);
     }
+  }
+
+  /** Releases the slot's snapshot only if it is still {@code snapshotName}, not a newer one. */
+  public void release(String slot, String snapshotName) {
+    Held previous;
+    synchronized (held) {
+      Held h = held.get(slot);
+      if (h == null || !h.snapshotName().equals(snapshotName)) return;
+      previous = held.remove(slot);
+    }
+    close(previous);
+    log.info("released dead exported snapshot {} of slot {}", snapshotName, slot);
   }
 
   public void releaseAll() {

@@ -66,7 +66,8 @@ class PgChangeStreamTest {
   }
 
   @Test
-  void copyFailsWithSnapshotLostUnlessThisProcessHoldsTheSnapshotAndResetThenStartRecovers() throws Exception {
+  void anyWorkerCopiesUnderTheSnapshotWhileItsExporterLivesThenSnapshotLostAndResetThenStartRecovers()
+      throws Exception {
     MigrationPlan plan = plan("lost", "lost");
     TableInfo accounts = accounts("lost", 20_000);
     SnapshotHolder holder = new SnapshotHolder();
@@ -74,24 +75,30 @@ class PgChangeStreamTest {
     PgBulkCopier copier = new PgBulkCopier(holder, 16);
     ChangeCapture capture = stream.start(plan, "q");
 
-    // Another worker process has a holder of its own, without this snapshot.
+    // Another worker process, with a holder of its own that lacks this snapshot, imports it by
+    // name: part of the table arrives before that copy is stopped.
     PgBulkCopier elsewhere = new PgBulkCopier(new SnapshotHolder(), 16);
-    MigrationException e = assertThrows(MigrationException.class,
-        () -> elsewhere.copy(plan, capture, accounts, Heartbeat.NONE));
-    assertEquals(FailureTypes.SNAPSHOT_LOST, e.type());
-    assertTrue(e.getMessage().contains(capture.slotName()), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> elsewhere.copy(plan, capture, accounts, p -> {
+      if (p.chunksDone() == 1) throw new IllegalStateException("stop");
+    }));
+    try (Connection t = pair.target()) {
+      assertTrue(count(t, "SELECT count(*) FROM lost.accounts") > 0);
+    }
 
     ChangeCapture otherSnapshot = new ChangeCapture(capture.slotName(), capture.publicationName(),
         "00000003-00000002-1", capture.consistentLsn(), capture.copyTaskQueue());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, otherSnapshot, accounts, Heartbeat.NONE)).type());
+    assertEquals(capture.snapshotName(), holder.get(capture.slotName()).orElseThrow().snapshotName(),
+        "a copy naming a stale snapshot leaves the live one held");
 
-    // Part of the table arrives before the snapshot dies with its connection.
-    assertThrows(IllegalStateException.class, () -> copier.copy(plan, capture, accounts, p -> {
-      if (p.chunksDone() == 1) throw new IllegalStateException("stop");
-    }));
+    // The exporting worker dies: no worker can copy under its snapshot any more.
     holder.get(capture.slotName()).orElseThrow().connection().close();
     awaitNoSnapshotSession(capture.slotName());
+    MigrationException lost = assertThrows(MigrationException.class,
+        () -> elsewhere.copy(plan, capture, accounts, Heartbeat.NONE));
+    assertEquals(FailureTypes.SNAPSHOT_LOST, lost.type());
+    assertTrue(lost.getMessage().contains(capture.slotName()), lost.getMessage());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, capture, accounts, Heartbeat.NONE)).type());
     assertTrue(holder.get(capture.slotName()).isEmpty(), "a dead snapshot is no longer held");
