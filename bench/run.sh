@@ -3,6 +3,7 @@
 # raw parallel binary COPY, on one machine, alternating, medians of several runs. See bench/README.md.
 #
 #   bench/run.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2] [--dir /var/tmp/phaseshift-bench]
+#                [--prepare-only]   (create the servers and the data set, then stop: nothing is timed)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,6 +15,7 @@ parallel=2
 dir=/var/tmp/phaseshift-bench
 src_port=55432
 dst_port=55433
+prepare_only=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale="$2"; shift 2 ;;
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
+    --prepare-only) prepare_only=true; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +36,7 @@ need=()
 command -v pgbench >/dev/null || need+=(postgresql-contrib)
 command -v gnuplot >/dev/null || need+=(gnuplot-nox)
 command -v python3 >/dev/null || need+=(python3)
+[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -123,6 +127,7 @@ fi
 size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
 size_bytes=$(psql_s -Atc "SELECT pg_database_size('bench')")
 log "source database: $size"
+if $prepare_only; then exit 0; fi
 
 # --- the Phaseshift CLI ---------------------------------------------------------------------------
 jar="$repo/starter/target/phaseshift.jar"
@@ -156,8 +161,11 @@ now_ms() { date +%s%3N; }
 
 run_phaseshift() {
   local out
-  out=$(PHASESHIFT_PG_BIN="$bin" java -Xmx1g -jar "$jar" bench-sync "$plan" 2>"$dir/phaseshift-last.log")
-  echo "$out" >>"$dir/phaseshift-details.jsonl"
+  # GNU time's %M is the process's peak resident set size in KiB, read by the kernel at exit.
+  out=$(PHASESHIFT_PG_BIN="$bin" /usr/bin/time -f '%M' -o "$dir/phaseshift-rss" \
+    java -Xmx1g -jar "$jar" bench-sync "$plan" 2>"$dir/phaseshift-last.log")
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["peakRssKib"]=int(open(sys.argv[2]).read().split()[-1]); print(json.dumps(d))' \
+    "$out" "$dir/phaseshift-rss" >>"$dir/phaseshift-details.jsonl"
 }
 
 run_pgdump() {
