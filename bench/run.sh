@@ -273,19 +273,23 @@ if $worker_run; then
     sleep 1
   done
   rplan="$dir/rehearsal-plan.yaml"
-  sed -e 's/^name: bench$/name: bench-rehearsal/' "$plan" >"$rplan"
+  cp "$plan" "$rplan"
   printf 'mode: rehearsal\ntargetDisposable: true\n' >>"$rplan"
   log "rehearsal through the worker (Temporal on 127.0.0.1:$tport)"
   t0=$(now_ms)
   TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" migrate start "$rplan" >/dev/null
-  while temporal workflow describe --address "127.0.0.1:$tport" --workflow-id migration-bench-rehearsal \
-      --output json 2>/dev/null | grep -q WORKFLOW_EXECUTION_STATUS_RUNNING; do
+  rehearsal_running() {
+    local described
+    described=$(temporal workflow describe --address "127.0.0.1:$tport" --workflow-id rehearsal-bench --output json 2>/dev/null)
+    [[ "$described" == *WORKFLOW_EXECUTION_STATUS_RUNNING* ]]
+  }
+  while rehearsal_running; do
     kill -0 "$worker_pid" 2>/dev/null || { echo "the worker exited; see $dir/worker.log" >&2; exit 1; }
     sleep 2
   done
   t1=$(now_ms)
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$worker_pid/status")
-  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" report bench-rehearsal --output json >"$dir/worker-report.json" || true
+  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" report bench --rehearsal --output json >"$dir/worker-report.json" || true
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(json.dumps({"peakRssKib": int(sys.argv[2]), "millis": int(sys.argv[3]), "outcome": r.get("outcome"), "copies": len(r.get("copies") or [])}))' \
     "$dir/worker-report.json" "$hwm" "$((t1 - t0))" >"$worker_figures"
   log "rehearsal through the worker: $(cat "$worker_figures")"
