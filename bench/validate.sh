@@ -4,7 +4,10 @@
 # in the same run. See docs/validation-benchmark.md.
 #
 #   bench/validate.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2]
-#                     [--dir /var/tmp/phaseshift-validate] [--prepare-only]
+#                     [--dir /var/tmp/phaseshift-validate] [--prepare-only] [--before]
+#
+# --before also times, once, the validation as it was before (one session per side, one side after
+# the other, rows hashed as text and summed as numeric).
 #
 # Its own two clusters (127.0.0.1:55462 and :55463) so it can run beside bench/run.sh.
 set -euo pipefail
@@ -17,6 +20,7 @@ runs=3
 parallel=2
 dir=/var/tmp/phaseshift-validate
 prepare_only=false
+before=false
 src_port=55462
 dst_port=55463
 while [ $# -gt 0 ]; do
@@ -27,6 +31,7 @@ while [ $# -gt 0 ]; do
     --parallel) parallel="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --prepare-only) prepare_only=true; shift ;;
+    --before) before=true; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -97,6 +102,8 @@ psql_t() { psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench "$@"; }
 marker="$dir/dataset-$scale-$rows"
 if [ ! -f "$marker" ]; then
   log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
+  # A data set of another size is replaced; its subscription goes first, taking its slot with it.
+  psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate" >/dev/null 2>&1 || true
   psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
   pgbench -i -q -s "$scale" "${S[@]}" bench >/dev/null 2>&1
   psql_s <<SQL
@@ -155,6 +162,18 @@ approvalRequired: false
 YAML
 
 now_ms() { date +%s%3N; }
+# CPU the two servers spent, in ms: a postmaster's children's times (fields 16 and 17 of its stat)
+# grow by each backend's CPU when it exits, and every session below ends before it is read. Unlike
+# the elapsed time it hardly depends on what else runs on the machine.
+server_cpu_ms() {
+  local ticks=0 s pid
+  for s in source target; do
+    pid=$(head -1 "$dir/$s/postmaster.pid")
+    ticks=$((ticks + $(awk '{print $16 + $17}' "/proc/$pid/stat")))
+  done
+  echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+load() { cut -d' ' -f1 /proc/loadavg; }
 tables=$(psql_s -Atc "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")
 
 # Reference: every table counted on both sides at once, one session per side (the servers may use
@@ -163,22 +182,43 @@ scan_side() { # port
   local t
   for t in $tables; do psql -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d bench -c "SELECT count(*) FROM $t" >/dev/null; done
 }
+# What validation did before it was parallel and chunked, once, for comparison: one session per
+# side, source then target, each table's rows rendered as text, hashed and summed as numeric.
+sequential_side() { # port
+  local t
+  for t in $tables; do
+    psql -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d bench -c "SET max_parallel_workers_per_gather = 0" \
+      -c "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) FROM $t t" >/dev/null
+  done
+}
 results="$dir/results.csv"
-echo "run,method,millis" >"$results"
+echo "run,method,millis,server_cpu_millis,load" >"$results"
+record() { # run method millis cpu
+  echo "$1,$2,$3,$4,$(load)" >>"$results"
+  log "run $1: $2: $3 ms, servers' CPU $4 ms, load $(load)"
+}
 for ((r = 1; r <= runs; r++)); do
-  t0=$(now_ms)
+  sleep 0.3; c0=$(server_cpu_ms); t0=$(now_ms)
   scan_side "$src_port" & a=$!
   scan_side "$dst_port" & b=$!
   wait "$a"; wait "$b"
-  t1=$(now_ms)
-  log "run $r: count(*) of every table on both sides: $((t1 - t0)) ms"
-  echo "$r,count,$((t1 - t0))" >>"$results"
+  t1=$(now_ms); sleep 0.3; c1=$(server_cpu_ms)
+  record "$r" count "$((t1 - t0))" "$((c1 - c0))"
 
+  c0=$(server_cpu_ms)
   out=$(java -Xmx512m -jar "$jar" bench-validate "$plan" 2>"$dir/validate-last.log")
+  sleep 0.3; c1=$(server_cpu_ms)
   echo "$out" >>"$dir/validate-details.jsonl"
-  ms=$(sed -n 's/.*"millis": *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
-  log "run $r: phaseshift validation: $ms ms ($out)"
-  echo "$r,phaseshift,$ms" >>"$results"
+  ms=$(sed -n 's/^{"millis":\([0-9]*\).*/\1/p' <<<"$out")
+  record "$r" phaseshift "$ms" "$((c1 - c0))"
+
+  if [ "$r" -eq 1 ] && $before; then
+    c0=$(server_cpu_ms); t0=$(now_ms)
+    sequential_side "$src_port"
+    sequential_side "$dst_port"
+    t1=$(now_ms); sleep 0.3; c1=$(server_cpu_ms)
+    record "$r" sequential-text-numeric "$((t1 - t0))" "$((c1 - c0))"
+  fi
 done
 
 # Localisation: one changed row on the target must show as one differing chunk of its table.
@@ -191,3 +231,4 @@ if [ "$runs" -gt 0 ]; then
   echo "$out" >>"$dir/validate-details.jsonl"
 fi
 log "source $size ($heap in tables); results in $results and $dir/validate-details.jsonl"
+column -s, -t "$results" >&2

@@ -80,6 +80,8 @@ final class PgChunkChecksums {
     String doing = "opening a validation session";
     try (Connection c = side.connect()) {
       for (String set : TEXT_SETTINGS) Sql.exec(c, set);
+      // The plan bounds the sessions a validation takes; parallel workers under each would not be.
+      Sql.exec(c, "SET max_parallel_workers_per_gather = 0");
       Sql.exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       doing = "importing the validation snapshot";
       Sql.exec(c, "SET TRANSACTION SNAPSHOT " + Sql.literal(snapshot));
