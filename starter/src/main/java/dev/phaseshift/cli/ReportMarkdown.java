@@ -1,12 +1,14 @@
 package dev.phaseshift.cli;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableValidation;
+import java.util.List;
 import java.util.Optional;
 
 /** A migration report as Markdown, for tickets, change records and chat. */
@@ -42,6 +44,7 @@ public final class ReportMarkdown {
         md.append("| ").append(t.table()).append(" | ").append(t.sourceRows()).append(" | ").append(t.targetRows())
             .append(" | ").append(t.match() ? "yes" : "**no**").append(" |\n");
       }
+      differences(md, r.validation().tables());
     }
     if (r.phases() != null && !r.phases().isEmpty()) {
       md.append("\n## Phases\n\n| phase | started | seconds |\n|---|---|---:|\n");
@@ -74,6 +77,24 @@ public final class ReportMarkdown {
       }
     }
     return md.toString();
+  }
+
+  /** Where each differing table differs: the key ranges to look at, with each side's row count there. */
+  private static void differences(StringBuilder md, List<TableValidation> tables) {
+    boolean any = tables.stream().anyMatch(t -> t.differences() != null && !t.differences().isEmpty());
+    if (!any) return;
+    md.append("\n### Where the content differs\n\n| table | rows in | source rows | target rows |\n|---|---|---:|---:|\n");
+    for (TableValidation t : tables) {
+      if (t.differences() == null || t.differences().isEmpty()) continue;
+      for (ChunkDifference d : t.differences()) {
+        md.append("| ").append(t.table()).append(" | `").append(d.range()).append("` | ").append(d.sourceRows())
+            .append(" | ").append(d.targetRows()).append(" |\n");
+      }
+      if (t.chunks() != null && t.chunks() > 1) {
+        md.append("| ").append(t.table()).append(" | ").append(t.differences().size()).append(" of ").append(t.chunks())
+            .append(" key ranges differ | | |\n");
+      }
+    }
   }
 
   private static void rehearsalRows(StringBuilder md, RehearsalResult h) {

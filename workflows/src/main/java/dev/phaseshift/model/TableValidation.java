@@ -1,10 +1,28 @@
 package dev.phaseshift.model;
 
-/** Row count and content checksum of one table on both sides, read at the same point. */
+import java.util.List;
+
+/**
+ * Row count and content checksum of one table on both sides, read at the same point.
+ *
+ * @param chunks      key ranges the table was compared in ({@code null} in results recorded before
+ *                    validation was chunked)
+ * @param differences the ranges whose rows differ, at most all {@code chunks} of them; empty when
+ *                    the table matches ({@code null} in results recorded before validation was chunked)
+ */
 public record TableValidation(
     String table,
     long sourceRows,
     long targetRows,
     String sourceChecksum,
     String targetChecksum,
-    boolean match) {}
+    boolean match,
+    Integer chunks,
+    List<ChunkDifference> differences) {
+
+  /** A table compared in one piece, as validations recorded before chunking report it. */
+  public TableValidation(String table, long sourceRows, long targetRows, String sourceChecksum,
+      String targetChecksum, boolean match) {
+    this(table, sourceRows, targetRows, sourceChecksum, targetChecksum, match, null, null);
+  }
+}

@@ -12,7 +12,8 @@ import java.util.List;
  * @param source           the database that is moved
  * @param target           the database it moves to
  * @param tables           which tables move (default: every user table)
- * @param copyParallelism  tables copied at once (default {@value PlanDefaults#COPY_PARALLELISM})
+ * @param copyParallelism  tables copied at once (default {@value PlanDefaults#COPY_PARALLELISM}); also the
+ *                         sessions per side that validation checksums on
  * @param cutover          write-freeze limits
  * @param approvalRequired whether switchover waits for an {@code approve} signal (default true)
  * @param retention        how long the old database is kept before decommissioning (default 48h)

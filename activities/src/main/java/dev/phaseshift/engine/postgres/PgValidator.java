@@ -2,12 +2,14 @@ package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.engine.Validator;
+import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.SequenceValue;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableValidation;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
+import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -15,35 +17,62 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Compares source and target at one point while the application keeps writing. A short SHARE lock
  * on the selected tables pins their content; a snapshot on the source is taken under it, the
  * target is given time to apply everything up to that point and is snapshotted too, and the lock
- * goes. The counting and checksumming then runs on the two snapshots without holding anything up.
+ * goes. Both snapshots are exported, and the counting and checksumming runs on several sessions
+ * per side that import them, both sides at once, without holding anything up. Large tables are
+ * compared in key ranges (see {@link PgKeyRanges}): the work spreads over the sessions and a
+ * difference is reported with the ranges it lies in.
  */
 final class PgValidator implements Validator {
+  private static final Logger log = LoggerFactory.getLogger(PgValidator.class);
   private static final Duration CATCH_UP = Duration.ofSeconds(30);
   private static final long POLL_MILLIS = 20;
+  /**
+   * About this much of a table (heap and indexes, as the inventory measures it) per key range: a
+   * second or so of checksumming, small enough to spread a large table evenly over the sessions
+   * and to point at a difference closely enough to look at it with a query.
+   */
+  static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
+  /** A bound on the ranges per table, so a huge table's result stays a reasonable size. */
+  static final int MAX_CHUNKS = 256;
 
-  /** Row text depends on these settings; both sides must render values identically. */
-  private static final String[] TEXT_SETTINGS = {
-    "SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'",
-    "SET extra_float_digits = 3", "SET bytea_output = 'hex'"
+  private static final ThreadFactory SESSION_THREADS = runnable -> {
+    Thread thread = new Thread(runnable, "phaseshift-validate");
+    thread.setDaemon(true);
+    return thread;
   };
 
   private final PgTools tools;
   /** Longest the selected tables stay locked while the target catches up. */
   private final Duration catchUp;
+  private final long chunkBytes;
 
   PgValidator(PgTools tools) {
     this(tools, CATCH_UP);
   }
 
   PgValidator(PgTools tools, Duration catchUp) {
+    this(tools, catchUp, DEFAULT_CHUNK_BYTES);
+  }
+
+  PgValidator(PgTools tools, Duration catchUp, long chunkBytes) {
+    if (chunkBytes < 1) throw new IllegalArgumentException("chunkBytes must be at least 1");
     this.tools = tools;
     this.catchUp = catchUp;
+    this.chunkBytes = chunkBytes;
   }
 
   @Override
@@ -63,18 +92,13 @@ final class PgValidator implements Validator {
       PgInventory.call(source, "preparing the session", () -> settings(s));
       PgInventory.call(target, "preparing the session", () -> settings(t));
 
-      String lsn = pinBothSides(lock, s, t, source, target, tables, slot, catchUp);
-
-      List<TableValidation> results = new ArrayList<>();
-      for (TableInfo table : tables) {
-        Checksum src = PgInventory.call(source, "checksumming " + table.qualifiedName(), () -> checksum(s, table));
-        Checksum tgt = PgInventory.call(target, "checksumming " + table.qualifiedName(), () -> checksum(t, table));
-        results.add(new TableValidation(table.qualifiedName(), src.rows(), tgt.rows(), src.sum(), tgt.sum(),
-            src.rows() == tgt.rows() && src.sum().equals(tgt.sum())));
-      }
+      Pinned pinned = pinBothSides(lock, s, t, source, target, tables, slot, catchUp);
+      long pinnedAt = System.nanoTime();
+      List<TableValidation> results = compareContent(plan, pinned, s, t, source, target, tables);
+      log.info("validation of {}: {} tables compared in {} ms on up to {} sessions per side", plan.name(),
+          tables.size(), (System.nanoTime() - pinnedAt) / 1_000_000, sessions(plan));
       PgInventory.call(source, "ending the snapshot", () -> exec(s, "COMMIT"));
       PgInventory.call(target, "ending the snapshot", () -> exec(t, "COMMIT"));
-
       List<SequenceValue> sequenceValues = new ArrayList<>();
       for (PgInventory.Seq seq : sequences) {
         sequenceValues.add(new SequenceValue(seq.display(),
@@ -94,7 +118,7 @@ final class PgValidator implements Validator {
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
-      return new ValidationResult(lsn, results, sequenceValues, schemaDifferences, mismatches,
+      return new ValidationResult(pinned.lsn(), results, sequenceValues, schemaDifferences, mismatches,
           (System.nanoTime() - started) / 1_000_000);
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
@@ -103,9 +127,9 @@ final class PgValidator implements Validator {
 
   /**
    * Leaves {@code s} and {@code t} each in a read-only repeatable-read snapshot showing the same
-   * content of the selected tables, and returns the source WAL position that content corresponds to.
+   * content of the selected tables, both exported for other sessions to import.
    */
-  private static String pinBothSides(Connection lock, Connection s, Connection t, PgEndpoint source,
+  private static Pinned pinBothSides(Connection lock, Connection s, Connection t, PgEndpoint source,
       PgEndpoint target, List<TableInfo> tables, String slot, Duration catchUp) {
     String tableList = tables.stream().map(PgInventory::quoted).collect(Collectors.joining(", "));
     boolean locked = false;
@@ -120,12 +144,13 @@ final class PgValidator implements Validator {
       String lsn = Sql.one(lock, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
       PgInventory.flushWal(s);
       exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      exec(s, "SELECT 1");
+      // The first query takes the snapshot; exporting it lets more sessions read at the same point.
+      String sourceSnapshot = Sql.one(s, "SELECT pg_export_snapshot()", rs -> rs.getString(1));
       waitForSlot(lock, t, slot, lsn, catchUp);
       exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      exec(t, "SELECT 1");
+      String targetSnapshot = Sql.one(t, "SELECT pg_export_snapshot()", rs -> rs.getString(1));
       exec(lock, "COMMIT");
-      return lsn;
+      return new Pinned(lsn, sourceSnapshot, targetSnapshot);
     } catch (SQLException e) {
       rollback(lock);
       if ("55P03".equals(e.getSQLState())) {
@@ -139,6 +164,9 @@ final class PgValidator implements Validator {
       throw e;
     }
   }
+
+  /** The source position both sides show, and the names of their exported snapshots. */
+  private record Pinned(String lsn, String sourceSnapshot, String targetSnapshot) {}
 
   private static void waitForSlot(Connection c, Connection t, String slot, String lsn, Duration catchUp)
       throws SQLException {
@@ -168,14 +196,98 @@ final class PgValidator implements Validator {
     }
   }
 
-  private record Checksum(long rows, String sum) {}
+  /** Sessions per side: the plan's copy parallelism, which is what it allows the servers to take. */
+  private static int sessions(MigrationPlan plan) {
+    return Math.max(1, plan.copyParallelism() == null ? 1 : plan.copyParallelism());
+  }
 
-  private static Checksum checksum(Connection c, TableInfo table) throws SQLException {
-    Boolean exists = Sql.one(c, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), PgInventory.quoted(table));
-    if (exists == null || !exists) return new Checksum(0, "missing");
-    // Row hashes are summed, not aggregated in order, so the checksum does not depend on physical row order.
-    return Sql.one(c, "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM "
-        + PgInventory.quoted(table) + " t", rs -> new Checksum(rs.getLong(1), rs.getString(2)));
+  private int chunksFor(TableInfo table) {
+    return (int) Math.min(MAX_CHUNKS, Math.max(1, (table.bytes() + chunkBytes - 1) / chunkBytes));
+  }
+
+  /** How one table was split and where its pieces are in the checksum results. */
+  private record Layout(TableInfo table, boolean onTarget, PgKeyRanges.Split split, int firstPiece) {}
+
+  /** Counts and checksums every range of every table on both sides, on the pinned snapshots. */
+  private List<TableValidation> compareContent(MigrationPlan plan, Pinned pinned, Connection s, Connection t,
+      PgEndpoint source, PgEndpoint target, List<TableInfo> tables) {
+    List<Layout> layouts = new ArrayList<>();
+    List<PgChunkChecksums.Piece> sourcePieces = new ArrayList<>();
+    List<PgChunkChecksums.Piece> targetPieces = new ArrayList<>();
+    int next = 0;
+    for (TableInfo table : tables) {
+      String quoted = PgInventory.quoted(table);
+      boolean onTarget = Boolean.TRUE.equals(PgInventory.call(target, "looking up " + table.qualifiedName(),
+          () -> Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), quoted)));
+      PgKeyRanges.Split split = !onTarget ? PgKeyRanges.Split.WHOLE
+          : PgInventory.call(source, "splitting " + table.qualifiedName(),
+              () -> PgKeyRanges.plan(s, t, table, chunksFor(table)));
+      String rowHash = !onTarget ? PgRowHash.TEXT
+          : PgInventory.call(source, "reading the columns of " + table.qualifiedName(),
+              () -> PgRowHash.expression(s, t, table));
+      layouts.add(new Layout(table, onTarget, split, next));
+      long weight = table.bytes() / split.ranges().size();
+      for (PgKeyRanges.Range range : split.ranges()) {
+        PgChunkChecksums.Piece piece = new PgChunkChecksums.Piece(next++,
+            PgChunkChecksums.sql(quoted, rowHash, split.where(range)), weight);
+        sourcePieces.add(piece);
+        if (onTarget) targetPieces.add(piece);
+      }
+    }
+
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    PgChunkChecksums src = new PgChunkChecksums(source, pinned.sourceSnapshot(), sourcePieces, next, failure);
+    PgChunkChecksums tgt = new PgChunkChecksums(target, pinned.targetSnapshot(), targetPieces, next, failure);
+    int sessions = sessions(plan);
+    ExecutorService pool = Executors.newFixedThreadPool(2 * sessions, SESSION_THREADS);
+    try {
+      // Both sides at once: each side's sessions take that side's pieces, largest first.
+      List<Future<?>> running = new ArrayList<>(src.start(pool, sessions));
+      running.addAll(tgt.start(pool, sessions));
+      for (Future<?> f : running) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          // Recorded in failure; the other sessions stop after their current piece.
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure.compareAndSet(null, new IllegalStateException("interrupted while validating", e));
+    } finally {
+      pool.shutdownNow();
+    }
+    if (failure.get() != null) throw failure.get();
+
+    List<TableValidation> results = new ArrayList<>();
+    for (Layout layout : layouts) results.add(tableResult(layout, src, tgt));
+    return results;
+  }
+
+  private static TableValidation tableResult(Layout layout, PgChunkChecksums src, PgChunkChecksums tgt) {
+    PgKeyRanges.Split split = layout.split();
+    long sourceRows = 0;
+    long targetRows = 0;
+    BigInteger sourceSum = BigInteger.ZERO;
+    BigInteger targetSum = BigInteger.ZERO;
+    List<ChunkDifference> differences = new ArrayList<>();
+    for (int i = 0; i < split.ranges().size(); i++) {
+      PgChunkChecksums.Checksum a = src.result(layout.firstPiece() + i);
+      PgChunkChecksums.Checksum b = layout.onTarget() ? tgt.result(layout.firstPiece() + i)
+          : new PgChunkChecksums.Checksum(0, BigInteger.ZERO);
+      sourceRows += a.rows();
+      targetRows += b.rows();
+      sourceSum = sourceSum.add(a.sum());
+      targetSum = targetSum.add(b.sum());
+      if (!layout.onTarget() || a.rows() != b.rows() || !a.sum().equals(b.sum())) {
+        PgKeyRanges.Range range = split.ranges().get(i);
+        differences.add(new ChunkDifference(split.key(), range.from(), range.to(), a.rows(), b.rows()));
+      }
+    }
+    // The sums of the pieces add up to the sum over the whole table, however it was split.
+    return new TableValidation(layout.table().qualifiedName(), sourceRows, targetRows, sourceSum.toString(),
+        layout.onTarget() ? targetSum.toString() : "missing", differences.isEmpty(), split.ranges().size(),
+        differences);
   }
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
@@ -202,7 +314,7 @@ final class PgValidator implements Validator {
   }
 
   private static Void settings(Connection c) throws SQLException {
-    for (String set : TEXT_SETTINGS) exec(c, set);
+    for (String set : PgChunkChecksums.TEXT_SETTINGS) exec(c, set);
     return null;
   }
 

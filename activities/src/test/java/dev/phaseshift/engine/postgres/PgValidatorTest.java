@@ -92,7 +92,8 @@ class PgValidatorTest {
 
   @Test
   void validatesWhileWritesContinueThenFindsCorruptionAndSchemaDrift() throws Exception {
-    PgValidator validator = new PgValidator(tools);
+    // Small chunks: both tables are compared in several key ranges while the writes go on.
+    PgValidator validator = new PgValidator(tools, Duration.ofSeconds(30), 16 * 1024);
     Writer writer = new Writer();
     writer.start();
     try {
@@ -109,6 +110,8 @@ class PgValidatorTest {
           result.tables().stream().map(TableValidation::table).toList());
       for (TableValidation t : result.tables()) {
         assertTrue(t.match(), t.toString());
+        assertTrue(t.chunks() > 1, t.toString());
+        assertEquals(List.of(), t.differences());
         assertTrue(t.sourceRows() > 1000, t.toString());
         assertEquals(t.sourceChecksum(), t.targetChecksum());
       }
@@ -133,6 +136,9 @@ class PgValidatorTest {
     TableValidation accounts = corrupted.tables().get(0);
     assertFalse(accounts.match());
     assertEquals(accounts.sourceRows(), accounts.targetRows(), "same count, different content");
+    assertEquals(1, accounts.differences().size(), "only the range holding account 1: " + accounts);
+    assertEquals("id", accounts.differences().get(0).key());
+    assertEquals(null, accounts.differences().get(0).from(), "account 1 is in the first range");
     assertTrue(corrupted.tables().get(1).match());
     assertEquals(List.of(), corrupted.schemaDifferences());
 

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Validation benchmark: times Phaseshift's full content comparison of source and target (the TEST
+# phase's validation) on the reference data set of issue 5, next to a plain full scan of both sides
+# in the same run. See docs/validation-benchmark.md.
+#
+#   bench/validate.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2]
+#                     [--dir /var/tmp/phaseshift-validate] [--prepare-only] [--before]
+#
+# --before also times, once, the validation as it was before (one session per side, one side after
+# the other, rows hashed as text and summed as numeric).
+#
+# Its own two clusters (127.0.0.1:55462 and :55463) so it can run beside bench/run.sh.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+scale=100
+rows=4000000
+runs=3
+parallel=2
+dir=/var/tmp/phaseshift-validate
+prepare_only=false
+before=false
+src_port=55462
+dst_port=55463
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) scale="$2"; shift 2 ;;
+    --rows) rows="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --parallel) parallel="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    --prepare-only) prepare_only=true; shift ;;
+    --before) before=true; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bin=/usr/lib/postgresql/15/bin
+export PATH="$bin:$PATH"
+
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  as_pg=(runuser -u postgres --)
+fi
+
+# The same server settings as bench/run.sh.
+start_server() { # name port
+  local data="$dir/$1"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
+    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $2
+unix_socket_directories = '$dir'
+wal_level = logical
+max_wal_senders = 20
+max_replication_slots = 20
+max_connections = 100
+shared_buffers = 512MB
+maintenance_work_mem = 256MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+synchronous_commit = on
+fsync = on
+CONF
+  fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
+}
+stop_servers() {
+  for s in source target; do
+    [ -f "$dir/$s/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast stop >/dev/null || true
+  done
+}
+mkdir -p "$dir"
+[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+trap stop_servers EXIT
+start_server source "$src_port"
+start_server target "$dst_port"
+
+S=(-h 127.0.0.1 -p "$src_port" -U postgres)
+T=(-h 127.0.0.1 -p "$dst_port" -U postgres)
+psql_s() { psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d bench "$@"; }
+psql_t() { psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench "$@"; }
+
+# --- the reference data set, as bench/run.sh builds it, then the same on the target ------------
+marker="$dir/dataset-$scale-$rows"
+if [ ! -f "$marker" ]; then
+  log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
+  # A data set of another size is replaced; its subscription goes first, taking its slot with it.
+  psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate" >/dev/null 2>&1 || true
+  psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  pgbench -i -q -s "$scale" "${S[@]}" bench >/dev/null 2>&1
+  psql_s <<SQL
+ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
+CREATE TABLE bench_items (
+  id bigint PRIMARY KEY,
+  label text NOT NULL,
+  doc jsonb NOT NULL,
+  created_at timestamptz NOT NULL
+);
+INSERT INTO bench_items
+SELECT g,
+       rpad(md5(g::text), 100, md5((g * 7)::text)),
+       jsonb_build_object('sku', 'SKU-' || g, 'qty', g % 97, 'price', round((g % 10000) / 7.0, 2),
+                          'tags', jsonb_build_array('a' || g % 13, 'b' || g % 17)),
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
+FROM generate_series(1, $rows) g;
+CREATE INDEX bench_items_created_at ON bench_items (created_at);
+VACUUM ANALYZE;
+SQL
+  log "copying it to the target (pg_dump | pg_restore)"
+  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  rm -rf "$dir/dump"
+  pg_dump "${S[@]}" -d bench -Fd -j "$parallel" -Z0 -f "$dir/dump"
+  pg_restore "${T[@]}" -d bench -j "$parallel" "$dir/dump"
+  rm -rf "$dir/dump"
+  psql_t -c "VACUUM ANALYZE"
+  # The validator reads at a point the target has applied: a subscription (no initial copy, the
+  # target already holds the rows) on the slot the plan's name implies keeps the target current.
+  psql_s -c "CREATE PUBLICATION phaseshift_bench_validate FOR ALL TABLES"
+  psql_t -c "CREATE SUBSCRIPTION phaseshift_bench_validate CONNECTION 'host=127.0.0.1 port=$src_port dbname=bench user=postgres' PUBLICATION phaseshift_bench_validate WITH (copy_data = false)"
+  rm -f "$dir"/dataset-*
+  touch "$marker"
+fi
+size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
+heap=$(psql_s -Atc "SELECT pg_size_pretty(sum(pg_table_size(relid))) FROM pg_stat_user_tables")
+log "source database: $size ($heap in tables, the rest indexes)"
+$prepare_only && exit 0
+
+jar="$repo/starter/target/phaseshift.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$jar" -print -quit)" ]; then
+  log "building Phaseshift"
+  (cd "$repo" && ./mvnw -q -B -o -DskipTests package >&2)
+fi
+plan="$dir/validate-plan.yaml"
+cat >"$plan" <<YAML
+name: bench-validate
+source:
+  url: jdbc:postgresql://127.0.0.1:$src_port/bench
+  user: postgres
+target:
+  url: jdbc:postgresql://127.0.0.1:$dst_port/bench
+  user: postgres
+copyParallelism: $parallel
+approvalRequired: false
+YAML
+
+now_ms() { date +%s%3N; }
+# CPU the two servers spent, in ms: a postmaster's children's times (fields 16 and 17 of its stat)
+# grow by each backend's CPU when it exits, and every session below ends before it is read. Unlike
+# the elapsed time it hardly depends on what else runs on the machine.
+server_cpu_ms() {
+  local ticks=0 s pid
+  for s in source target; do
+    pid=$(head -1 "$dir/$s/postmaster.pid")
+    ticks=$((ticks + $(awk '{print $16 + $17}' "/proc/$pid/stat")))
+  done
+  echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+load() { cut -d' ' -f1 /proc/loadavg; }
+tables=$(psql_s -Atc "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")
+
+# Reference: every table counted on both sides at once, one session per side (the servers may use
+# parallel workers for it, as they would for any query). Index scans are off: after VACUUM a
+# count(*) is an index-only scan, which reads the primary key instead of the rows.
+scan_side() { # port
+  local t
+  for t in $tables; do
+    psql -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d bench -c "SET enable_indexonlyscan = off" \
+      -c "SET enable_indexscan = off" -c "SET enable_bitmapscan = off" -c "SELECT count(*) FROM $t" >/dev/null
+  done
+}
+# What validation did before it was parallel and chunked, once, for comparison: one session per
+# side, source then target, each table's rows rendered as text, hashed and summed as numeric.
+sequential_side() { # port
+  local t
+  for t in $tables; do
+    psql -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d bench -c "SET max_parallel_workers_per_gather = 0" \
+      -c "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) FROM $t t" >/dev/null
+  done
+}
+results="$dir/results.csv"
+echo "run,method,millis,server_cpu_millis,load" >"$results"
+record() { # run method millis cpu
+  echo "$1,$2,$3,$4,$(load)" >>"$results"
+  log "run $1: $2: $3 ms, servers' CPU $4 ms, load $(load)"
+}
+for ((r = 1; r <= runs; r++)); do
+  sleep 0.3; c0=$(server_cpu_ms); t0=$(now_ms)
+  scan_side "$src_port" & a=$!
+  scan_side "$dst_port" & b=$!
+  wait "$a"; wait "$b"
+  t1=$(now_ms); sleep 0.3; c1=$(server_cpu_ms)
+  record "$r" count-seqscan "$((t1 - t0))" "$((c1 - c0))"
+
+  c0=$(server_cpu_ms)
+  out=$(java -Xmx512m -jar "$jar" bench-validate "$plan" 2>"$dir/validate-last.log")
+  sleep 0.3; c1=$(server_cpu_ms)
+  echo "$out" >>"$dir/validate-details.jsonl"
+  ms=$(sed -n 's/^{"millis":\([0-9]*\).*/\1/p' <<<"$out")
+  record "$r" phaseshift "$ms" "$((c1 - c0))"
+
+  if [ "$r" -eq 1 ] && $before; then
+    c0=$(server_cpu_ms); t0=$(now_ms)
+    sequential_side "$src_port"
+    sequential_side "$dst_port"
+    t1=$(now_ms); sleep 0.3; c1=$(server_cpu_ms)
+    record "$r" sequential-text-numeric "$((t1 - t0))" "$((c1 - c0))"
+  fi
+done
+
+# Localisation: one changed row on the target must show as one differing chunk of its table.
+if [ "$runs" -gt 0 ]; then
+  aid=$(( scale * 100000 / 2 + 17 ))
+  psql_t -c "UPDATE pgbench_accounts SET filler = 'planted difference' WHERE aid = $aid"
+  out=$(java -Xmx512m -jar "$jar" bench-validate "$plan" 2>>"$dir/validate-last.log" || true)
+  psql_t -c "UPDATE pgbench_accounts a SET filler = (SELECT filler FROM pgbench_accounts WHERE aid = $aid - 1) WHERE aid = $aid"
+  log "planted difference at aid $aid: $out"
+  echo "$out" >>"$dir/validate-details.jsonl"
+fi
+log "source $size ($heap in tables); results in $results and $dir/validate-details.jsonl"
+column -s, -t "$results" >&2
