@@ -531,7 +531,8 @@ final class PgCutover implements Cutover {
           return new TableStats(table.qualifiedName(), rows, sizeAndEstimate[0]);
         }));
       }
-      // The largest tables only: the list goes into the workflow history and the report.
+      // Beyond the bound the largest tables only: the list goes into the workflow history and the report.
+      if (stats.size() <= OPTIMIZE_LISTED) return stats;
       return stats.stream().sorted(java.util.Comparator.comparingLong(TableStats::bytes).reversed()
           .thenComparing(TableStats::table)).limit(OPTIMIZE_LISTED).toList();
     } catch (SQLException e) {
