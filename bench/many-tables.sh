@@ -77,7 +77,10 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for s in source target; do
-    [ -f "$dir/$s/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast stop >/dev/null || true
+    # A walsender still serving a subscription can hold a fast shutdown up; the data set is
+    # rebuilt from the marker anyway, so an immediate stop is fine after a minute.
+    [ -f "$dir/$s/postmaster.pid" ] && { "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast -t 60 stop >/dev/null 2>&1 \
+      || "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m immediate stop >/dev/null; } || true
   done
 }
 mkdir -p "$dir"
@@ -111,7 +114,9 @@ SQL
   rm -f "$dir"/dataset-*
   touch "$marker"
 fi
-# Every run starts from an empty target and a source without the previous run's replication objects.
+# Every run starts from an empty target and a source as it was before the previous run: writable
+# again (a switchover leaves the old database read-only) and without its replication objects.
+psql -X -q "${S[@]}" -d postgres -c "ALTER DATABASE many RESET default_transaction_read_only"
 psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS many WITH (FORCE)" -c "CREATE DATABASE many"
 for sub in $(psql -X -At "${S[@]}" -d many -c "SELECT subname FROM pg_subscription"); do
   psql -X -q "${S[@]}" -d many -c "ALTER SUBSCRIPTION \"$sub\" DISABLE" -c "ALTER SUBSCRIPTION \"$sub\" SET (slot_name = NONE)" -c "DROP SUBSCRIPTION \"$sub\""
@@ -173,7 +178,7 @@ temporal workflow result --address "$TEMPORAL_ADDRESS" -w "$workflow_id" >/dev/n
 finished=$(now_ms)
 temporal workflow show --address "$TEMPORAL_ADDRESS" -w "$workflow_id" --output json >"$dir/history.json"
 temporal workflow describe --address "$TEMPORAL_ADDRESS" -w "$workflow_id" --output json >"$dir/describe.json"
-java -jar "$cli_jar" report "$workflow_id" >"$dir/report.md" 2>&1 || true
+java -jar "$cli_jar" report many >"$dir/report.md" 2>&1 || true
 
 python3 - "$dir/history.json" "$dir/describe.json" "$tables" "$rows" "$parallel" "$((finished - started))" <<'PY' | tee ${out:+"$out"}
 import base64, json, sys
