@@ -4,6 +4,8 @@ import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.BatchCopyResult;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
@@ -70,6 +72,19 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     var context = Activity.getExecutionContext();
     MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), table.qualifiedName());
     TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, progress -> {
+      recorder.progress(progress);
+      context.heartbeat(progress);
+    }));
+    recorder.finished(result);
+    return result;
+  }
+
+  @Override
+  public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
+    var context = Activity.getExecutionContext();
+    // One series per batch, not per table: 10,000 tables would mean 30,000 series.
+    MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), batch.label());
+    BatchCopyResult result = call("copyTables", plan, e -> e.bulkCopier().copyBatch(plan, capture, batch, progress -> {
       recorder.progress(progress);
       context.heartbeat(progress);
     }));

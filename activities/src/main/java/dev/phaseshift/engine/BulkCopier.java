@@ -1,6 +1,8 @@
 package dev.phaseshift.engine;
 
+import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.MigrationPlan;
@@ -8,4 +10,10 @@ import dev.phaseshift.plan.MigrationPlan;
 /** Copies a table's rows as of the capture's snapshot; resumable chunk by chunk. */
 public interface BulkCopier {
   TableCopyResult copy(MigrationPlan plan, ChangeCapture capture, TableInfo table, Heartbeat heartbeat);
+
+  /**
+   * Copies the batch's tables one after the other; a retry skips the tables already on the target.
+   * Heartbeats report the batch's label and its tables done.
+   */
+  BatchCopyResult copyBatch(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat);
 }

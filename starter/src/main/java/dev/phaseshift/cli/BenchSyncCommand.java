@@ -55,7 +55,7 @@ public final class BenchSyncCommand implements Callable<Integer> {
     engine.schemaCopier().createTables(plan);
     long schemaDone = System.nanoTime();
     ChangeCapture capture = engine.changeStream().start(plan, "bench-sync");
-    List<TableInfo> largestFirst = new ArrayList<>(assessment.tables());
+    List<TableInfo> largestFirst = new ArrayList<>(assessment.allTables());
     largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed().thenComparing(TableInfo::qualifiedName));
     long rows = 0;
     long bytes = 0;

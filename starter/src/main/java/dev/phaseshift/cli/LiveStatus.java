@@ -34,16 +34,21 @@ public record LiveStatus(MigrationStatus status, List<CopyProgress> runningCopie
     return new LiveStatus(status, running);
   }
 
+  /** A batch of small tables counts its progress in tables, a single table's copy in chunks. */
+  static String unitOf(CopyProgress p) {
+    return p.table() != null && p.table().startsWith("batch ") ? "tables" : "chunks";
+  }
+
   /** One line for logs and the demo: phase, tables, running copies, lag, what it waits for. */
   public String line() {
     StringBuilder s = new StringBuilder();
     s.append('[').append(status.phase()).append(']');
     if (status.tablesTotal() > 0) {
-      s.append(" tables ").append(status.copies().size()).append('/').append(status.tablesTotal());
+      s.append(" tables ").append(status.tablesCopied()).append('/').append(status.tablesTotal());
     }
     for (CopyProgress p : runningCopies) {
       s.append(" | ").append(p.table()).append(' ').append(p.chunksDone()).append('/').append(p.chunksTotal())
-          .append(" chunks ").append(Bytes.human(p.bytesCopied()));
+          .append(' ').append(unitOf(p)).append(' ').append(Bytes.human(p.bytesCopied()));
     }
     if (status.lag() != null) s.append(" | lag ").append(Bytes.human(status.lag().bytes()));
     if (status.waitingFor() != null && !status.waitingFor().isEmpty()) s.append(" | ").append(status.waitingFor());

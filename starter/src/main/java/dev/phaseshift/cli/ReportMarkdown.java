@@ -2,6 +2,7 @@ package dev.phaseshift.cli;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.ChunkDifference;
+import dev.phaseshift.model.CopyTotals;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.PhaseTiming;
@@ -31,15 +32,25 @@ public final class ReportMarkdown {
     if (r.rollback() != null) row(md, "Rollback pause", r.rollback().writePauseMillis() + " ms");
     if (r.rehearsal() != null) rehearsalRows(md, r.rehearsal());
 
+    if (r.copyTotals() != null) {
+      CopyTotals t = r.copyTotals();
+      row(md, "Tables copied", t.tables() + " (" + t.rows() + " rows, " + Bytes.human(t.bytes()) + ", "
+          + t.activities() + " copy activities)");
+    }
     if (r.copies() != null && !r.copies().isEmpty()) {
-      md.append("\n## Tables copied\n\n| table | rows | bytes | seconds | chunks |\n|---|---:|---:|---:|---:|\n");
+      String selection = r.copies().size() < r.tablesCopied()
+          ? "\nThe " + r.copies().size() + " largest and slowest of " + r.tablesCopied() + " tables.\n" : "";
+      md.append("\n## Tables copied\n").append(selection).append("\n| table | rows | bytes | seconds | chunks |\n|---|---:|---:|---:|---:|\n");
       for (TableCopyResult c : r.copies()) {
         md.append("| ").append(c.table()).append(" | ").append(c.rows()).append(" | ").append(Bytes.human(c.bytes()))
             .append(" | ").append(String.format("%.1f", c.millis() / 1000.0)).append(" | ").append(c.chunks()).append(" |\n");
       }
     }
     if (r.validation() != null && r.validation().tables() != null && !r.validation().tables().isEmpty()) {
-      md.append("\n## Validation\n\n| table | source rows | target rows | match |\n|---|---:|---:|---|\n");
+      String selection = r.validation().tables().size() < r.validation().tableCount()
+          ? "\n" + r.validation().tables().size() + " of " + r.validation().tableCount()
+              + " tables compared, every mismatch first.\n" : "";
+      md.append("\n## Validation\n").append(selection).append("\n| table | source rows | target rows | match |\n|---|---:|---:|---|\n");
       for (TableValidation t : r.validation().tables()) {
         md.append("| ").append(t.table()).append(" | ").append(t.sourceRows()).append(" | ").append(t.targetRows())
             .append(" | ").append(t.match() ? "yes" : "**no**").append(" |\n");

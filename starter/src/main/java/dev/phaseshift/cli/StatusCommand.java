@@ -71,15 +71,18 @@ public final class StatusCommand implements Callable<Integer> {
     b.append("Migration ").append(s.name()).append(": ").append(s.phase()).append(s.paused() ? " (paused)" : "").append('\n');
     if (s.waitingFor() != null && !s.waitingFor().isEmpty()) b.append("  waiting for: ").append(s.waitingFor()).append('\n');
     if (s.tablesTotal() > 0) {
-      b.append("  tables copied: ").append(s.copies().size()).append(" of ").append(s.tablesTotal()).append('\n');
+      b.append("  tables copied: ").append(s.tablesCopied()).append(" of ").append(s.tablesTotal()).append('\n');
+    }
+    if (s.copies().size() < s.tablesCopied()) {
+      b.append("  (the ").append(s.copies().size()).append(" largest and slowest of them:)\n");
     }
     for (TableCopyResult done : s.copies()) {
       b.append(String.format("  %-32s %s 100%%  %,d rows, %s%n", done.table(), bar(1, 1), done.rows(), Bytes.human(done.bytes())));
     }
     for (CopyProgress p : live.runningCopies()) {
       int pct = p.chunksTotal() == 0 ? 0 : (int) (100L * p.chunksDone() / p.chunksTotal());
-      b.append(String.format("  %-32s %s %3d%%  %d/%d chunks, %s%n", p.table(), bar(p.chunksDone(), p.chunksTotal()),
-          pct, p.chunksDone(), p.chunksTotal(), Bytes.human(p.bytesCopied())));
+      b.append(String.format("  %-32s %s %3d%%  %d/%d %s, %s%n", p.table(), bar(p.chunksDone(), p.chunksTotal()),
+          pct, p.chunksDone(), p.chunksTotal(), LiveStatus.unitOf(p), Bytes.human(p.bytesCopied())));
     }
     if (s.lag() != null) b.append("  lag: ").append(Bytes.human(s.lag().bytes())).append('\n');
     if (s.validation() != null) {

@@ -7,6 +7,8 @@ import java.util.List;
  *
  * @param outcome   COMPLETED, REHEARSED, FAILED, ABORTED or ROLLED_BACK
  * @param rehearsal a rehearsal run's measurements; null for a real migration
+ * @param copies    per-table copy results; beyond 100 tables a selection (the largest and slowest)
+ * @param copyTotals the copy summed over every table; null in reports from before it existed
  */
 public record MigrationReport(
     String name,
@@ -24,13 +26,19 @@ public record MigrationReport(
     List<PhaseTiming> phases,
     List<Decision> decisions,
     RollbackResult rollback,
-    RehearsalResult rehearsal) {
+    RehearsalResult rehearsal,
+    CopyTotals copyTotals) {
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
       SwitchoverResult switchover, VerifyResult verify, List<TableStats> tableStats, List<Approval> approvals,
       List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback) {
     this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
-        tableStats, approvals, phases, decisions, rollback, null);
+        tableStats, approvals, phases, decisions, rollback, null, null);
+  }
+
+  /** Tables copied, also from a report without totals. */
+  public int tablesCopied() {
+    return copyTotals == null ? (copies == null ? 0 : copies.size()) : copyTotals.tables();
   }
 }

@@ -6,7 +6,9 @@ import java.util.List;
  * What the {@code status} query returns: where the migration is and what it waits for.
  *
  * @param waitingFor  what the workflow is blocked on right now, in words, or empty
- * @param copies      finished table copies (running ones show as pending activities' heartbeats)
+ * @param copies      finished table copies (running ones show as pending activities' heartbeats); beyond
+ *                    100 tables a selection: the largest and the slowest
+ * @param copyTotals  the copy summed over every finished table
  * @param primary     {@code source} until switchover made the target primary, then {@code target}
  * @param approvals   approvals currently counted towards the switchover
  * @param decisions   the audit trail: every approval, rejection, abort, pause, rollback, accepted or not
@@ -25,4 +27,11 @@ public record MigrationStatus(
     String error,
     List<Decision> decisions,
     boolean paused,
-    RollbackResult rollback) {}
+    RollbackResult rollback,
+    CopyTotals copyTotals) {
+
+  /** Tables whose copy finished, also from a status without totals. */
+  public int tablesCopied() {
+    return copyTotals == null ? copies.size() : copyTotals.tables();
+  }
+}

@@ -8,6 +8,10 @@ import java.util.List;
  * @param lsn                 the source position both sides were read at
  * @param schemaDifferences   lines that differ between the two schema dumps (empty when equal)
  * @param mismatches          tables whose count or checksum differ, plus schema differences
+ * @param tablesCompared      tables compared; {@code tables} lists them all only up to a bound
+ *                            (every mismatch first), so a result for 10,000 tables stays small;
+ *                            0 in results recorded before the bound
+ * @param sequencesCompared   sequences compared; {@code sequences} is bounded the same way
  */
 public record ValidationResult(
     String lsn,
@@ -15,7 +19,22 @@ public record ValidationResult(
     List<SequenceValue> sequences,
     List<String> schemaDifferences,
     int mismatches,
-    long millis) {
+    long millis,
+    int tablesCompared,
+    int sequencesCompared) {
+
+  /** Tables and sequences listed in full up to this many; beyond, mismatches first, then the rest up to it. */
+  public static final int LISTED = 100;
+
+  public ValidationResult(String lsn, List<TableValidation> tables, List<SequenceValue> sequences,
+      List<String> schemaDifferences, int mismatches, long millis) {
+    this(lsn, tables, sequences, schemaDifferences, mismatches, millis, tables.size(), sequences.size());
+  }
+
+  /** Tables compared, also for results recorded before {@code tablesCompared} existed. */
+  public int tableCount() {
+    return Math.max(tablesCompared, tables == null ? 0 : tables.size());
+  }
 
   public boolean passed() {
     return mismatches == 0;

@@ -1,6 +1,8 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.BatchCopyResult;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
@@ -47,6 +49,14 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "CopyTable")
   TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table);
+
+  /**
+   * Copies a batch of tables under the capture's snapshot, one after the other, heartbeating after
+   * each. A retry skips the tables (and chunks) already committed on the target. Runs on any
+   * worker, like {@link #copyTable}.
+   */
+  @ActivityMethod(name = "CopyTables")
+  BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch);
 
   /** Builds indexes and constraints on the target after the bulk copy. */
   @ActivityMethod(name = "FinishTargetSchema")

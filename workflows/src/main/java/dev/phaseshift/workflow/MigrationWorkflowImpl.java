@@ -2,6 +2,9 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.BatchCopyResult;
+import dev.phaseshift.model.CopyBatch;
+import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
@@ -80,6 +83,16 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
    */
   static final String SHARED_COPY = "shared-copy";
 
+  /**
+   * Version gate for batched copies: beyond {@link CopyBatching#PER_TABLE_UP_TO} tables, small
+   * tables are copied in batches (CopyTables) so the history stays far below Temporal's event limit.
+   * Decided when the copy starts; a run already copying keeps one activity per table.
+   */
+  static final String BATCHED_COPY = "batched-copy";
+
+  /** Blockers named in the failure of an assessment; the report's assessment holds the rest. */
+  static final int BLOCKERS_NAMED = 20;
+
   /** A rehearsal stops waiting for the target to catch up after this long and reports no forecast. */
   static final Duration REHEARSAL_DRAIN_LIMIT = Duration.ofMinutes(2);
   static final Duration REHEARSAL_DRAIN_POLL = Duration.ofMillis(500);
@@ -118,7 +131,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private Phase phase = Phase.PREPARE;
   private String waitingFor = "";
   private int tablesTotal;
-  private final List<TableCopyResult> copies = new ArrayList<>();
+  private final CopyTally copies = new CopyTally();
   private Lag lag;
   private ValidationResult validation;
   private SwitchoverResult switchover;
@@ -170,7 +183,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     try {
       forward = Workflow.newCancellationScope(() -> {
         assessment[0] = prepare(saga);
-        migrate(assessment[0].tables(), saga);
+        migrate(assessment[0].allTables(), saga);
         test();
       });
       forward.run();
@@ -232,13 +245,17 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private Assessment prepare(Saga saga) {
     enter(Phase.PREPARE, "assessing source and target");
     Assessment assessment = step("assess source and target").assess(plan);
-    if (!assessment.blockers().isEmpty()) {
+    List<Finding> blockers = assessment.blockers();
+    if (!blockers.isEmpty()) {
+      // Bounded: a schema of 10,000 tables can have 10,000 blockers, and the message is stored in the history.
+      String more = blockers.size() > BLOCKERS_NAMED
+          ? "\n- and " + (blockers.size() - BLOCKERS_NAMED) + " more (see the assessment: phaseshift plan)" : "";
       throw ApplicationFailure.newNonRetryableFailure(
-          "the assessment found " + assessment.blockers().size() + " blocker(s); nothing was changed:\n- "
-              + assessment.blockers().stream().map(f -> f.subject() + ": " + f.message())
-                  .collect(Collectors.joining("\n- ")), FailureTypes.PREREQUISITE);
+          "the assessment found " + blockers.size() + " blocker(s); nothing was changed:\n- "
+              + blockers.stream().limit(BLOCKERS_NAMED).map(f -> f.subject() + ": " + f.message())
+                  .collect(Collectors.joining("\n- ")) + more, FailureTypes.PREREQUISITE);
     }
-    tablesTotal = assessment.tables().size();
+    tablesTotal = assessment.tableCount();
     waitingFor = "creating tables on the target";
     if (safetyNet && (plan.targetDisposable() || plan.rehearsal())) saga.addCompensation(steps::dropTargetObjects, plan);
     step("create tables on the target").createTargetSchema(plan);
@@ -303,25 +320,28 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed()
         .thenComparing(TableInfo::qualifiedName));
     int parallelism = plan.copyParallelism();
-    Set<String> done = new HashSet<>();
+    boolean batched = Workflow.getVersion(BATCHED_COPY, Workflow.DEFAULT_VERSION, 1) >= 1;
+    List<CopyBatch> batches = batched ? CopyBatching.batches(largestFirst, parallelism)
+        : CopyBatching.oneEach(largestFirst);
+    Set<Integer> done = new HashSet<>();
     while (true) {
       int[] running = {0};
       List<ActivityFailure> failures = new ArrayList<>();
       CancellationScope round = Workflow.newCancellationScope(() -> {
-        for (TableInfo table : largestFirst) {
-          if (done.contains(table.qualifiedName())) continue;
+        for (int i = 0; i < batches.size(); i++) {
+          if (done.contains(i)) continue;
           Workflow.await(() -> running[0] < parallelism || !failures.isEmpty() || paused);
           if (!failures.isEmpty() || paused) break;
           running[0]++;
-          MigrationActivities copier = Workflow.newActivityStub(MigrationActivities.class, surfaces
-              ? ActivityOptions.newBuilder(copyOptions).setSummary("copy " + table.qualifiedName()).build()
-              : copyOptions);
-          Promise<TableCopyResult> copy = Async.function(copier::copyTable, plan, capture, table);
-          copy.handle((result, failure) -> {
+          int index = i;
+          CopyBatch batch = batches.get(i);
+          Promise<List<TableCopyResult>> copy = startCopy(batch, capture, copyOptions);
+          copy.handle((results, failure) -> {
             running[0]--;
             if (failure == null) {
-              done.add(table.qualifiedName());
-              copies.add(result);
+              done.add(index);
+              results.forEach(copies::add);
+              copies.activityFinished();
               updateDetails();
             } else if (!(paused && isCancellation(failure))) {
               failures.add((ActivityFailure) failure);
@@ -337,7 +357,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         Workflow.await(() -> running[0] == 0);
       }
       if (!failures.isEmpty()) throw failures.get(0);
-      if (done.size() == largestFirst.size()) break;
+      if (done.size() == batches.size()) break;
       waitingFor = "paused: send the 'resume' signal to continue the copy";
       updateDetails();
       Workflow.await(() -> !paused);
@@ -345,6 +365,23 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       updateDetails();
     }
     copyMillis = Workflow.currentTimeMillis() - started;
+  }
+
+  /** A table alone goes to CopyTable, as every table did before batching; a batch to CopyTables. */
+  private Promise<List<TableCopyResult>> startCopy(CopyBatch batch, ChangeCapture capture,
+      ActivityOptions copyOptions) {
+    if (batch.tables().size() == 1) {
+      TableInfo table = batch.tables().get(0);
+      MigrationActivities copier = Workflow.newActivityStub(MigrationActivities.class, surfaces
+          ? ActivityOptions.newBuilder(copyOptions).setSummary("copy " + table.qualifiedName()).build()
+          : copyOptions);
+      return Async.function(copier::copyTable, plan, capture, table).thenApply(List::of);
+    }
+    MigrationActivities copier = Workflow.newActivityStub(MigrationActivities.class, surfaces
+        ? ActivityOptions.newBuilder(copyOptions).setSummary("copy " + batch.tables().size() + " tables ("
+            + batch.label() + ", " + batch.bytes() + " bytes)").build()
+        : copyOptions);
+    return Async.function(copier::copyTables, plan, capture, batch).thenApply(BatchCopyResult::tables);
   }
 
   private void test() {
@@ -622,8 +659,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   @Override
   public MigrationStatus status() {
     return new MigrationStatus(plan == null ? null : plan.name(), phase, waitingFor, tablesTotal,
-        List.copyOf(copies), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
-        primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback);
+        copies.listed(), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
+        primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals());
   }
 
   @Override
@@ -843,7 +880,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     updateDetails();
     step("rehearsal: remove slot and publication").undoChangeCapture(plan);
     step("rehearsal: drop the target's objects").dropTargetObjects(plan);
-    long copiedBytes = copies.stream().mapToLong(TableCopyResult::bytes).sum();
+    long copiedBytes = copies.bytes();
     rehearsal = new RehearsalResult(copyMillis, copiedBytes, validation.millis(), first.bytes(), forecast, true);
     enter(Phase.COMPLETED, "");
     notify("rehearsed", "rehearsal completed: copy " + copyMillis + " ms, freeze forecast "
@@ -902,7 +939,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     if (plan != null && plan.rehearsal()) md.append("| Mode | rehearsal: scratch target, torn down at the end |\n");
     if (!waitingFor.isEmpty()) md.append("| Waiting for | ").append(waitingFor).append(" |\n");
     if (tablesTotal > 0) {
-      md.append("| Tables copied | ").append(copies.size()).append(" / ").append(tablesTotal).append(" |\n");
+      md.append("| Tables copied | ").append(copies.tables()).append(" / ").append(tablesTotal).append(" |\n");
     }
     if (lag != null) md.append("| Lag | ").append(lag.bytes()).append(" bytes |\n");
     if (validation != null) {
@@ -932,11 +969,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private MigrationReport report(String outcome, Phase failedIn, Assessment assessment,
       VerifyResult verify, List<TableStats> stats) {
-    long copiedBytes = copies.stream().mapToLong(TableCopyResult::bytes).sum();
-    double mibps = copyMillis == 0 ? 0 : (copiedBytes / 1048576.0) / (copyMillis / 1000.0);
-    return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, List.copyOf(copies),
+    double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
+    return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, stats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal);
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals());
   }
 
   private static String describe(Throwable failure) {

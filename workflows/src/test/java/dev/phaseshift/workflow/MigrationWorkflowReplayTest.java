@@ -1,6 +1,7 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.api.enums.v1.IndexedValueType;
@@ -29,7 +30,7 @@ class MigrationWorkflowReplayTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"migration-completed-v1.json", "migration-approved-v1.json",
-      "migration-completed-v2.json", "migration-approved-v2.json"})
+      "migration-completed-v2.json", "migration-approved-v2.json", "migration-batched-v3.json"})
   void recordedHistoriesReplayOnTheCurrentCode(String history) throws Exception {
     WorkflowReplayer.replayWorkflowExecutionFromResource("histories/" + history, MigrationWorkflowImpl.class);
   }
@@ -37,18 +38,20 @@ class MigrationWorkflowReplayTest {
   @Test
   @EnabledIfSystemProperty(named = "phaseshift.recordHistories", matches = "true")
   void recordHistories() throws Exception {
-    // v1: before the safety net; v2: safety net and operator surfaces, copies on the holder's queue.
-    record("migration-completed-v2.json", TestPlans.routed("recorded-completed", null, null), false);
-    record("migration-approved-v2.json", TestPlans.routed("recorded-approved",
-        new ApprovalPolicy(List.of("bob"), 1, false, null, null), null), true);
+    // v1: before the safety net; v2: safety net and operator surfaces, copies on the holder's queue
+    // (recorded before shared copies); v3: shared and batched copies, 150 small tables in batches.
+    record("migration-batched-v3.json", TestPlans.routed("recorded-batched", null, null), false,
+        ScriptedActivities.manySmallTables(150));
   }
 
-  private static void record(String file, MigrationPlan plan, boolean approve) throws Exception {
+  private static void record(String file, MigrationPlan plan, boolean approve, List<TableInfo> schema)
+      throws Exception {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       for (String name : MigrationSearchAttributes.NAMES) {
         env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
       }
       ScriptedActivities activities = new ScriptedActivities();
+      activities.schema = schema;
       Worker worker = env.newWorker("record");
       worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
       worker.registerActivitiesImplementations(activities);

@@ -554,4 +554,80 @@ class MigrationWorkflowTest {
     assertEquals("target", status.primary());
     assertEquals(420L, status.writeFreezeMillis());
   }
+
+  @Test
+  void tenThousandSmallTablesAreCopiedInBatchesAndTheHistoryStaysFarBelowTemporalsLimits() {
+    activities.schema = ScriptedActivities.manySmallTables(10_000);
+    MigrationPlan plan = TestPlans.routed("many-tables", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+
+    MigrationReport report = workflow.run(plan);
+
+    assertEquals("COMPLETED", report.outcome());
+    assertEquals(0, activities.calls.stream().filter("copyTable"::equals).count());
+    assertEquals(50, activities.calls.stream().filter("copyTables"::equals).count());
+    assertEquals(10_000, report.copyTotals().tables());
+    assertEquals(50, report.copyTotals().activities());
+    assertEquals(10_000L * 10, report.copyTotals().rows());
+    assertEquals(CopyTally.LISTED, report.copies().size());
+    assertEquals(10_000, report.assessment().tableCount());
+    assertEquals(10_000, report.assessment().allTables().size());
+    assertEquals(10_000, report.validation().tableCount());
+
+    List<HistoryEvent> events = env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList();
+    long largestEvent = events.stream().mapToLong(HistoryEvent::getSerializedSize).max().orElseThrow();
+    long historyBytes = events.stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    System.out.printf("10,000 scripted tables: %d events, %d bytes of history, largest event %d bytes%n",
+        events.size(), historyBytes, largestEvent);
+    assertTrue(events.size() < 1_000, "events: " + events.size());
+    assertTrue(largestEvent < 1_000_000, "largest event: " + largestEvent + " bytes");
+    assertTrue(historyBytes < 5_000_000, "history: " + historyBytes + " bytes");
+    MigrationStatus status = workflow.status();
+    assertEquals(10_000, status.tablesCopied());
+    assertTrue(DefaultDataConverter.STANDARD_INSTANCE.toPayload(status).orElseThrow().getSerializedSize() < 100_000);
+  }
+
+  @Test
+  void aSchemaOfAHundredTablesStillCopiesEachTableOnItsOwn() {
+    activities.schema = ScriptedActivities.manySmallTables(CopyBatching.PER_TABLE_UP_TO);
+    MigrationPlan plan = TestPlans.routed("hundred-tables", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+
+    MigrationReport report = workflow.run(plan);
+
+    assertEquals(CopyBatching.PER_TABLE_UP_TO, activities.calls.stream().filter("copyTable"::equals).count());
+    assertFalse(activities.calls.contains("copyTables"));
+    assertEquals(CopyBatching.PER_TABLE_UP_TO, report.copies().size());
+  }
+
+  @Test
+  void aBatchThatFailsOnceIsRetriedAndEveryTableIsCountedOnce() {
+    activities.schema = ScriptedActivities.manySmallTables(1_000);
+    MigrationPlan plan = TestPlans.routed("batch-retry", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    activities.failRetryably("copyTables", 1);
+
+    MigrationReport report = workflow.run(plan);
+
+    assertEquals("COMPLETED", report.outcome());
+    long batches = CopyBatching.batches(ScriptedActivities.manySmallTables(1_000), plan.withDefaults().copyParallelism()).size();
+    assertEquals(batches + 1, activities.calls.stream().filter("copyTables"::equals).count());
+    assertEquals(1_000, report.copyTotals().tables());
+  }
+
+  @Test
+  void tenThousandBlockersFailTheAssessmentWithABoundedMessage() {
+    activities.schema = ScriptedActivities.manySmallTables(10_000);
+    activities.findings = activities.schema.stream()
+        .map(t -> new Finding(Severity.BLOCKER, "table_exists_on_target", t.qualifiedName(), t.qualifiedName() + " exists"))
+        .toList();
+    MigrationPlan plan = TestPlans.routed("many-blockers", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    ApplicationFailure failure = failure(workflow);
+
+    assertTrue(failure.getOriginalMessage().contains("and 9980 more"), failure.getOriginalMessage());
+    assertTrue(failure.getOriginalMessage().length() < 5_000);
+  }
 }

@@ -1,6 +1,8 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.BatchCopyResult;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
@@ -38,11 +40,32 @@ public class ScriptedActivities implements MigrationActivities {
   private final Map<String, Integer> failTimes = new HashMap<>();
   public volatile List<Finding> findings = List.of();
   public volatile long lagBytes = 0;
+  /** The source's tables as the assessment reports them; a test may script a large schema. */
+  public volatile List<TableInfo> schema = tables();
+
+  /** {@code count} small tables named {@code public.t00001}..., the shape of a schema with many tables. */
+  public static List<TableInfo> manySmallTables(int count) {
+    List<TableInfo> many = new ArrayList<>(count);
+    for (int i = 1; i <= count; i++) {
+      many.add(new TableInfo("public", String.format("t%05d", i), 16_384 + i, 10, true, "default", false));
+    }
+    return many;
+  }
 
   /** Makes {@code step} fail with a non-retryable failure of {@code type}, {@code times} times. */
   public ScriptedActivities failing(String step, String type, int times) {
     failures.put(step, type);
     failTimes.put(step, times);
+    return this;
+  }
+
+  private final Map<String, Integer> retryableFailures = new HashMap<>();
+
+  /** Makes {@code step} fail with a retryable failure {@code times} times, as a lost connection would. */
+  public ScriptedActivities failRetryably(String step, int times) {
+    synchronized (this) {
+      retryableFailures.put(step, times);
+    }
     return this;
   }
 
@@ -67,6 +90,11 @@ public class ScriptedActivities implements MigrationActivities {
         failTimes.put(name, left - 1);
         throw ApplicationFailure.newNonRetryableFailure(name + " failed on purpose", failures.get(name));
       }
+      Integer retryable = retryableFailures.get(name);
+      if (retryable != null && retryable > 0) {
+        retryableFailures.put(name, retryable - 1);
+        throw ApplicationFailure.newFailure(name + " failed on purpose, retryably", "Transient");
+      }
     }
     var latch = holds.get(name);
     if (latch == null) return;
@@ -90,7 +118,7 @@ public class ScriptedActivities implements MigrationActivities {
   public Assessment assess(MigrationPlan plan) {
     step("assess");
     ServerInfo server = new ServerInfo("15.18", 150018, "logical", 10, 10, 6_000_000, List.of("plpgsql"), 0);
-    return new Assessment(server, server, tables(), List.of("public.orders_id_seq"), List.of(), findings);
+    return Assessment.of(server, server, schema, List.of("public.orders_id_seq"), List.of(), findings);
   }
 
   @Override
@@ -108,6 +136,13 @@ public class ScriptedActivities implements MigrationActivities {
   public TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table) {
     step("copyTable");
     return new TableCopyResult(table.qualifiedName(), table.estimatedRows(), table.bytes(), 100, 1, 0);
+  }
+
+  @Override
+  public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
+    step("copyTables");
+    return new BatchCopyResult(batch.label(), batch.tables().stream()
+        .map(t -> new TableCopyResult(t.qualifiedName(), t.estimatedRows(), t.bytes(), 100, 1, 0)).toList(), 100);
   }
 
   @Override
@@ -129,11 +164,12 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public ValidationResult validate(MigrationPlan plan) {
     step("validate");
-    List<TableValidation> tables = tables().stream()
+    // As the real validator does: every table compared, a bounded number listed.
+    List<TableValidation> tables = schema.stream().limit(ValidationResult.LISTED)
         .map(t -> new TableValidation(t.qualifiedName(), t.estimatedRows(), t.estimatedRows(), "1", "1", true))
         .toList();
     return new ValidationResult("0/2000000", tables, List.of(new SequenceValue("public.orders_id_seq", 30_000L, 1L)),
-        List.of(), 0, 50);
+        List.of(), 0, 50, schema.size(), 1);
   }
 
   @Override
@@ -156,7 +192,7 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public List<TableStats> optimize(MigrationPlan plan) {
     step("optimize");
-    return tables().stream().map(t -> new TableStats(t.qualifiedName(), t.estimatedRows(), t.bytes())).toList();
+    return schema.stream().limit(100).map(t -> new TableStats(t.qualifiedName(), t.estimatedRows(), t.bytes())).toList();
   }
 
   @Override

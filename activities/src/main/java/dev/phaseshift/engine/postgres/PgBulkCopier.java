@@ -3,7 +3,9 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.engine.BulkCopier;
 import dev.phaseshift.engine.Heartbeat;
 import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.CopyProgress;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
@@ -124,6 +126,95 @@ final class PgBulkCopier implements BulkCopier {
     } catch (SQLException e) {
       throw copyFailed(table, sourceEndpoint, targetEndpoint, e);
     }
+  }
+
+  /**
+   * One source session holds the snapshot for the whole batch and one target session takes the
+   * tables in turn, so a small table costs a few statements instead of four new connections. A
+   * table that turns out to need more than one chunk is handed to {@link #copy}, with its streams.
+   */
+  @Override
+  public BatchCopyResult copyBatch(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat) {
+    long started = System.currentTimeMillis();
+    if (batch.tables().isEmpty()) return new BatchCopyResult(batch.label(), List.of(), 0);
+    PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
+    PgEndpoint targetEndpoint = PgEndpoint.target(plan);
+    List<TableCopyResult> results = new ArrayList<>();
+    long[] done = {0, 0};
+    int resumedTables = 0;
+    TableInfo current = batch.tables().get(0);
+    try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
+      importSnapshot(source, capture, current);
+      Sql.exec(target, "SET session_replication_role = replica");
+      Sql.exec(target, "SET synchronous_commit = off");
+      ensureBookkeeping(target);
+      CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
+      CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
+      heartbeat.beat(new CopyProgress(batch.label(), 0, batch.tables().size(), 0, 0));
+      for (TableInfo table : batch.tables()) {
+        current = table;
+        int finished = results.size();
+        Heartbeat withinBatch = p -> heartbeat.beat(new CopyProgress(batch.label(), finished,
+            batch.tables().size(), done[0] + p.rowsCopied(), done[1] + p.bytesCopied()));
+        TableCopyResult result = copySmall(plan, capture, table, source, target, out, in, withinBatch);
+        if (result.resumedChunks() > 0 && result.resumedChunks() == result.chunks()) resumedTables++;
+        results.add(result);
+        done[0] += result.rows();
+        done[1] += result.bytes();
+        heartbeat.beat(new CopyProgress(batch.label(), results.size(), batch.tables().size(), done[0], done[1]));
+      }
+      Sql.exec(source, "COMMIT");
+    } catch (SQLException e) {
+      throw copyFailed(current, sourceEndpoint, targetEndpoint, e);
+    }
+    long millis = System.currentTimeMillis() - started;
+    log.info("copied {}: {} tables ({} already on the target), {} rows, {} bytes, in {} ms",
+        batch.label(), results.size(), resumedTables, done[0], done[1], millis);
+    return new BatchCopyResult(batch.label(), results, millis);
+  }
+
+  /** One table of a batch, on the batch's sessions; under the same per-table lock and bookkeeping as {@link #copy}. */
+  private TableCopyResult copySmall(MigrationPlan plan, ChangeCapture capture, TableInfo table, Connection source,
+      Connection target, CopyManager out, CopyManager in, Heartbeat heartbeat) throws SQLException {
+    long started = System.currentTimeMillis();
+    String lockKey = "phaseshift copy " + plan.name() + " " + table.qualifiedName();
+    lock(target, plan, table, lockKey);
+    try {
+      Map<Integer, Chunk> recorded = recordedChunks(target, plan, table, capture);
+      TableShape shape = shape(source, table);
+      int total = shape.partitioned() || serverVersionBelow14(source) ? 1
+          : (int) Math.max(1, (shape.blocks() + chunkBlocks - 1) / chunkBlocks);
+      if (total > 1) {
+        // Grew past one chunk since the assessment: worth parallel streams. copy() takes the lock itself.
+        unlock(target, lockKey);
+        lockKey = null;
+        return copy(plan, capture, table, heartbeat);
+      }
+      Chunk earlier = recorded.get(0);
+      if (earlier != null) {
+        return new TableCopyResult(table.qualifiedName(), earlier.rows(), earlier.bytes(),
+            System.currentTimeMillis() - started, 1, 1);
+      }
+      String qualified = Sql.qualified(table.schema(), table.name());
+      String columns = shape.columns().stream().map(Sql::ident).collect(Collectors.joining(", "));
+      Progress progress = new Progress(table.qualifiedName(), 1, 0, 0, 0, Heartbeat.NONE);
+      Job job = new Job(plan, capture, table, qualified, columns, shape.binarySafe() ? "binary" : "text",
+          shape.partitioned(), 1, new ConcurrentLinkedQueue<>(), progress);
+      target.setAutoCommit(false);
+      try {
+        copyChunk(job, 0, out, in, target);
+      } finally {
+        target.setAutoCommit(true);
+      }
+      return new TableCopyResult(table.qualifiedName(), progress.rows(), progress.bytes(),
+          System.currentTimeMillis() - started, 1, 0);
+    } finally {
+      if (lockKey != null) unlock(target, lockKey);
+    }
+  }
+
+  private static void unlock(Connection target, String lockKey) throws SQLException {
+    Sql.one(target, "SELECT pg_advisory_unlock(hashtextextended(?, 0))", rs -> rs.getBoolean(1), lockKey);
   }
 
   private static IllegalStateException copyFailed(TableInfo table, PgEndpoint source, PgEndpoint target,
@@ -437,9 +528,13 @@ final class PgBulkCopier implements BulkCopier {
     // crash loses both, and the retry copies that chunk again.
     Sql.exec(target, "SET synchronous_commit = off");
     ensureBookkeeping(target);
+    lock(target, plan, table, "phaseshift copy " + plan.name() + " " + table.qualifiedName());
+  }
+
+  /** Session lock on the table's copy, so two attempts (single or batch) never write one table at once. */
+  private static void lock(Connection target, MigrationPlan plan, TableInfo table, String lockKey) throws SQLException {
     Boolean mine = Sql.one(target,
-        "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
-        "phaseshift copy " + plan.name() + " " + table.qualifiedName());
+        "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", rs -> rs.getBoolean(1), lockKey);
     if (!Boolean.TRUE.equals(mine)) {
       // An earlier attempt Temporal gave up on may still run in some worker; its chunks commit
       // under the same bookkeeping, so this attempt fails and the next retry resumes after it.

@@ -508,6 +508,9 @@ final class PgCutover implements Cutover {
     }
   }
 
+  /** Tables optimize reports, the largest first; every selected table is analyzed. */
+  static final int OPTIMIZE_LISTED = 100;
+
   @Override
   public List<TableStats> optimize(MigrationPlan plan) {
     PgEndpoint target = PgEndpoint.target(plan);
@@ -528,7 +531,10 @@ final class PgCutover implements Cutover {
           return new TableStats(table.qualifiedName(), rows, sizeAndEstimate[0]);
         }));
       }
-      return stats;
+      // Beyond the bound the largest tables only: the list goes into the workflow history and the report.
+      if (stats.size() <= OPTIMIZE_LISTED) return stats;
+      return stats.stream().sorted(java.util.Comparator.comparingLong(TableStats::bytes).reversed()
+          .thenComparing(TableStats::table)).limit(OPTIMIZE_LISTED).toList();
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", target, e);
     }

@@ -53,7 +53,11 @@ final class PgInspector implements Inspector {
                 + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
                 + "; these applications must be pointed at the target at switchover"));
       }
-      return new Assessment(sourceInfo, targetInfo, tables, sequences, clients, List.copyOf(findings));
+      PgInventory.call(source, "reading the lock table size", () -> {
+        lockTableFindings(s, tables.size(), findings);
+        return null;
+      });
+      return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
     } catch (SQLException e) {
       // Closing a connection is the only thing left that throws here; the work is done.
       throw PgInventory.failure("closing connections", source, e);
@@ -161,6 +165,46 @@ final class PgInspector implements Inspector {
                 + " UPDATE or DELETE scans the table on the target; add a primary key to keep up with writes"));
       }
     }
+  }
+
+  /**
+   * Schema dump and validation lock every selected table in one transaction; the server's shared
+   * lock table holds max_locks_per_transaction x (max_connections + max_prepared_transactions)
+   * locks, and a schema with more tables than that fails with "out of shared memory".
+   */
+  private static void lockTableFindings(Connection s, int tables, List<Finding> findings) throws SQLException {
+    long slots = Sql.one(s, "SELECT current_setting('max_locks_per_transaction')::bigint"
+        + " * (current_setting('max_connections')::bigint + current_setting('max_prepared_transactions')::bigint)",
+        rs -> rs.getLong(1));
+    if (tables < slots / 2) return;
+    long perTransaction = Math.max(64, (2L * tables + 99) / 100 * 100);
+    findings.add(new Finding(tables >= slots ? Severity.BLOCKER : Severity.WARNING, "lock_table_too_small",
+        "source max_locks_per_transaction",
+        "the plan selects " + tables + " tables, and dumping or validating them locks each one in a single"
+            + " transaction, but the source's lock table holds only " + slots + " locks; raise"
+            + " max_locks_per_transaction to at least " + perTransaction + " on the source and restart it"));
+  }
+
+  /** Findings of one kind past this many are summed up in one, so 10,000 tables cannot bloat the assessment. */
+  static final int FINDINGS_PER_CODE = 20;
+
+  static List<Finding> bounded(List<Finding> findings) {
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    java.util.Map<String, Finding> firstOmitted = new java.util.LinkedHashMap<>();
+    java.util.Map<String, Integer> omitted = new java.util.HashMap<>();
+    List<Finding> kept = new ArrayList<>();
+    for (Finding f : findings) {
+      if (seen.merge(f.code(), 1, Integer::sum) <= FINDINGS_PER_CODE) {
+        kept.add(f);
+      } else {
+        firstOmitted.putIfAbsent(f.code(), f);
+        omitted.merge(f.code(), 1, Integer::sum);
+      }
+    }
+    firstOmitted.forEach((code, f) -> kept.add(new Finding(f.severity(), code, "and " + omitted.get(code) + " more",
+        omitted.get(code) + " more table(s) have the same finding (" + code + ") as the " + FINDINGS_PER_CODE
+            + " above; fix them the same way")));
+    return List.copyOf(kept);
   }
 
   private static void targetTableFindings(Connection t, List<TableInfo> tables, List<Finding> findings)

@@ -118,11 +118,24 @@ final class PgValidator implements Validator {
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
-      return new ValidationResult(pinned.lsn(), results, sequenceValues, schemaDifferences, mismatches,
-          (System.nanoTime() - started) / 1_000_000);
+      return new ValidationResult(pinned.lsn(), listed(results),
+          sequenceValues.stream().limit(ValidationResult.LISTED).toList(),
+          schemaDifferences.stream().limit(ValidationResult.LISTED).toList(), mismatches,
+          (System.nanoTime() - started) / 1_000_000, results.size(), sequenceValues.size());
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
     }
+  }
+
+  /**
+   * Every table up to {@link ValidationResult#LISTED}; beyond, mismatches first, so a result for
+   * 10,000 tables stays a few kilobytes in the workflow history and still names what differs.
+   */
+  static List<TableValidation> listed(List<TableValidation> results) {
+    if (results.size() <= ValidationResult.LISTED) return results;
+    List<TableValidation> listed = new ArrayList<>(results.stream().filter(r -> !r.match()).limit(ValidationResult.LISTED).toList());
+    results.stream().filter(TableValidation::match).limit(ValidationResult.LISTED - listed.size()).forEach(listed::add);
+    return listed;
   }
 
   /**

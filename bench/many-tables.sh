@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Scale harness (issue 5): a schema of many small tables, migrated for real through a Temporal dev
+# server, a Phaseshift worker and the CLI. Reports how long assessment and copy took and how large
+# the workflow history grew (events and bytes), next to Temporal's limits (51,200 events, 50 MB).
+#
+#   bench/many-tables.sh [--tables 10000] [--rows 10] [--parallel 4] [--dir /var/tmp/phaseshift-many]
+#                        [--ports 55452,55453] [--temporal-port 7453] [--out FILE]
+#
+# Everything binds to 127.0.0.1 and is stopped on exit. The figures go to stdout as JSON and, with
+# --out, to that file; docs/scale-benchmark.md records a run.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+tables=10000
+rows=10
+parallel=4
+dir=/var/tmp/phaseshift-many
+src_port=55452
+dst_port=55453
+temporal_port=7453
+worker_port=18453
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tables) tables="$2"; shift 2 ;;
+    --rows) rows="$2"; shift 2 ;;
+    --parallel) parallel="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    --ports) src_port="${2%,*}"; dst_port="${2#*,}"; shift 2 ;;
+    --temporal-port) temporal_port="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+now_ms() { date +%s%3N; }
+
+bin=/usr/lib/postgresql/15/bin
+[ -x "$bin/initdb" ] || { echo "needs PostgreSQL 15 server binaries in $bin (apt-get install postgresql-15)" >&2; exit 1; }
+command -v temporal >/dev/null || { echo "needs the temporal CLI on PATH (temporal server start-dev)" >&2; exit 1; }
+export PATH="$bin:$PATH"
+
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  as_pg=(runuser -u postgres --)
+fi
+
+pids=()
+start_server() { # name port
+  local data="$dir/$1"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
+    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # Dumping and validating lock every table in one transaction: the lock table must hold
+    # max_locks_per_transaction x max_connections >= the table count (the assessment checks it).
+    cat >>"$data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $2
+unix_socket_directories = '$dir'
+wal_level = logical
+max_wal_senders = 20
+max_replication_slots = 20
+max_connections = 100
+max_locks_per_transaction = 512
+shared_buffers = 256MB
+max_wal_size = 4GB
+EOF
+  fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for s in source target; do
+    # A walsender still serving a subscription can hold a fast shutdown up; the data set is
+    # rebuilt from the marker anyway, so an immediate stop is fine after a minute.
+    [ -f "$dir/$s/postmaster.pid" ] && { "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast -t 60 stop >/dev/null 2>&1 \
+      || "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m immediate stop >/dev/null; } || true
+  done
+}
+mkdir -p "$dir"
+[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+trap cleanup EXIT
+start_server source "$src_port"
+start_server target "$dst_port"
+
+S=(-h 127.0.0.1 -p "$src_port" -U postgres)
+T=(-h 127.0.0.1 -p "$dst_port" -U postgres)
+
+marker="$dir/dataset-$tables-$rows"
+if [ ! -f "$marker" ]; then
+  log "creating $tables tables of $rows rows on the source"
+  psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS many WITH (FORCE)" -c "CREATE DATABASE many"
+  # A commit every 500 tables keeps each transaction's locks well inside the lock table.
+  psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d many <<SQL
+DO \$\$
+BEGIN
+  FOR i IN 1..$tables LOOP
+    EXECUTE format('CREATE TABLE public.%I (id int PRIMARY KEY, label text NOT NULL, at timestamptz NOT NULL)',
+                   'item_' || lpad(i::text, 5, '0'));
+    EXECUTE format('INSERT INTO public.%I SELECT g, md5(g::text), timestamptz ''2024-01-01 00:00:00+00'' + g * interval ''1 minute'''
+                   ' FROM generate_series(1, $rows) g', 'item_' || lpad(i::text, 5, '0'));
+    IF i % 500 = 0 THEN COMMIT; END IF;
+  END LOOP;
+END
+\$\$;
+VACUUM ANALYZE;
+SQL
+  rm -f "$dir"/dataset-*
+  touch "$marker"
+fi
+# Every run starts from an empty target and a source as it was before the previous run: writable
+# again (a switchover leaves the old database read-only) and without its replication objects.
+psql -X -q "${S[@]}" -d postgres -c "ALTER DATABASE many RESET default_transaction_read_only"
+psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS many WITH (FORCE)" -c "CREATE DATABASE many"
+for sub in $(psql -X -At "${S[@]}" -d many -c "SELECT subname FROM pg_subscription"); do
+  psql -X -q "${S[@]}" -d many -c "ALTER SUBSCRIPTION \"$sub\" DISABLE" -c "ALTER SUBSCRIPTION \"$sub\" SET (slot_name = NONE)" -c "DROP SUBSCRIPTION \"$sub\""
+done
+psql -X -q "${S[@]}" -d many -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active" >/dev/null
+for pub in $(psql -X -At "${S[@]}" -d many -c "SELECT pubname FROM pg_publication"); do
+  psql -X -q "${S[@]}" -d many -c "DROP PUBLICATION \"$pub\""
+done
+psql -X -q "${S[@]}" -d many -c "DROP SCHEMA IF EXISTS phaseshift CASCADE" 2>/dev/null || true
+log "source: $(psql -X -At "${S[@]}" -d many -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") tables,"\
+" $(psql -X -At "${S[@]}" -d many -c "SELECT pg_size_pretty(pg_database_size('many'))")"
+
+cli_jar="$repo/starter/target/phaseshift.jar"
+worker_jar="$repo/worker/target/phaseshift-worker.jar"
+if [ ! -f "$cli_jar" ] || [ ! -f "$worker_jar" ] \
+    || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$cli_jar" -print -quit)" ]; then
+  log "building Phaseshift"
+  (cd "$repo" && ./mvnw -q -B -o -DskipTests package >&2)
+fi
+
+log "starting Temporal (dev server) on 127.0.0.1:$temporal_port"
+temporal server start-dev --ip 127.0.0.1 --port "$temporal_port" --headless --log-level error \
+  --search-attribute MigrationPhase=Keyword --search-attribute SourceHost=Keyword \
+  --search-attribute TargetHost=Keyword --search-attribute Requester=Keyword >"$dir/temporal.log" 2>&1 &
+pids+=($!)
+export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
+for _ in $(seq 60); do temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break; sleep 1; done
+
+log "starting a Phaseshift worker"
+PHASESHIFT_PG_BIN="$bin" SERVER_ADDRESS=127.0.0.1 SERVER_PORT="$worker_port" \
+  java -Xmx2g -jar "$worker_jar" >"$dir/worker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 90); do curl -fs "http://127.0.0.1:$worker_port/actuator/health" >/dev/null 2>&1 && break; sleep 1; done
+
+plan="$dir/many-plan.yaml"
+cat >"$plan" <<EOF
+name: many
+source:
+  url: jdbc:postgresql://127.0.0.1:$src_port/many
+  user: postgres
+target:
+  url: jdbc:postgresql://127.0.0.1:$dst_port/many
+  user: postgres
+copyParallelism: $parallel
+approvalRequired: false
+retention: 10s
+EOF
+workflow_id=migration-many
+temporal workflow terminate --address "$TEMPORAL_ADDRESS" -w "$workflow_id" >/dev/null 2>&1 || true
+
+log "migrating $tables tables"
+started=$(now_ms)
+java -jar "$cli_jar" migrate start "$plan" >&2
+# The plan uses the manual router and nothing connects to these servers, so the connection switch
+# is confirmed up front; the workflow goes on through it without waiting.
+temporal workflow signal --address "$TEMPORAL_ADDRESS" -w "$workflow_id" --name connectionSwitched \
+  --input '{"by": "many-tables.sh", "comment": "no application to move"}' >/dev/null
+temporal workflow result --address "$TEMPORAL_ADDRESS" -w "$workflow_id" >/dev/null 2>&1 || true
+finished=$(now_ms)
+temporal workflow show --address "$TEMPORAL_ADDRESS" -w "$workflow_id" --output json >"$dir/history.json"
+temporal workflow describe --address "$TEMPORAL_ADDRESS" -w "$workflow_id" --output json >"$dir/describe.json"
+java -jar "$cli_jar" report many >"$dir/report.md" 2>&1 || true
+
+python3 - "$dir/history.json" "$dir/describe.json" "$tables" "$rows" "$parallel" "$((finished - started))" <<'PY' | tee ${out:+"$out"}
+import base64, json, sys
+from datetime import datetime
+
+history_file, describe_file, tables, rows, parallel, wall = sys.argv[1:7]
+history = json.load(open(history_file))
+events = history["events"]
+describe = json.load(open(describe_file))
+info = describe.get("workflowExecutionInfo", describe)
+
+def ts(text):
+    # RFC 3339 with nanoseconds; Python wants at most microseconds.
+    head, _, frac = text.rstrip("Z").partition(".")
+    return datetime.fromisoformat(head + "." + (frac + "000000")[:6]).timestamp()
+
+def payload_json(p):
+    data = p.get("data")
+    if isinstance(data, str):
+        try:
+            return json.loads(base64.b64decode(data))
+        except Exception:
+            return json.loads(data)
+    return data
+
+scheduled, started, activity = {}, {}, {}
+for e in events:
+    eid = str(e["eventId"])
+    if "activityTaskScheduledEventAttributes" in e:
+        scheduled[eid] = e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+    elif "activityTaskStartedEventAttributes" in e:
+        started[str(e["activityTaskStartedEventAttributes"]["scheduledEventId"])] = ts(e["eventTime"])
+    elif "activityTaskCompletedEventAttributes" in e:
+        a = e["activityTaskCompletedEventAttributes"]
+        sid = str(a["scheduledEventId"])
+        kind = scheduled[sid]
+        stats = activity.setdefault(kind, {"count": 0, "seconds": 0.0, "largestResultBytes": 0})
+        stats["count"] += 1
+        stats["seconds"] += ts(e["eventTime"]) - started.get(sid, ts(e["eventTime"]))
+        size = len(json.dumps(a.get("result", {})))
+        stats["largestResultBytes"] = max(stats["largestResultBytes"], size)
+
+outcome, phases, report = None, {}, None
+last = events[-1]
+if "workflowExecutionCompletedEventAttributes" in last:
+    report = payload_json(last["workflowExecutionCompletedEventAttributes"]["result"]["payloads"][0])
+    outcome = report["outcome"]
+    phases = {p["phase"]: round(p["millis"] / 1000.0, 1) for p in report["phases"]}
+else:
+    outcome = next(k for k in last if k.endswith("EventAttributes"))
+
+largest_event = max(len(json.dumps(e)) for e in events)
+result = {
+    "tables": int(tables), "rowsPerTable": int(rows), "copyParallelism": int(parallel),
+    "outcome": outcome,
+    "wallSeconds": round(int(wall) / 1000.0, 1),
+    "phaseSeconds": phases,
+    "activities": {k: {"count": v["count"], "seconds": round(v["seconds"], 1), "largestResultJsonBytes": v["largestResultBytes"]}
+                   for k, v in sorted(activity.items())},
+    "historyEvents": int(info.get("historyLength", len(events))),
+    "historySizeBytes": int(info.get("historySizeBytes", 0)),
+    "historyJsonBytes": len(json.dumps(history)),
+    "largestEventJsonBytes": largest_event,
+    "tablesCopied": report and report.get("copyTotals", {}).get("tables"),
+    "copyActivities": report and report.get("copyTotals", {}).get("activities"),
+}
+print(json.dumps(result, indent=2))
+PY
