@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -221,6 +222,12 @@ public final class PgBouncerRouter implements Router {
 
   /** PgBouncer's admin console at the plan's adminUrl, one psql run per command. */
   static final class Console {
+    /**
+     * psql as last detected. Detecting runs every installation's pg_dump --version, which took a
+     * tenth of a second on a loaded machine: too long to repeat in a release clients wait for.
+     */
+    private static volatile Path knownPsql;
+
     final String address;
     private final RouterConfig config;
     private final String host;
@@ -364,12 +371,15 @@ public final class PgBouncerRouter implements Router {
     }
 
     private static Path psql() {
+      Path known = knownPsql;
+      if (known != null && Files.isExecutable(known)) return known;
       List<PgTools.Installation> found = PgTools.detect().installations();
       if (found.isEmpty()) {
         throw new MigrationException(FailureTypes.PREREQUISITE, "no psql found on the worker (looked in $"
             + PgTools.BIN_ENV + ", /usr/lib/postgresql/*/bin and PATH); install postgresql-client");
       }
-      return found.get(0).psql();
+      knownPsql = found.get(0).psql();
+      return knownPsql;
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream into) {
@@ -463,7 +473,8 @@ public final class PgBouncerRouter implements Router {
     if (updated.equals(original)) return;
     Path temp = null;
     try {
-      temp = Files.createTempFile(file.getParent(), "." + file.getFileName() + ".", ".tmp");
+      temp = createPrivateFile(file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid()
+          + "." + System.nanoTime() + ".tmp"));
       Files.writeString(temp, updated, StandardCharsets.UTF_8);
       copyOwnership(file, temp);
       try {
@@ -484,6 +495,19 @@ public final class PgBouncerRouter implements Router {
           // A leftover hidden temp file does not affect PgBouncer.
         }
       }
+    }
+  }
+
+  /**
+   * An empty file only its owner can read until {@link #copyOwnership} gives it the ini's mode (the
+   * ini may hold passwords). Named by the caller rather than with Files.createTempFile, whose
+   * first use in a process initialises SecureRandom, tens of milliseconds while clients are held.
+   */
+  private static Path createPrivateFile(Path path) throws IOException {
+    try {
+      return Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      return Files.createFile(path);
     }
   }
 
