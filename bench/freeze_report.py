@@ -25,10 +25,11 @@ def pgbench_figure(text, pattern):
 
 
 def client_waits(out_dir, windows):
-    """Per window (held, released) in epoch ms: the longest transaction overlapping it and the
-    longest delay of one against its schedule (latency plus schedule lag), both in ms."""
+    """Per window (held, released) in epoch ms: the longest pgbench transaction overlapping it, in ms.
+
+    With -R, the time pgbench logs runs from the transaction's scheduled start, so it contains the
+    schedule lag logged next to it; the transaction itself took the difference."""
     longest = [0.0] * len(windows)
-    delayed = [0.0] * len(windows)
     failed = 0
     for path in glob.glob(os.path.join(out_dir, "txn.*")):
         with open(path) as f:
@@ -39,15 +40,27 @@ def client_waits(out_dir, windows):
                 if not parts[2].isdigit():
                     failed += 1
                     continue
-                latency_ms = int(parts[2]) / 1000.0
-                lag_ms = int(parts[6]) / 1000.0 if len(parts) > 6 else 0.0
+                lag_us = int(parts[6]) if len(parts) > 6 else 0
+                took_ms = (int(parts[2]) - lag_us) / 1000.0
                 end_ms = int(parts[4]) * 1000.0 + int(parts[5]) / 1000.0
-                start_ms = end_ms - latency_ms
+                start_ms = end_ms - took_ms
                 for k, (held, released) in enumerate(windows):
                     if start_ms <= released and end_ms >= held:
-                        longest[k] = max(longest[k], latency_ms)
-                        delayed[k] = max(delayed[k], latency_ms + lag_ms)
-    return longest, delayed, failed
+                        longest[k] = max(longest[k], took_ms)
+    return longest, failed
+
+
+FREEZE_LOG = re.compile(r"switched over \S+: writes frozen (\d+) ms \(ending sessions (\d+) ms, draining (\d+) ms,"
+                        r" sequences and statistics (\d+) ms, reverse slot (\d+) ms, hand-over (\d+) ms\)")
+
+
+def freeze_parts(out_dir, number):
+    """The engine's own account of one freeze (ending sessions, draining, ..., hand-over), if logged."""
+    try:
+        m = FREEZE_LOG.search(open(os.path.join(out_dir, "switchover-%d.log" % number)).read())
+    except OSError:
+        return None
+    return [int(g) for g in m.groups()[1:]] if m else None
 
 
 def main():
@@ -60,10 +73,11 @@ def main():
     failed = pgbench_figure(pgbench, r"number of failed transactions: (\d+)")
     aborted = len(re.findall(r"client \d+ aborted", pgbench_err))
     tps = re.search(r"tps = ([\d.]+)", pgbench)
+    schedule_lag = re.search(r"rate limit schedule lag: avg ([\d.]+) \(max ([\d.]+)\) ms", pgbench)
     latency = re.search(r"latency average = ([\d.]+ ms)", pgbench)
 
     windows = [(r["result"]["heldAtEpochMillis"], r["result"]["releasedAtEpochMillis"]) for r in rows]
-    longest, delayed, logged_failures = client_waits(out_dir, windows)
+    longest, logged_failures = client_waits(out_dir, windows)
 
     freezes = [r["result"]["writeFreezeMillis"] for r in rows]
     pauses = [r["result"]["routerPauseMillis"] for r in rows]
@@ -140,23 +154,29 @@ def main():
     add("")
     add("## Switchovers")
     add("")
-    add("| # | direction | clients held (ms) | write freeze (ms) | preparing, nobody held (ms) | PAUSE (ms)"
-        " | engine: freeze and hand-over (ms) | ini + RELOAD + RESUME (ms) | longest transaction (ms)"
-        " | sessions ended | initial sync (s) |")
-    add("|---|---|---|---|---|---|---|---|---|---|---|")
+    add("Times in ms. Clients are held from PAUSE to the end of the release: PAUSE (including its wait for"
+        " running transactions) + engine + release. The engine's part is the write freeze plus a few"
+        " statements on either side; the freeze splits into ending sessions / draining the stream /"
+        " sequences and statistics / creating the reverse slot / hand-over, as the engine logs it."
+        " Preparing (connecting, listing, the lag check, the router's pool-mode check) holds nobody.")
+    add("")
+    add("| # | direction | clients held | write freeze | freeze parts | preparing | PAUSE | engine | release"
+        " | longest transaction | lag before (kB) | initial sync (s) |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, r in enumerate(rows):
         x = r["result"]
-        add("| %d | %s → %s | %d | %d | %d | %d | %d | %d | %.0f | %d | %.1f |" % (
+        parts = freeze_parts(out_dir, r["switchover"])
+        add("| %d | %s → %s | **%d** | **%d** | %s | %d | %d | %d | %d | %.0f | %d | %.1f |" % (
             r["switchover"], ports.get(r["from"], r["from"]), ports.get(r["to"], r["to"]), x["routerPauseMillis"],
-            x["writeFreezeMillis"], x["prepareMillis"], x["pauseMillis"], x["engineMillis"], x["releaseMillis"], longest[k],
-            x["sessionsTerminated"], x["sync"]["totalMillis"] / 1000.0))
+            x["writeFreezeMillis"], " / ".join(str(v) for v in parts) if parts else "?", x["prepareMillis"],
+            x["pauseMillis"], x["engineMillis"], x["releaseMillis"], longest[k], x["lagBytesBeforeSwitch"] // 1024,
+            x["sync"]["totalMillis"] / 1000.0))
     add("")
     add("| | median | maximum |")
     add("|---|---|---|")
     add("| clients held (ms) | %d | %d |" % (statistics.median(pauses), max(pauses)))
     add("| write freeze (ms) | %d | %d |" % (statistics.median(freezes), max(freezes)))
     add("| longest transaction (ms) | %.0f | %.0f |" % (statistics.median(longest), max(longest)))
-    add("| longest delay against pgbench's schedule (ms) | %.0f | %.0f |" % (statistics.median(delayed), max(delayed)))
     add("")
     add("## Transactions")
     add("")
@@ -167,8 +187,10 @@ def main():
     add("| failed in the per-transaction log | %d |" % logged_failures)
     add("| clients aborted | %d |" % aborted)
     add("| pgbench exit code | %d |" % run["pgbenchExit"])
-    add("| throughput | %s tps (latency average %s) |" % (tps.group(1) if tps else "?",
-                                                          latency.group(1) if latency else "?"))
+    add("| throughput | %s tps against a target rate of %d (latency average %s) |" % (
+        tps.group(1) if tps else "?", run["rate"], latency.group(1) if latency else "?"))
+    if schedule_lag:
+        add("| behind pgbench's schedule | average %s ms, at most %s ms |" % (schedule_lag.group(1), schedule_lag.group(2)))
     add("| `pgbench_history` rows on the final primary (%s) | %d |" % (
         ports.get(run["finalPrimaryPort"], run["finalPrimaryPort"]), run["historyRows"]))
     add("| lost (processed − rows) | %s |" % lost)

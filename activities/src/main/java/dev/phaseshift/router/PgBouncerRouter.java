@@ -62,7 +62,7 @@ public final class PgBouncerRouter implements Router {
   private static final Duration DEFAULT_PAUSE_WAIT = Duration.ofSeconds(30);
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
   /** Printed between two listings of one psql run; no console listing has such a line. */
-  private static final String RESULT_SEPARATOR = "--phaseshift-next-listing--";
+  static final String RESULT_SEPARATOR = "--phaseshift-next-listing--";
   private static final Pattern ADMIN_URL = Pattern.compile("jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([^?]+)(?:\\?(.*))?");
   private static final Pattern SECTION = Pattern.compile("^\\s*\\[\\s*([^\\]]+?)\\s*\\]\\s*(?:[;#].*)?$");
   private static final Pattern ENTRY = Pattern.compile("^(\\s*)(\"[^\"]*\"|[^=\\s;#]+)(\\s*=\\s*)(.*?)(\\s*)$");
@@ -345,7 +345,7 @@ public final class PgBouncerRouter implements Router {
     }
 
     /** Splits psql's output at separator lines, one CSV listing each. */
-    private static Result listings(String stdout) {
+    static Result listings(String stdout) {
       String[] parts = stdout.split("(?:^|\n)" + RESULT_SEPARATOR + "\n", -1);
       Result rest = null;
       for (int i = parts.length - 1; i >= 0; i--) {
