@@ -136,9 +136,12 @@ def main():
         " the other, A to B, then B to A, and so on, each into a freshly emptied database: initial sync"
         " under that load (schema, parallel copy, indexes, change stream), wait for lag below"
         " `cutover.maxLagBytes`, then the switchover exactly as the workflow's switchover activity runs"
-        " it: PgBouncer `PAUSE`, the engine's switchover (source read-only for new sessions, sessions"
-        " ended, stream drained, sequences copied, reverse slot created, subscription stopped), the ini"
-        " entry pointed at the target, `RELOAD`, `RESUME`. Afterwards the migration is decommissioned."
+        " it: the engine prepares (connects, lists tables and sequences, checks the lag), PgBouncer"
+        " `PAUSE`, the freeze (source read-only for new sessions, sessions ended, stream drained,"
+        " sequences copied, reverse slot created, subscription stopped and switchover recorded on the"
+        " target), the ini entry pointed at the target, `RELOAD`, `RESUME`. Afterwards the script drops"
+        " the migration's subscription, slots and bookkeeping (not the reverse publication on the new"
+        " primary, see below) and empties the old primary for the next migration."
         % (run["rate"], run["rate"], run["clients"], run["threads"], run["scale"], run["duration"],
            run["switchovers"]))
     add("")

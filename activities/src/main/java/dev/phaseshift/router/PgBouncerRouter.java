@@ -175,7 +175,7 @@ public final class PgBouncerRouter implements Router {
    * connection pool means forever; better to say so before holding anything.
    */
   private static void checkPoolMode(Console console, RouterConfig r) {
-    // Both listings in one psql run, since the switchover's clock is already running.
+    // Both listings in one psql run: the check runs between the engine's preparation and the freeze.
     Result both = console.run(List.of("SHOW DATABASES", "\\echo " + RESULT_SEPARATOR, "SHOW CONFIG"), COMMAND_TIMEOUT);
     if (!both.ok()) throw console.failure("listing databases and settings before pausing", both);
     Map<String, String> entry = both.rows().stream().filter(row -> r.database().equals(row.get("name")))
@@ -220,7 +220,7 @@ public final class PgBouncerRouter implements Router {
     }
   }
 
-  /** PgBouncer's admin console at the plan's adminUrl, one psql run per command. */
+  /** PgBouncer's admin console at the plan's adminUrl, one psql run per batch of commands. */
   static final class Console {
     /**
      * psql as last detected. Detecting runs every installation's pg_dump --version, which took a
