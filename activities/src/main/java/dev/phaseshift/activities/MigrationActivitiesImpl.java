@@ -26,7 +26,6 @@ import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Temporal's face of the engines: picks the engine for the plan, forwards heartbeats, and turns
@@ -119,7 +118,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
     SwitchoverResult switched = call("switchover", plan, e -> moveWrites(plan, Router.Side.TARGET,
-        () -> e.cutover().switchover(plan),
+        hold -> e.cutover().switchover(plan, hold),
         (result, held) -> result.withRouterPause(held)));
     metrics.switchover(plan.name(), switched);
     return switched;
@@ -133,29 +132,19 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public RollbackResult rollback(MigrationPlan plan) {
     return call("rollback", plan, e -> moveWrites(plan, Router.Side.SOURCE,
-        () -> e.cutover().rollback(plan),
+        hold -> {
+          hold.run();
+          return e.cutover().rollback(plan);
+        },
         (result, held) -> result));
   }
 
-  /**
-   * Holds traffic at the router around a database switch, so clients wait instead of failing, and
-   * releases it towards whichever side holds the writes afterwards: {@code to} on success, the
-   * other side if the switch failed.
-   */
-  private <T> T moveWrites(MigrationPlan plan, Router.Side to, Supplier<T> move, BiFunction<T, Long, T> withPause) {
+  /** The switch with traffic held at the plan's router around it (see {@link RoutedMove}). */
+  private <T> T moveWrites(MigrationPlan plan, Router.Side to, Function<Runnable, T> move,
+      BiFunction<T, Long, T> withPause) {
     Router router = Routers.forPlan(plan);
-    long start = System.nanoTime();
-    router.hold(plan);
-    T result;
-    try {
-      result = move.get();
-    } catch (RuntimeException e) {
-      router.release(plan, to == Router.Side.TARGET ? Router.Side.SOURCE : Router.Side.TARGET);
-      throw e;
-    }
-    router.release(plan, to);
-    long held = (System.nanoTime() - start) / 1_000_000;
-    return withPause.apply(result, router.switchesConnections() ? held : null);
+    RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
+    return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
   }
 
   @Override

@@ -16,6 +16,17 @@ public interface Cutover {
    */
   SwitchoverResult switchover(MigrationPlan plan);
 
+  /**
+   * {@link #switchover(MigrationPlan)} that runs {@code beforeFreeze} (holding traffic at the
+   * router) once everything that needs no freeze is done, right before writes are frozen, so
+   * clients wait only for the freeze itself. It is not run when the switchover fails earlier or was
+   * already done; a failure in it fails the switchover with nothing frozen.
+   */
+  default SwitchoverResult switchover(MigrationPlan plan, Runnable beforeFreeze) {
+    beforeFreeze.run();
+    return switchover(plan);
+  }
+
   VerifyResult verify(MigrationPlan plan);
 
   /**

@@ -8,7 +8,9 @@ import dev.phaseshift.plan.MigrationPlan;
  */
 public final class ManualRouter implements Router {
   @Override
-  public void hold(MigrationPlan plan) {}
+  public long hold(MigrationPlan plan) {
+    return System.nanoTime();
+  }
 
   @Override
   public void release(MigrationPlan plan, Side side) {}

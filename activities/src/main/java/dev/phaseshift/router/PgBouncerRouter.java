@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -60,6 +61,8 @@ public final class PgBouncerRouter implements Router {
   /** How long PAUSE may wait for running transactions when the plan does not bound the freeze. */
   private static final Duration DEFAULT_PAUSE_WAIT = Duration.ofSeconds(30);
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+  /** Printed between two listings of one psql run; no console listing has such a line. */
+  static final String RESULT_SEPARATOR = "--phaseshift-next-listing--";
   private static final Pattern ADMIN_URL = Pattern.compile("jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([^?]+)(?:\\?(.*))?");
   private static final Pattern SECTION = Pattern.compile("^\\s*\\[\\s*([^\\]]+?)\\s*\\]\\s*(?:[;#].*)?$");
   private static final Pattern ENTRY = Pattern.compile("^(\\s*)(\"[^\"]*\"|[^=\\s;#]+)(\\s*=\\s*)(.*?)(\\s*)$");
@@ -68,14 +71,35 @@ public final class PgBouncerRouter implements Router {
   private static final List<String> REDIRECTING_ENV = List.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
       "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGTARGETSESSIONATTRS");
 
+  /**
+   * A psql already connected to the console for the release that follows this router's hold, and
+   * the configuration it was opened for. A router instance serves one switch on one thread.
+   */
+  private Console.Session releaseConsole;
+  private RouterConfig releaseConfig;
+
   @Override
-  public void hold(MigrationPlan plan) {
+  public long hold(MigrationPlan plan) {
     RouterConfig r = config(plan);
     Console console = new Console(r);
-    checkPoolMode(console, r);
-    Result paused = console.run("PAUSE " + quoted(r.database()), pauseWait(plan));
+    // psql for PAUSE starts and connects while the check runs.
+    Console.Session pause = console.open();
+    try {
+      checkPoolMode(console, r);
+    } catch (RuntimeException e) {
+      pause.cancel();
+      throw e;
+    }
+    long pausing = System.nanoTime();
+    Result paused = pause.finish(List.of("PAUSE " + quoted(r.database())), pauseWait(plan));
     // A retried hold finds its own earlier PAUSE in place: holding is what was asked for.
-    if (paused.ok() || paused.error().contains("already suspended/paused")) return;
+    if (paused.ok() || paused.error().contains("already suspended/paused")) {
+      // Connected during the freeze, so the release does not wait for psql to start.
+      dropReleaseConsole();
+      releaseConsole = console.open();
+      releaseConfig = r;
+      return pausing;
+    }
     // PgBouncer keeps the database paused when the console connection goes away (for example
     // when PAUSE waited too long and psql was stopped); holding traffic that nobody will release
     // would be an outage, so undo it before failing.
@@ -96,16 +120,34 @@ public final class PgBouncerRouter implements Router {
     // side would turn waiting clients into failing ones, and the activity's retry tries again.
     pointEntryAt(r, endpoint);
     Console console = new Console(r);
-    Result reload = console.run("RELOAD", COMMAND_TIMEOUT);
-    if (!reload.ok()) throw console.failure("reloading the configuration for", reload);
-    Result resume = console.run("RESUME " + quoted(r.database()), COMMAND_TIMEOUT);
+    // One psql run for both, started by hold when this router held: clients wait while it runs,
+    // and starting psql is most of its cost. psql stops at the first error, so RESUME never runs
+    // after a failed RELOAD.
+    List<String> commands = List.of("RELOAD", "RESUME " + quoted(r.database()));
+    Console.Session ready = r.equals(releaseConfig) ? releaseConsole : null;
+    if (ready == null) dropReleaseConsole();
+    releaseConsole = null;
+    releaseConfig = null;
+    Result released = ready == null ? console.run(commands, COMMAND_TIMEOUT) : ready.finish(commands, COMMAND_TIMEOUT);
+    // The early connection may have been lost during the freeze (PgBouncer restarted, say): once more afresh.
+    if (ready != null && !released.ok() && !released.error().contains("is not paused")) {
+      released = console.run(commands, COMMAND_TIMEOUT);
+    }
     // Release is retried after a crash or timeout, and is also called when hold never ran.
-    if (!resume.ok() && !resume.error().contains("is not paused")) throw console.failure("resuming", resume);
+    if (!released.ok() && !released.error().contains("is not paused")) {
+      throw console.failure("reloading the configuration for and resuming", released);
+    }
   }
 
   @Override
   public boolean switchesConnections() {
     return true;
+  }
+
+  private void dropReleaseConsole() {
+    if (releaseConsole != null) releaseConsole.cancel();
+    releaseConsole = null;
+    releaseConfig = null;
   }
 
   private static RouterConfig config(MigrationPlan plan) {
@@ -133,9 +175,10 @@ public final class PgBouncerRouter implements Router {
    * connection pool means forever; better to say so before holding anything.
    */
   private static void checkPoolMode(Console console, RouterConfig r) {
-    Result databases = console.run("SHOW DATABASES", COMMAND_TIMEOUT);
-    if (!databases.ok()) throw console.failure("listing databases before pausing", databases);
-    Map<String, String> entry = databases.rows().stream().filter(row -> r.database().equals(row.get("name")))
+    // Both listings in one psql run: the check runs between the engine's preparation and the freeze.
+    Result both = console.run(List.of("SHOW DATABASES", "\\echo " + RESULT_SEPARATOR, "SHOW CONFIG"), COMMAND_TIMEOUT);
+    if (!both.ok()) throw console.failure("listing databases and settings before pausing", both);
+    Map<String, String> entry = both.rows().stream().filter(row -> r.database().equals(row.get("name")))
         .findFirst().orElse(null);
     if (entry == null) {
       throw new MigrationException(FailureTypes.PREREQUISITE,
@@ -145,9 +188,7 @@ public final class PgBouncerRouter implements Router {
     String mode = entry.get("pool_mode");
     String origin = "the entry's pool_mode";
     if (mode == null || mode.isBlank()) {
-      Result config = console.run("SHOW CONFIG", COMMAND_TIMEOUT);
-      if (!config.ok()) throw console.failure("reading the configuration before pausing", config);
-      mode = config.rows().stream().filter(row -> "pool_mode".equals(row.get("key")))
+      mode = both.next().rows().stream().filter(row -> "pool_mode".equals(row.get("key")))
           .map(row -> row.get("value")).findFirst().orElse("session");
       origin = "pool_mode in [pgbouncer]";
     }
@@ -164,11 +205,29 @@ public final class PgBouncerRouter implements Router {
     return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
-  /** What one console command answered: rows (for SHOW) or the error psql printed. */
-  record Result(boolean ok, List<Map<String, String>> rows, String error) {}
+  /**
+   * What console commands answered: the first listing's rows (for SHOW), the listings after a
+   * {@link #RESULT_SEPARATOR} line in {@code rest}, or the error psql printed.
+   */
+  record Result(boolean ok, List<Map<String, String>> rows, String error, Result rest) {
+    Result(boolean ok, List<Map<String, String>> rows, String error) {
+      this(ok, rows, error, null);
+    }
 
-  /** PgBouncer's admin console at the plan's adminUrl, one psql run per command. */
+    /** The listing after the separator; empty when there is none. */
+    Result next() {
+      return rest == null ? new Result(ok, List.of(), error) : rest;
+    }
+  }
+
+  /** PgBouncer's admin console at the plan's adminUrl, one psql run per batch of commands. */
   static final class Console {
+    /**
+     * psql as last detected. Detecting runs every installation's pg_dump --version, which took a
+     * tenth of a second on a loaded machine: too long to repeat in a release clients wait for.
+     */
+    private static volatile Path knownPsql;
+
     final String address;
     private final RouterConfig config;
     private final String host;
@@ -199,8 +258,20 @@ public final class PgBouncerRouter implements Router {
     }
 
     Result run(String command, Duration timeout) {
-      List<String> argv = List.of(psql.toString(), "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c", command);
-      ProcessBuilder pb = new ProcessBuilder(argv);
+      return run(List.of(command), timeout);
+    }
+
+    /** The commands in one psql session, in order; psql stops at the first that fails. */
+    Result run(List<String> commands, Duration timeout) {
+      return open().finish(commands, timeout);
+    }
+
+    /**
+     * Starts psql, which connects at once and then waits for commands on its stdin: what it costs
+     * to start psql can then be paid before clients are held rather than while they are.
+     */
+    Session open() {
+      ProcessBuilder pb = new ProcessBuilder(psql.toString(), "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1");
       Map<String, String> env = pb.environment();
       env.keySet().removeAll(REDIRECTING_ENV);
       env.put("PGHOST", host);
@@ -215,31 +286,74 @@ public final class PgBouncerRouter implements Router {
       if (password != null) env.put("PGPASSWORD", password);
       Process process;
       try {
-        process = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        process = pb.start();
       } catch (IOException e) {
         throw new MigrationException(FailureTypes.PREREQUISITE,
             "cannot start " + psql + " (" + e.getMessage() + "); install postgresql-client on the worker");
       }
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      Thread outReader = drain(process.getInputStream(), out);
-      Thread errReader = drain(process.getErrorStream(), err);
-      try {
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          process.destroyForcibly();
-          process.waitFor(5, TimeUnit.SECONDS);
-          return new Result(false, List.of(), "no answer within " + timeout.toSeconds() + "s");
-        }
-        outReader.join();
-        errReader.join();
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while talking to PgBouncer at " + address, e);
+      return new Session(process);
+    }
+
+    /** One psql process of {@link #open}, used for one batch of commands. */
+    final class Session {
+      private final Process process;
+      private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+      private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+      private final Thread outReader;
+      private final Thread errReader;
+
+      private Session(Process process) {
+        this.process = process;
+        outReader = drain(process.getInputStream(), out);
+        errReader = drain(process.getErrorStream(), err);
       }
-      String stderr = err.toString(StandardCharsets.UTF_8).strip();
-      if (process.exitValue() != 0) return new Result(false, List.of(), stderr.isEmpty() ? "psql exit " + process.exitValue() : stderr);
-      return new Result(true, csv(out.toString(StandardCharsets.UTF_8)), "");
+
+      /** Sends the commands, ends the input and waits for psql to run them and exit. */
+      Result finish(List<String> commands, Duration timeout) {
+        StringBuilder script = new StringBuilder();
+        for (String command : commands) script.append(command).append(command.startsWith("\\") ? "\n" : ";\n");
+        try (var stdin = process.getOutputStream()) {
+          stdin.write(script.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+          // psql already exited (it could not connect, say); its exit code and stderr tell why.
+        }
+        try {
+          if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+            return new Result(false, List.of(), "no answer within " + timeout.toSeconds() + "s");
+          }
+          outReader.join();
+          errReader.join();
+        } catch (InterruptedException e) {
+          process.destroyForcibly();
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while talking to PgBouncer at " + address, e);
+        }
+        // Drop psql's "psql:<stdin>:1: " in front of the server's message.
+        String stderr = err.toString(StandardCharsets.UTF_8).replaceAll("(?m)^psql:<stdin>:\\d+: ", "").strip();
+        if (process.exitValue() != 0) {
+          return new Result(false, List.of(), stderr.isEmpty() ? "psql exit " + process.exitValue() : stderr);
+        }
+        return listings(out.toString(StandardCharsets.UTF_8));
+      }
+
+      /** Ends psql without having sent it anything. */
+      void cancel() {
+        process.destroyForcibly();
+      }
+    }
+
+    /** Splits psql's output at separator lines, one CSV listing each. */
+    static Result listings(String stdout) {
+      String[] parts = stdout.split("(?:^|\n)" + RESULT_SEPARATOR + "\n", -1);
+      Result rest = null;
+      for (int i = parts.length - 1; i >= 0; i--) {
+        String part = parts[i];
+        if (i < parts.length - 1 && !part.isEmpty()) part += "\n";
+        rest = new Result(true, csv(part), "", rest);
+      }
+      return rest;
     }
 
     RuntimeException failure(String doing, Result result) {
@@ -257,12 +371,15 @@ public final class PgBouncerRouter implements Router {
     }
 
     private static Path psql() {
+      Path known = knownPsql;
+      if (known != null && Files.isExecutable(known)) return known;
       List<PgTools.Installation> found = PgTools.detect().installations();
       if (found.isEmpty()) {
         throw new MigrationException(FailureTypes.PREREQUISITE, "no psql found on the worker (looked in $"
             + PgTools.BIN_ENV + ", /usr/lib/postgresql/*/bin and PATH); install postgresql-client");
       }
-      return found.get(0).psql();
+      knownPsql = found.get(0).psql();
+      return knownPsql;
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream into) {
@@ -356,7 +473,8 @@ public final class PgBouncerRouter implements Router {
     if (updated.equals(original)) return;
     Path temp = null;
     try {
-      temp = Files.createTempFile(file.getParent(), "." + file.getFileName() + ".", ".tmp");
+      temp = createPrivateFile(file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid()
+          + "." + System.nanoTime() + ".tmp"));
       Files.writeString(temp, updated, StandardCharsets.UTF_8);
       copyOwnership(file, temp);
       try {
@@ -377,6 +495,19 @@ public final class PgBouncerRouter implements Router {
           // A leftover hidden temp file does not affect PgBouncer.
         }
       }
+    }
+  }
+
+  /**
+   * An empty file only its owner can read until {@link #copyOwnership} gives it the ini's mode (the
+   * ini may hold passwords). Named by the caller rather than with Files.createTempFile, whose
+   * first use in a process initialises SecureRandom, tens of milliseconds while clients are held.
+   */
+  private static Path createPrivateFile(Path path) throws IOException {
+    try {
+      return Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      return Files.createFile(path);
     }
   }
 

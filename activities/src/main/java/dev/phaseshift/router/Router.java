@@ -10,8 +10,13 @@ import dev.phaseshift.plan.MigrationPlan;
 public interface Router {
   enum Side { SOURCE, TARGET }
 
-  /** Holds new client queries without breaking connections; no-op where the router cannot. */
-  void hold(MigrationPlan plan);
+  /**
+   * Holds new client queries without breaking connections; no-op where the router cannot.
+   *
+   * @return {@link System#nanoTime()} when clients began to wait: after the router's own checks,
+   *         which hold nobody, so callers time only what clients see
+   */
+  long hold(MigrationPlan plan);
 
   /** Points the application's entry at {@code side} and lets held queries through. Idempotent. */
   void release(MigrationPlan plan, Side side);

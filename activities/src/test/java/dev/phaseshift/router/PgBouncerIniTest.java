@@ -71,4 +71,14 @@ class PgBouncerIniTest {
     assertEquals("say \"hi\"", rows.get(1).get("host"));
     assertEquals("transaction", rows.get(1).get("pool_mode"));
   }
+
+  @Test
+  void splitsOnePsqlRunIntoItsListings() {
+    String sep = PgBouncerRouter.RESULT_SEPARATOR;
+    PgBouncerRouter.Result both = PgBouncerRouter.Console.listings(
+        "name,pool_mode\napp,\n" + sep + "\nkey,value\npool_mode,transaction\n");
+    assertEquals(List.of(Map.of("name", "app", "pool_mode", "")), both.rows());
+    assertEquals(List.of(Map.of("key", "pool_mode", "value", "transaction")), both.next().rows());
+    assertEquals(List.of(), PgBouncerRouter.Console.listings("").next().rows(), "no second listing: none");
+  }
 }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         ReportCommand.class, OperatorCommands.Approve.class, OperatorCommands.Reject.class, OperatorCommands.Abort.class,
         OperatorCommands.Pause.class, OperatorCommands.Resume.class, OperatorCommands.Rollback.class,
         OperatorCommands.ConnectionSwitched.class, OperatorCommands.ExtendRetention.class, ScheduleCommand.class,
-        BenchSyncCommand.class, BenchValidateCommand.class, CommandLine.HelpCommand.class},
+        BenchSyncCommand.class, BenchValidateCommand.class,
+        BenchSwitchoverCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:the migration, check or request failed or was refused",
         "2:bad input (arguments, options, plan file)", "3:cannot reach Temporal, or no such migration or schedule"})

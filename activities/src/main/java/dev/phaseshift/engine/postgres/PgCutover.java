@@ -83,6 +83,11 @@ final class PgCutover implements Cutover {
 
   @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
+    return switchover(plan, () -> {});
+  }
+
+  @Override
+  public SwitchoverResult switchover(MigrationPlan plan, Runnable beforeFreeze) {
     PgEndpoint source = PgEndpoint.source(plan);
     PgEndpoint target = PgEndpoint.target(plan);
     Duration maxFreeze = DurationText.parse(plan.cutover().maxFreeze());
@@ -100,7 +105,11 @@ final class PgCutover implements Cutover {
           () -> PgInventory.sequences(s, PgInventory.schemasOf(tables)));
       checkLagBeforeFreeze(s, source, plan, slot);
 
+      beforeFreeze.run();
       long frozenAt = System.nanoTime();
+      // When each part of the freeze ended, for the log: sessions ended, drained, sequences and
+      // statistics read, reverse slot created.
+      long[] steps = new long[4];
       freezeWrites(s, source);
       String finalLsn;
       int terminated;
@@ -110,6 +119,7 @@ final class PgCutover implements Cutover {
       // up to there releases the freeze, so a failed switchover costs the application nothing.
       try {
         terminated = PgInventory.call(source, "ending application sessions", () -> terminateSessions(s));
+        steps[0] = System.nanoTime();
         // The insert position covers every commit record, including asynchronous commits whose WAL
         // is not written yet (pg_current_wal_lsn() would stop short of them).
         finalLsn = PgInventory.call(source, "reading the WAL position",
@@ -124,6 +134,7 @@ final class PgCutover implements Cutover {
                   + " still behind " + finalLsn + "); writes were released on the source, nothing was lost;"
                   + " check the subscription on the target, or raise cutover.maxFreeze, then switch over again");
         }
+        steps[1] = System.nanoTime();
         for (PgInventory.Seq seq : sequences) {
           Object[] value = PgInventory.call(source, "reading " + seq.display(), () -> Sql.one(s,
               "SELECT last_value, is_called FROM " + seq.quoted(), rs -> new Object[] {rs.getLong(1), rs.getBoolean(2)}));
@@ -132,10 +143,12 @@ final class PgCutover implements Cutover {
           copied++;
         }
         sourceWrites = PgInventory.call(source, "reading table statistics", () -> sourceWrites(s, tables));
+        steps[2] = System.nanoTime();
         if (Boolean.TRUE.equals(plan.reverseReplication())) {
           long remaining = deadline - System.nanoTime();
           PgInventory.call(target, "creating the reverse slot", () -> prepareReverse(t, plan, remaining));
         }
+        steps[3] = System.nanoTime();
       } catch (RuntimeException e) {
         release(s, source);
         dropReverseSlotQuietly(t, plan);
@@ -161,6 +174,10 @@ final class PgCutover implements Cutover {
                 r.sessionsTerminated(), writesAtSwitch);
             commitSent[0] = true;
             t.commit();
+            log.info("switched over {}: writes frozen {} ms (ending sessions {} ms, draining {} ms, sequences"
+                    + " and statistics {} ms, reverse slot {} ms, hand-over {} ms)", plan.name(), freezeMillis,
+                millis(frozenAt, steps[0]), millis(steps[0], steps[1]), millis(steps[1], steps[2]),
+                millis(steps[2], steps[3]), millis(steps[3], System.nanoTime()));
             return r;
           } catch (SQLException | RuntimeException e) {
             quietly(t::rollback);
@@ -182,6 +199,10 @@ final class PgCutover implements Cutover {
     } catch (SQLException e) {
       throw PgInventory.failure("closing connections", source, e);
     }
+  }
+
+  private static long millis(long fromNanos, long toNanos) {
+    return (toNanos - fromNanos) / 1_000_000;
   }
 
   private static void checkLagBeforeFreeze(Connection s, PgEndpoint source, MigrationPlan plan, String slot) {
