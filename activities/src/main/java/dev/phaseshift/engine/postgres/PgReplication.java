@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.model.Lag;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * The replication objects a migration creates (publication and slot on the source, subscription
@@ -51,8 +52,20 @@ public final class PgReplication {
     throw new SQLException("replication slot " + name + " stays in use; end the session using it");
   }
 
-  public static void dropPublication(Connection source, String name) throws SQLException {
-    Sql.exec(source, "DROP PUBLICATION IF EXISTS " + Sql.ident(name));
+  /**
+   * Takes the publication's tables out of it, then drops it. A backend writing a published table
+   * looks up the table's publications by id; dropping a publication in the middle of that fails
+   * the application's statement with "cache lookup failed for publication" (seen under pgbench on
+   * PostgreSQL 15.18). Once the tables are out, writers stop looking the publication up while it
+   * still exists, and the drop concerns no table anyone writes.
+   */
+  public static void dropPublication(Connection c, String name) throws SQLException {
+    List<String> tables = Sql.query(c, "SELECT r.prrelid::regclass::text FROM pg_publication_rel r"
+        + " JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = ?", rs -> rs.getString(1), name);
+    if (!tables.isEmpty()) {
+      Sql.exec(c, "ALTER PUBLICATION " + Sql.ident(name) + " DROP TABLE " + String.join(", ", tables));
+    }
+    Sql.exec(c, "DROP PUBLICATION IF EXISTS " + Sql.ident(name));
   }
 
   /**
