@@ -37,7 +37,6 @@ a_port=$port
 b_port=$((port + 1))
 bouncer_port=$((port + 2))
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # --- prerequisites --------------------------------------------------------------------------------
 need=()
@@ -45,47 +44,13 @@ need=()
 [ -x /usr/lib/postgresql/15/bin/pgbench ] || need+=(postgresql-contrib)
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-bin=/usr/lib/postgresql/15/bin
+. "$here/lib.sh"
+install_missing "${need[@]}"
 export PATH="$bin:$PATH:/usr/sbin"
 export LC_MESSAGES=C
 
-# initdb, the servers and PgBouncer refuse to run as root: run them as an unprivileged user.
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-  as_pg=(runuser -u postgres --)
-fi
 
 # --- two identical servers and a PgBouncer on loopback --------------------------------------------
-start_server() { # name port
-  local data="$dir/$1"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    mkdir -p "$data"
-    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
-    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >>"$data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $2
-unix_socket_directories = '$dir'
-wal_level = logical
-max_wal_senders = 20
-max_replication_slots = 20
-max_connections = 100
-shared_buffers = 256MB
-max_wal_size = 4GB
-synchronous_commit = on
-fsync = on
-EOF
-  fi
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
-    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
-}
 bouncer_dir="$dir/pgbouncer"
 bouncer_ini="$bouncer_dir/pgbouncer.ini"
 start_bouncer() {
@@ -123,15 +88,13 @@ pgbench_pid=""
 stop_all() {
   [ -z "$pgbench_pid" ] || kill "$pgbench_pid" 2>/dev/null || true
   [ -f "$bouncer_dir/pgbouncer.pid" ] && kill "$(cat "$bouncer_dir/pgbouncer.pid")" 2>/dev/null || true
-  for s in a b; do
-    [ -f "$dir/$s/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast stop >/dev/null || true
-  done
+  stop_server a || true
+  stop_server b || true
 }
-mkdir -p "$dir"
-[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+prepare_dir
 trap stop_all EXIT
-start_server a "$a_port"
-start_server b "$b_port"
+start_server a "$a_port" "shared_buffers = 256MB" "max_wal_size = 4GB"
+start_server b "$b_port" "shared_buffers = 256MB" "max_wal_size = 4GB"
 
 psql_on() { # port database, then psql arguments
   local p=$1 d=$2

@@ -34,60 +34,29 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-now_ms() { date +%s%3N; }
-
-bin=/usr/lib/postgresql/15/bin
+. "$here/lib.sh"
 [ -x "$bin/initdb" ] || { echo "needs PostgreSQL 15 server binaries in $bin (apt-get install postgresql-15)" >&2; exit 1; }
 command -v temporal >/dev/null || { echo "needs the temporal CLI on PATH (temporal server start-dev)" >&2; exit 1; }
 export PATH="$bin:$PATH"
 
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-  as_pg=(runuser -u postgres --)
-fi
 
 pids=()
-start_server() { # name port
-  local data="$dir/$1"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    mkdir -p "$data"
-    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
-    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    # Dumping and validating lock every table in one transaction: the lock table must hold
-    # max_locks_per_transaction x max_connections >= the table count (the assessment checks it).
-    cat >>"$data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $2
-unix_socket_directories = '$dir'
-wal_level = logical
-max_wal_senders = 20
-max_replication_slots = 20
-max_connections = 100
-max_locks_per_transaction = 512
-shared_buffers = 256MB
-max_wal_size = 4GB
-EOF
-  fi
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
-    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
-}
+# Dumping and validating lock every table in one transaction: the lock table must hold
+# max_locks_per_transaction x max_connections >= the table count (the assessment checks it).
+SETTINGS=("max_locks_per_transaction = 512" "shared_buffers = 256MB" "max_wal_size = 4GB")
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for s in source target; do
     # A walsender still serving a subscription can hold a fast shutdown up; the data set is
     # rebuilt from the marker anyway, so an immediate stop is fine after a minute.
-    [ -f "$dir/$s/postmaster.pid" ] && { "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast -t 60 stop >/dev/null 2>&1 \
-      || "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m immediate stop >/dev/null; } || true
+    stop_server "$s" -m fast -t 60 2>/dev/null || stop_server "$s" -m immediate || true
   done
 }
-mkdir -p "$dir"
-[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+prepare_dir
 trap cleanup EXIT
-start_server source "$src_port"
-start_server target "$dst_port"
+start_server source "$src_port" "${SETTINGS[@]}"
+start_server target "$dst_port" "${SETTINGS[@]}"
 
 S=(-h 127.0.0.1 -p "$src_port" -U postgres)
 T=(-h 127.0.0.1 -p "$dst_port" -U postgres)

@@ -36,62 +36,20 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
+# --- prerequisites: PostgreSQL 15 server and tools ---------------------------------------------
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v pgbench >/dev/null || need+=(postgresql-contrib)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-bin=/usr/lib/postgresql/15/bin
+. "$here/lib.sh"
+install_missing "${need[@]}"
 export PATH="$bin:$PATH"
 
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-  as_pg=(runuser -u postgres --)
-fi
-
-# The same server settings as bench/run.sh.
-start_server() { # name port
-  local data="$dir/$1"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    mkdir -p "$data"
-    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
-    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >>"$data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $2
-unix_socket_directories = '$dir'
-wal_level = logical
-max_wal_senders = 20
-max_replication_slots = 20
-max_connections = 100
-shared_buffers = 512MB
-maintenance_work_mem = 256MB
-max_wal_size = 8GB
-checkpoint_timeout = 30min
-synchronous_commit = on
-fsync = on
-CONF
-  fi
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
-    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$1.log" -w start >/dev/null
-}
-stop_servers() {
-  for s in source target; do
-    [ -f "$dir/$s/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/$s" -m fast stop >/dev/null || true
-  done
-}
-mkdir -p "$dir"
-[ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+# --- two servers on loopback, identical settings -------------------------------------------------
+stop_servers() { stop_server source || true; stop_server target || true; }
+prepare_dir
 trap stop_servers EXIT
-start_server source "$src_port"
-start_server target "$dst_port"
+start_server source "$src_port" "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min"
+start_server target "$dst_port" "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min"
 
 S=(-h 127.0.0.1 -p "$src_port" -U postgres)
 T=(-h 127.0.0.1 -p "$dst_port" -U postgres)
@@ -161,7 +119,6 @@ copyParallelism: $parallel
 approvalRequired: false
 YAML
 
-now_ms() { date +%s%3N; }
 # CPU the two servers spent, in ms: a postmaster's children's times (fields 16 and 17 of its stat)
 # grow by each backend's CPU when it exits, and every session below ends before it is read. Unlike
 # the elapsed time it hardly depends on what else runs on the machine.

@@ -1,0 +1,60 @@
+# Shared by the bench scripts (source it once $dir is set): PostgreSQL 15's tools, an unprivileged
+# user to run the servers as, and clusters on loopback. Every cluster gets the settings below; a
+# script adds its own (memory, WAL size, lock table) as extra lines to start_server.
+
+bin=/usr/lib/postgresql/15/bin
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+now_ms() { date +%s%3N; }
+
+# install_missing PACKAGE...: apt-get install what the caller found missing (nothing if none).
+install_missing() {
+  [ $# -gt 0 ] || return 0
+  log "installing $*"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# initdb, the servers and PgBouncer refuse to run as root: as root they run as `postgres`.
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  as_pg=(runuser -u postgres --)
+fi
+
+# prepare_dir: creates $dir, owned by the user the servers run as.
+prepare_dir() {
+  mkdir -p "$dir"
+  [ ${#as_pg[@]} -eq 0 ] || chown postgres "$dir"
+}
+
+# start_server NAME PORT [SETTING...]: a cluster in $dir/NAME listening on 127.0.0.1:PORT, created
+# on first use with the common settings plus SETTING lines; a server left running is used as it is.
+start_server() {
+  local name="$1" port="$2" data="$dir/$1"
+  shift 2
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ ${#as_pg[@]} -eq 0 ] || chown -R postgres "$dir"
+    "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    {
+      printf '%s\n' "listen_addresses = '127.0.0.1'" "port = $port" "unix_socket_directories = '$dir'" \
+        "wal_level = logical" "max_wal_senders = 20" "max_replication_slots = 20" "max_connections = 100" \
+        "synchronous_commit = on" "fsync = on"
+      [ $# -eq 0 ] || printf '%s\n' "$@"
+    } >>"$data/postgresql.conf"
+  fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 \
+    || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$name.log" -w start >/dev/null
+}
+
+# stop_server NAME [PG_CTL_OPTION...]: a fast stop of $dir/NAME if it runs (options replace -m fast).
+stop_server() {
+  local data="$dir/$1"
+  shift
+  [ -f "$data/postmaster.pid" ] || return 0
+  if [ $# -eq 0 ]; then set -- -m fast; fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" "$@" stop >/dev/null
+}
