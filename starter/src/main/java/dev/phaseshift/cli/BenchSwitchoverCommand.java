@@ -41,13 +41,7 @@ public final class BenchSwitchoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MigrationPlan plan;
-    try {
-      plan = PlanFiles.load(file).withDefaults();
-    } catch (PlanFiles.InvalidPlanException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    MigrationPlan plan = PlanFiles.loadWithDefaults(file);
     if (!RouterConfig.PGBOUNCER.equals(plan.router().typeOrDefault())) {
       System.err.println(file + ": bench-switchover measures the freeze clients see at PgBouncer; set router.type"
           + " to pgbouncer (with adminUrl, user, database and configFile)");

@@ -27,13 +27,7 @@ public final class BenchSyncCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MigrationPlan plan;
-    try {
-      plan = PlanFiles.load(file).withDefaults();
-    } catch (PlanFiles.InvalidPlanException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    MigrationPlan plan = PlanFiles.loadWithDefaults(file);
     Engine engine = new PostgresEngine();
     InitialSync.Timings timings;
     try {

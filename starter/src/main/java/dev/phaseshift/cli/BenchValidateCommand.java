@@ -29,13 +29,7 @@ public final class BenchValidateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MigrationPlan plan;
-    try {
-      plan = PlanFiles.load(file).withDefaults();
-    } catch (PlanFiles.InvalidPlanException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    MigrationPlan plan = PlanFiles.loadWithDefaults(file);
     long started = System.nanoTime();
     ValidationResult result = new PostgresEngine().validator().validate(plan);
     long wall = (System.nanoTime() - started) / 1_000_000;

@@ -39,6 +39,15 @@ public final class PlanFiles {
     }
   }
 
+  /** The plan with its defaults applied, or a bad-input error naming what is wrong with the file. */
+  static MigrationPlan loadWithDefaults(Path file) {
+    try {
+      return load(file).withDefaults();
+    } catch (InvalidPlanException e) {
+      throw new CliException(ExitCodes.BAD_INPUT, e.getMessage());
+    }
+  }
+
   public static MigrationPlan load(Path file) throws InvalidPlanException {
     MigrationPlan plan;
     try {
