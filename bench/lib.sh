@@ -58,3 +58,32 @@ stop_server() {
   if [ $# -eq 0 ]; then set -- -m fast; fi
   "${as_pg[@]}" "$bin/pg_ctl" -D "$data" "$@" stop >/dev/null
 }
+
+# load_reference_data SCALE ROWS PSQL_ARGS...: issue 5's data set in database bench (created anew):
+# pgbench at SCALE plus bench_items with ROWS rows (bigint primary key, 100-character text, jsonb
+# of about 100 bytes, indexed timestamptz), vacuumed and analysed.
+load_reference_data() {
+  local scale="$1" rows="$2"
+  shift 2
+  psql -X -q "$@" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  pgbench -i -q -s "$scale" "$@" bench >/dev/null 2>&1
+  psql -X -q -v ON_ERROR_STOP=1 "$@" -d bench <<SQL
+-- pgbench_history has no key; a migration needs one or REPLICA IDENTITY FULL.
+ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
+CREATE TABLE bench_items (
+  id bigint PRIMARY KEY,
+  label text NOT NULL,
+  doc jsonb NOT NULL,
+  created_at timestamptz NOT NULL
+);
+INSERT INTO bench_items
+SELECT g,
+       rpad(md5(g::text), 100, md5((g * 7)::text)),
+       jsonb_build_object('sku', 'SKU-' || g, 'qty', g % 97, 'price', round((g % 10000) / 7.0, 2),
+                          'tags', jsonb_build_array('a' || g % 13, 'b' || g % 17)),
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
+FROM generate_series(1, $rows) g;
+CREATE INDEX bench_items_created_at ON bench_items (created_at);
+VACUUM ANALYZE;
+SQL
+}

@@ -62,26 +62,7 @@ if [ ! -f "$marker" ]; then
   log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
   # A data set of another size is replaced; its subscription goes first, taking its slot with it.
   psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate" >/dev/null 2>&1 || true
-  psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
-  pgbench -i -q -s "$scale" "${S[@]}" bench >/dev/null 2>&1
-  psql_s <<SQL
-ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
-CREATE TABLE bench_items (
-  id bigint PRIMARY KEY,
-  label text NOT NULL,
-  doc jsonb NOT NULL,
-  created_at timestamptz NOT NULL
-);
-INSERT INTO bench_items
-SELECT g,
-       rpad(md5(g::text), 100, md5((g * 7)::text)),
-       jsonb_build_object('sku', 'SKU-' || g, 'qty', g % 97, 'price', round((g % 10000) / 7.0, 2),
-                          'tags', jsonb_build_array('a' || g % 13, 'b' || g % 17)),
-       timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
-FROM generate_series(1, $rows) g;
-CREATE INDEX bench_items_created_at ON bench_items (created_at);
-VACUUM ANALYZE;
-SQL
+  load_reference_data "$scale" "$rows" "${S[@]}"
   log "copying it to the target (pg_dump | pg_restore)"
   psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
   rm -rf "$dir/dump"

@@ -32,13 +32,7 @@ public final class MigrateCommand {
 
     @Override
     public Integer call() {
-      MigrationPlan plan;
-      try {
-        plan = PlanFiles.load(file);
-      } catch (PlanFiles.InvalidPlanException e) {
-        System.err.println(e.getMessage());
-        return 2;
-      }
+      MigrationPlan plan = PlanFiles.loadOrFail(file);
       WorkflowClient client = temporal.client();
       MigrationWorkflow workflow = client.newWorkflowStub(MigrationWorkflow.class, WorkflowOptions.newBuilder()
           .setTaskQueue(taskQueue)

@@ -39,13 +39,18 @@ public final class PlanFiles {
     }
   }
 
-  /** The plan with its defaults applied, or a bad-input error naming what is wrong with the file. */
-  static MigrationPlan loadWithDefaults(Path file) {
+  /** The plan as written, or a bad-input error naming what is wrong with the file. */
+  static MigrationPlan loadOrFail(Path file) {
     try {
-      return load(file).withDefaults();
+      return load(file);
     } catch (InvalidPlanException e) {
       throw new CliException(ExitCodes.BAD_INPUT, e.getMessage());
     }
+  }
+
+  /** {@link #loadOrFail} with the plan's defaults applied. */
+  static MigrationPlan loadWithDefaults(Path file) {
+    return loadOrFail(file).withDefaults();
   }
 
   public static MigrationPlan load(Path file) throws InvalidPlanException {

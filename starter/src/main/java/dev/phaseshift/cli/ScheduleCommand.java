@@ -110,12 +110,7 @@ public final class ScheduleCommand {
 
     @Override
     public Integer call() {
-      MigrationPlan plan;
-      try {
-        plan = PlanFiles.load(file);
-      } catch (PlanFiles.InvalidPlanException e) {
-        throw new CliException(ExitCodes.BAD_INPUT, e.getMessage());
-      }
+      MigrationPlan plan = PlanFiles.loadOrFail(file);
       if (kind == Kind.rehearsal && !plan.rehearsal()) {
         throw new CliException(ExitCodes.BAD_INPUT, file + ": a rehearsal schedule needs a plan with mode: rehearsal"
             + " whose target is a scratch database (the rehearsal creates tables there and drops them again)");

@@ -104,7 +104,8 @@ public final class LocalTemporal implements AutoCloseable {
     }
   }
 
-  static Optional<Path> findOnPath(String name) {
+  /** The first executable {@code name} on PATH. */
+  public static Optional<Path> findOnPath(String name) {
     String path = System.getenv("PATH");
     if (path == null) return Optional.empty();
     return List.of(path.split(File.pathSeparator)).stream()
@@ -113,7 +114,8 @@ public final class LocalTemporal implements AutoCloseable {
         .findFirst();
   }
 
-  static int freePort() throws IOException {
+  /** A port nothing listens on at the moment, on the loopback interface. */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

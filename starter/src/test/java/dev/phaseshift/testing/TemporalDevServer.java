@@ -1,5 +1,7 @@
 package dev.phaseshift.testing;
 
+import dev.phaseshift.demo.LocalTemporal;
+
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -114,19 +116,14 @@ public final class TemporalDevServer implements ExecutionCondition, BeforeAllCal
   }
 
   public static Optional<Path> onPath(String name) {
-    String path = System.getenv("PATH");
-    if (path == null) return Optional.empty();
-    return List.of(path.split(File.pathSeparator)).stream()
-        .map(dir -> Path.of(dir, name))
-        .filter(Files::isExecutable)
-        .findFirst();
+    return LocalTemporal.findOnPath(name);
   }
 
+
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return LocalTemporal.freePort();
   }
+
 
   private void waitForPort(int p, Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -331,7 +331,7 @@ final class PgChangeStream implements ChangeStream {
               + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
               + "s; the pause is retried");
         }
-        sleep(20);
+        Polling.sleep(20);
       }
       log.info("paused subscription {} on {}; slot {} keeps the position", subscription, target,
           PgNames.slot(plan));
@@ -367,12 +367,4 @@ final class PgChangeStream implements ChangeStream {
         rs -> 1, subscription) != null;
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
 }

@@ -310,7 +310,7 @@ final class PgCutover implements Cutover {
       Integer alive = Sql.one(s, "SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY (?)",
           rs -> rs.getInt(1), s.createArrayOf("int4", pids.toArray()));
       if (alive == null || alive == 0) break;
-      sleep(DRAIN_POLL_MILLIS);
+      Polling.sleep(DRAIN_POLL_MILLIS);
     }
     return terminated;
   }
@@ -331,7 +331,7 @@ final class PgCutover implements Cutover {
       if (done == null) throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, slotGone);
       if (done) return true;
       if (System.nanoTime() > deadline) return false;
-      sleep(DRAIN_POLL_MILLIS);
+      Polling.sleep(DRAIN_POLL_MILLIS);
     }
   }
 
@@ -393,7 +393,7 @@ final class PgCutover implements Cutover {
       }
       boolean targetWritable = targetTakesWrites(t, target);
       List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
-      sleep(STATS_FLUSH_MILLIS);
+      Polling.sleep(STATS_FLUSH_MILLIS);
       long now = PgInventory.call(source, "reading table statistics", () -> sourceWrites(s, tables));
       // A statistics reset on the source makes the counters smaller; that is not a write.
       long writesAfter = Math.max(0, now - recorded.sourceWrites());
@@ -580,14 +580,6 @@ final class PgCutover implements Cutover {
     return null;
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
 
   @Override
   public void startReverseReplication(MigrationPlan plan) {

@@ -37,7 +37,7 @@ public final class PgReplication {
       if (activePid == null) return;
       if (activePid != 0) {
         Sql.one(source, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), activePid);
-        sleep(100);
+        Polling.sleep(100);
         continue;
       }
       try {
@@ -46,7 +46,7 @@ public final class PgReplication {
       } catch (SQLException e) {
         // 55006: the slot became active again between the check and the drop; try once more.
         if (!"55006".equals(e.getSQLState())) throw e;
-        sleep(100);
+        Polling.sleep(100);
       }
     }
     throw new SQLException("replication slot " + name + " stays in use; end the session using it");
@@ -83,12 +83,4 @@ public final class PgReplication {
     return lag;
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
 }

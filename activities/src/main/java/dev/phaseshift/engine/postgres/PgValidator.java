@@ -205,7 +205,7 @@ final class PgValidator implements Validator {
                 + " pause was released; check that the subscription is enabled and its apply worker is not"
                 + " failing (target server log), then validate again");
       }
-      sleep(POLL_MILLIS);
+      Polling.sleep(POLL_MILLIS);
     }
   }
 
@@ -344,12 +344,4 @@ final class PgValidator implements Validator {
     }
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the target to catch up", e);
-    }
-  }
 }

@@ -13,7 +13,6 @@ import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
-import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -25,26 +24,10 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class PgCutoverTest {
-  static PgPair pairs;
-  static PgTools tools;
-
-  @BeforeAll
-  static void start() {
-    pairs = new PgPair();
-    tools = PgTools.detect();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pairs != null) pairs.close();
-  }
-
+class PgCutoverTest extends PgPairTest {
   @BeforeEach
   void setUp() throws Exception {
     pairs.resetDatabases();
@@ -67,71 +50,7 @@ class PgCutoverTest {
   }
 
   private static Connection app(boolean target) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("ApplicationName", "shop-api");
-    return DriverManager.getConnection((target ? pairs.target : pairs.source).jdbcUrl(PgPair.DATABASE), p);
-  }
-
-  /**
-   * An application writing orders one by one. Once the source refuses writes (read-only), it moves
-   * to the target and retries the same write there until it succeeds, as an application would
-   * after its connection string is switched.
-   */
-  static final class Writer extends Thread {
-    volatile boolean stop;
-    final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
-    final AtomicInteger onTarget = new AtomicInteger();
-    final AtomicInteger readOnlyErrors = new AtomicInteger();
-    final AtomicReference<Throwable> failure = new AtomicReference<>();
-    volatile boolean switched;
-
-    @Override
-    public void run() {
-      Connection c = null;
-      try {
-        for (int n = 0; !stop; n++) {
-          String ref = "live-" + n;
-          while (!stop) {
-            try {
-              if (c == null) c = app(switched);
-              try (PreparedStatement ps = c.prepareStatement(
-                  "INSERT INTO orders (ref, amount) VALUES (?, ?) ON CONFLICT (ref) DO NOTHING")) {
-                ps.setString(1, ref);
-                ps.setInt(2, n);
-                ps.executeUpdate();
-              }
-              acknowledged.add(ref);
-              if (switched) onTarget.incrementAndGet();
-              break;
-            } catch (SQLException e) {
-              if ("25006".equals(e.getSQLState())) {
-                readOnlyErrors.incrementAndGet();
-                switched = true;
-              }
-              // Terminated sessions (57P01), and on the target keys still taken until sequences
-              // are copied (23505): reconnect and try the same write again.
-              try {
-                if (c != null) c.close();
-              } catch (SQLException ignored) {
-                // The session is gone already.
-              }
-              c = null;
-              Thread.sleep(5);
-            }
-          }
-          Thread.sleep(2);
-        }
-      } catch (Throwable e) {
-        failure.set(e);
-      } finally {
-        try {
-          if (c != null) c.close();
-        } catch (SQLException ignored) {
-          // Closing at the end of the test.
-        }
-      }
-    }
+    return MovingWriter.app(pairs, target);
   }
 
   @Test
@@ -139,22 +58,22 @@ class PgCutoverTest {
     MigrationPlan plan = pairs.plan("cutover");
     replicate(plan);
     PgCutover cutover = new PgCutover();
-    Writer writer = new Writer();
+    MovingWriter writer = new MovingWriter(pairs, false, "live-");
     writer.start();
     SwitchoverResult result;
     try {
       while (writer.acknowledged.size() < 100) Thread.sleep(10);
       result = cutover.switchover(plan);
       long deadline = System.currentTimeMillis() + 15_000;
-      while (writer.onTarget.get() < 20 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+      while (writer.afterMove.get() < 20 && System.currentTimeMillis() < deadline) Thread.sleep(10);
     } finally {
       writer.stop = true;
       writer.join();
     }
     System.out.println("switchover: " + result + ", writes acknowledged: " + writer.acknowledged.size()
-        + " (on target " + writer.onTarget.get() + ")");
+        + " (on target " + writer.afterMove.get() + ")");
     assertEquals(null, writer.failure.get());
-    assertTrue(writer.onTarget.get() >= 20, "the application writes to the target afterwards");
+    assertTrue(writer.afterMove.get() >= 20, "the application writes to the target afterwards");
     assertTrue(writer.readOnlyErrors.get() >= 1, "the application saw the source refuse writes");
 
     assertTrue(result.writeFreezeMillis() > 0 && result.writeFreezeMillis() < 30_000, result.toString());

@@ -21,26 +21,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.List;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class PgInspectorTest {
-  static PgPair pairs;
-  static PgTools tools;
-
-  @BeforeAll
-  static void start() {
-    pairs = new PgPair();
-    tools = PgTools.detect();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pairs != null) pairs.close();
-  }
-
+class PgInspectorTest extends PgPairTest {
   @BeforeEach
   void reset() throws Exception {
     pairs.resetDatabases();

@@ -6,30 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.plan.MigrationPlan;
-import dev.phaseshift.testing.PgPair;
 import java.sql.Connection;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The parallel post-data build: the same schema as pg_dump's script gives, and retries that resume. */
-class PgPostDataTest {
-  static PgPair pairs;
-  static PgTools tools;
-
-  @BeforeAll
-  static void start() {
-    pairs = new PgPair();
-    tools = PgTools.detect();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pairs != null) pairs.close();
-  }
-
+class PgPostDataTest extends PgPairTest {
   @BeforeEach
   void reset() throws Exception {
     pairs.resetDatabases();

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.plan.MigrationPlan;
-import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,28 +27,12 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Reverse replication after switchover, rollback under live writes, and decommission after it. */
-class PgRollbackTest {
-  static PgPair pairs;
-  static PgTools tools;
-
-  @BeforeAll
-  static void start() {
-    pairs = new PgPair();
-    tools = PgTools.detect();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pairs != null) pairs.close();
-  }
-
+class PgRollbackTest extends PgPairTest {
   @BeforeEach
   void setUp() throws Exception {
     pairs.resetDatabases();
@@ -77,77 +60,6 @@ class PgRollbackTest {
         p.targetDisposable(), p.reverseReplication(), dir, p.webhookUrl());
   }
 
-  private static Connection app(boolean target) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("ApplicationName", "shop-api");
-    return DriverManager.getConnection((target ? pairs.target : pairs.source).jdbcUrl(PgPair.DATABASE), p);
-  }
-
-  /**
-   * An application writing orders one by one to the new primary (the target). Once the target
-   * refuses writes, it retries the same write against the source until it succeeds, as it would
-   * behind a router that sends it back. Every write it saw committed is recorded.
-   */
-  static final class Writer extends Thread {
-    volatile boolean stop;
-    volatile boolean onTarget = true;
-    final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
-    final List<String> acknowledgedOnTarget = Collections.synchronizedList(new ArrayList<>());
-    final AtomicInteger onSource = new AtomicInteger();
-    final AtomicInteger readOnlyErrors = new AtomicInteger();
-    final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    @Override
-    public void run() {
-      Connection c = null;
-      try {
-        for (int n = 0; !stop; n++) {
-          String ref = "after-switch-" + n;
-          while (!stop) {
-            boolean target = onTarget;
-            try {
-              if (c == null) c = app(target);
-              try (PreparedStatement ps = c.prepareStatement(
-                  "INSERT INTO orders (ref, amount) VALUES (?, ?) ON CONFLICT (ref) DO NOTHING")) {
-                ps.setString(1, ref);
-                ps.setInt(2, n);
-                ps.executeUpdate();
-              }
-              acknowledged.add(ref);
-              if (target) acknowledgedOnTarget.add(ref);
-              else onSource.incrementAndGet();
-              break;
-            } catch (SQLException e) {
-              if ("25006".equals(e.getSQLState())) {
-                readOnlyErrors.incrementAndGet();
-                // The target refusing writes means they belong to the source again; the source
-                // refusing them means the rollback has not released it yet: try again there.
-                onTarget = false;
-              }
-              try {
-                if (c != null) c.close();
-              } catch (SQLException ignored) {
-                // The session is gone already.
-              }
-              c = null;
-              Thread.sleep(5);
-            }
-          }
-          Thread.sleep(2);
-        }
-      } catch (Throwable e) {
-        failure.set(e);
-      } finally {
-        try {
-          if (c != null) c.close();
-        } catch (SQLException ignored) {
-          // Closing at the end of the test.
-        }
-      }
-    }
-  }
-
   @Test
   void rollsBackUnderWritesWithoutLosingAWriteAcknowledgedOnTheTarget() throws Exception {
     MigrationPlan plan = pairs.plan("rollback");
@@ -158,7 +70,7 @@ class PgRollbackTest {
     cutover.startReverseReplication(plan);
     cutover.startReverseReplication(plan);
 
-    Writer writer = new Writer();
+    MovingWriter writer = new MovingWriter(pairs, true, "after-switch-");
     writer.start();
     RollbackResult result;
     try {
@@ -176,16 +88,16 @@ class PgRollbackTest {
       }
       result = cutover.rollback(plan);
       deadline = System.currentTimeMillis() + 15_000;
-      while (writer.onSource.get() < 20 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+      while (writer.afterMove.get() < 20 && System.currentTimeMillis() < deadline) Thread.sleep(10);
     } finally {
       writer.stop = true;
       writer.join();
     }
     System.out.println("rollback: " + result + ", writes acknowledged: " + writer.acknowledged.size()
-        + " (on target " + writer.acknowledgedOnTarget.size() + ", then on source " + writer.onSource.get() + ")");
+        + " (on target " + writer.beforeMove.size() + ", then on source " + writer.afterMove.get() + ")");
     assertNull(writer.failure.get());
-    assertTrue(writer.acknowledgedOnTarget.size() >= 200, "the application wrote to the target first");
-    assertTrue(writer.onSource.get() >= 20, "the application writes to the source afterwards");
+    assertTrue(writer.beforeMove.size() >= 200, "the application wrote to the target first");
+    assertTrue(writer.afterMove.get() >= 20, "the application writes to the source afterwards");
     assertTrue(writer.readOnlyErrors.get() >= 1, "the application saw the target refuse writes");
 
     assertTrue(result.writePauseMillis() > 0 && result.writePauseMillis() < 30_000, result.toString());
@@ -193,7 +105,7 @@ class PgRollbackTest {
     assertTrue(result.finalLsn().matches("[0-9A-F]+/[0-9A-F]+"), result.finalLsn());
 
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
-      List<String> ackedOnTarget = new ArrayList<>(writer.acknowledgedOnTarget);
+      List<String> ackedOnTarget = new ArrayList<>(writer.beforeMove);
       List<String> acked = new ArrayList<>(writer.acknowledged);
       assertEquals(ackedOnTarget.size(), countRefs(s, ackedOnTarget),
           "every write acknowledged on the target is on the source");

@@ -10,30 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.TableSelection;
-import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class PgSchemaCopierTest {
-  static PgPair pairs;
-  static PgTools tools;
-
-  @BeforeAll
-  static void start() {
-    pairs = new PgPair();
-    tools = PgTools.detect();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pairs != null) pairs.close();
-  }
-
+class PgSchemaCopierTest extends PgPairTest {
   @BeforeEach
   void reset() throws Exception {
     pairs.resetDatabases();
