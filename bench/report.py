@@ -56,7 +56,7 @@ with open(details) as f:
         line = line.strip()
         if line.startswith("{"):
             phases.append(json.loads(line))
-# The wall time includes starting the JVM; the other methods' process starts take milliseconds.
+# The wall time includes starting the JVM (not the undo after it); the other methods' process starts take milliseconds.
 inproc = [p["totalMillis"] / 1000.0 for p in phases if "totalMillis" in p]
 if inproc:
     median_inproc = statistics.median(inproc)
@@ -144,10 +144,11 @@ md += [
     " without Temporal: assess, create tables (pre-data), replication slot with exported snapshot,"
     f" copy of every table (largest first, {parallel} at once, each table split into chunks copied on"
     f" up to {parallel} streams, {parallel} streams in all), indexes and constraints in parallel, then"
-    " the subscription attached to the slot. The clock runs around the whole command, so it includes"
-    " starting the JVM (the in-process total is shown beside it; the other methods' figures include"
-    " their process starts too, which take milliseconds); the phases listed above are measured inside"
-    " the process. Each chunk's rows stream through the JVM: JDBC `COPY (SELECT ... WHERE ctid range)"
+    " the subscription attached to the slot. The clock starts when `./phaseshift bench-sync` is"
+    " launched and stops when it prints its result, once the change stream is attached (the undo that"
+    " follows is clean-up and not timed). So it includes starting the JVM (the in-process total is"
+    " shown beside it; the other methods' figures include their process starts too, which take"
+    " milliseconds); the phases listed above are measured inside the process. Each chunk's rows stream through the JVM: JDBC `COPY (SELECT ... WHERE ctid range)"
     " TO STDOUT` on the exported snapshot, gathered into 256 KiB messages of `COPY FROM STDIN` on the"
     " target, committed with the chunk's bookkeeping row.",
     f"2. **pg_dump/pg_restore**: `pg_dump -Fd -j {parallel} -Z0` to local disk, then"
@@ -165,7 +166,8 @@ md += [
     f"- CPU: {cpu}, {cores} cores; memory {mem_gib} GiB; disk {disk}; Linux {kernel}",
     f"- {pg}, both servers on this machine on 127.0.0.1, identical settings: shared_buffers 512MB,"
     " maintenance_work_mem 256MB, max_wal_size 8GB, fsync and synchronous_commit on, wal_level logical",
-    f"- {java}; the Phaseshift process runs with -Xmx1g",
+    f"- {java}; `bench-sync` runs with the launcher's CLI options (`-XX:TieredStopAtLevel=1"
+    " -XX:+UseSerialGC`) and -Xmx1g",
     "- Source, target, the tools and Phaseshift share the same cores, so every method competes with"
     " the servers for CPU. The page cache is not dropped between runs (that needs privileges a"
     " container usually lacks); the rotation spreads its effect over the methods.",

@@ -36,7 +36,9 @@ public final class BenchSyncCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return 3;
     }
+    // Printed before the undo: bench/run.sh stops its clock when this line arrives.
     System.out.println("{" + timings.json() + "}");
+    System.out.flush();
     if (!keep) engine.changeStream().undo(plan);
     return 0;
   }

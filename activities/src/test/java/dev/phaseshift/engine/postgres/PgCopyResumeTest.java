@@ -55,6 +55,46 @@ class PgCopyResumeTest {
   }
 
   @Test
+  void aCopyResumedWithAnotherChunkSizeKeepsTheChunksItWasCutInto() throws Exception {
+    MigrationPlan plan = pair.plan("resize");
+    SnapshotHolder holder = new SnapshotHolder();
+    PgChangeStream stream = new PgChangeStream(holder);
+    try (Connection t = pair.target()) {
+      exec(t, "TRUNCATE orders", "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_pkey");
+      // As a version without recorded chunk sizes left its bookkeeping.
+      if (PgBulkCopier.bookkeepingExists(t)) exec(t, "ALTER TABLE phaseshift.copy_chunk DROP COLUMN chunk_blocks");
+    }
+    ChangeCapture capture = stream.start(plan, "q");
+    try {
+      Heartbeat dieAfterThreeChunks = progress -> {
+        if (progress.chunksDone() == 3) throw new IllegalStateException("worker killed");
+      };
+      assertThrows(IllegalStateException.class, () -> new PgBulkCopier(holder, 64)
+          .copy(plan, capture, table("public", "orders"), dieAfterThreeChunks));
+
+      // The next attempt runs a version whose chunks are three times as long.
+      TableCopyResult result = new PgBulkCopier(holder, 192)
+          .copy(plan, capture, table("public", "orders"), Heartbeat.NONE);
+
+      assertEquals(3, result.resumedChunks(), result.toString());
+      try (Connection s = pair.source(); Connection t = pair.target()) {
+        long blocks = count(s, "SELECT pg_relation_size('orders') / 8192");
+        assertEquals((blocks + 63) / 64, result.chunks(), "cut into 64-block chunks, as the first attempt was");
+        assertEquals(count(s, "SELECT count(*) FROM orders"), count(t, "SELECT count(*) FROM orders"));
+        assertEquals(0, count(t, "SELECT count(*) FROM phaseshift.copy_chunk WHERE migration = 'resize'"
+            + " AND chunk_blocks IS DISTINCT FROM 64"));
+        // Fails if a row was copied twice.
+        exec(t, "ALTER TABLE orders ADD PRIMARY KEY (id)", "ALTER TABLE orders DROP CONSTRAINT orders_pkey");
+      }
+    } finally {
+      stream.undo(plan);
+      try (Connection t = pair.target()) {
+        exec(t, "TRUNCATE orders");
+      }
+    }
+  }
+
+  @Test
   void interruptedCopyResumesAfterCommittedChunks() throws Exception {
     MigrationPlan plan = pair.plan("resume");
     SnapshotHolder holder = new SnapshotHolder();
