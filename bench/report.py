@@ -24,10 +24,14 @@ LABELS = {
     "raw": f"raw binary COPY, {parallel} streams, then indexes",
 }
 times = {}
+cpu = {}  # method -> [(source, target, tools)] in CPU-seconds
 with open(results) as f:
     for row in csv.DictReader(f):
         times.setdefault(row["method"], []).append(int(row["millis"]) / 1000.0)
+        cpu.setdefault(row["method"], []).append(
+            tuple(int(row[k]) / 1000.0 for k in ("source_cpu_ms", "target_cpu_ms", "tools_cpu_ms")))
 median = {m: statistics.median(v) for m, v in times.items()}
+median_cpu = {m: statistics.median(sum(c) for c in v) for m, v in cpu.items()}
 
 
 def sh(cmd):
@@ -118,6 +122,16 @@ for m in order:
     if m == "phaseshift" and inproc:
         md.append(f"| Phaseshift, in-process total (same runs, without JVM start) |"
                   f" {', '.join(f'{v:.1f}' for v in inproc)} | {median_inproc:.1f} |")
+md += ["", "## CPU time (seconds, medians)", "",
+       "Wall time on a shared 2-core machine moves with its neighbours; CPU time moves much less, and"
+       " with every method CPU-bound it is what the wall time is made of: no method can finish in less"
+       f" than its CPU time divided by the {os.cpu_count()} cores.", "",
+       "| method | source server | target server | tools (psql, pg_dump, pg_restore, the JVM) | total |"
+       " total / raw |", "|---|---|---|---|---|---|"]
+for m in order:
+    parts = [statistics.median(c[i] for c in cpu[m]) for i in range(3)]
+    md.append(f"| {LABELS[m]} | {parts[0]:.1f} | {parts[1]:.1f} | {parts[2]:.1f} | **{median_cpu[m]:.1f}** |"
+              f" {median_cpu[m] / median_cpu['raw']:.2f} |")
 md += ["", "| ratio (medians) | measured | issue 5 goal |", "|---|---|---|"]
 for name, value, goal in ratios:
     md.append(f"| {name} | {value:.2f} | {goal} |")

