@@ -24,14 +24,14 @@ LABELS = {
     "raw": f"raw binary COPY, {parallel} streams, then indexes",
 }
 times = {}
-cpu = {}  # method -> [(source, target, tools)] in CPU-seconds
+cpu_seconds = {}  # method -> [(source, target, tools)]
 with open(results) as f:
     for row in csv.DictReader(f):
         times.setdefault(row["method"], []).append(int(row["millis"]) / 1000.0)
-        cpu.setdefault(row["method"], []).append(
+        cpu_seconds.setdefault(row["method"], []).append(
             tuple(int(row[k]) / 1000.0 for k in ("source_cpu_ms", "target_cpu_ms", "tools_cpu_ms")))
 median = {m: statistics.median(v) for m, v in times.items()}
-median_cpu = {m: statistics.median(sum(c) for c in v) for m, v in cpu.items()}
+median_cpu = {m: statistics.median(sum(c) for c in v) for m, v in cpu_seconds.items()}
 
 
 def sh(cmd):
@@ -129,7 +129,7 @@ md += ["", "## CPU time (seconds, medians)", "",
        "| method | source server | target server | tools (psql, pg_dump, pg_restore, the JVM) | total |"
        " total / raw |", "|---|---|---|---|---|---|"]
 for m in order:
-    parts = [statistics.median(c[i] for c in cpu[m]) for i in range(3)]
+    parts = [statistics.median(c[i] for c in cpu_seconds[m]) for i in range(3)]
     md.append(f"| {LABELS[m]} | {parts[0]:.1f} | {parts[1]:.1f} | {parts[2]:.1f} | **{median_cpu[m]:.1f}** |"
               f" {median_cpu[m] / median_cpu['raw']:.2f} |")
 md += ["", "| ratio (medians) | measured | issue 5 goal |", "|---|---|---|"]
