@@ -50,6 +50,22 @@ start_server() {
     || "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/$name.log" -w start >/dev/null
 }
 
+# start_reference_pair SRC_PORT DST_PORT: clusters `source` and `target` with the settings the
+# initial-sync and validation benchmarks share, stopped when the script exits (stop_servers); sets
+# S and T (psql's connection options for each) for psql_s and psql_t (psql on database bench).
+start_reference_pair() {
+  local settings=("shared_buffers = 512MB" "maintenance_work_mem = 256MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min")
+  prepare_dir
+  trap stop_servers EXIT
+  start_server source "$1" "${settings[@]}"
+  start_server target "$2" "${settings[@]}"
+  S=(-h 127.0.0.1 -p "$1" -U postgres)
+  T=(-h 127.0.0.1 -p "$2" -U postgres)
+}
+stop_servers() { stop_server source || true; stop_server target || true; }
+psql_s() { psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d bench "$@"; }
+psql_t() { psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench "$@"; }
+
 # stop_server NAME [PG_CTL_OPTION...]: a fast stop of $dir/NAME if it runs (options replace -m fast).
 stop_server() {
   local data="$dir/$1"

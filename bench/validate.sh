@@ -45,16 +45,7 @@ install_missing "${need[@]}"
 export PATH="$bin:$PATH"
 
 # --- two servers on loopback, identical settings -------------------------------------------------
-stop_servers() { stop_server source || true; stop_server target || true; }
-prepare_dir
-trap stop_servers EXIT
-start_server source "$src_port" "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min"
-start_server target "$dst_port" "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min"
-
-S=(-h 127.0.0.1 -p "$src_port" -U postgres)
-T=(-h 127.0.0.1 -p "$dst_port" -U postgres)
-psql_s() { psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d bench "$@"; }
-psql_t() { psql -X -q -v ON_ERROR_STOP=1 "${T[@]}" -d bench "$@"; }
+start_reference_pair "$src_port" "$dst_port"
 
 # --- the reference data set, as bench/run.sh builds it, then the same on the target ------------
 marker="$dir/dataset-$scale-$rows"

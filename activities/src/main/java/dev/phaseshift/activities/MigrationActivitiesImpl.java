@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.EngineRegistry;
+import dev.phaseshift.engine.Heartbeat;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
@@ -68,27 +69,33 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public TableCopyResult copyTable(MigrationPlan plan, ChangeCapture capture, TableInfo table) {
-    var context = Activity.getExecutionContext();
     MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), table.qualifiedName());
-    TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, progress -> {
-      recorder.progress(progress);
-      context.heartbeat(progress);
-    }));
+    Heartbeat heartbeat = heartbeat(recorder);
+    TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, heartbeat));
     recorder.finished(result);
     return result;
   }
 
   @Override
   public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
-    var context = Activity.getExecutionContext();
     // One series per batch, not per table: 10,000 tables would mean 30,000 series.
     MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), batch.label());
-    BatchCopyResult result = call("copyTables", plan, e -> e.bulkCopier().copyBatch(plan, capture, batch, progress -> {
-      recorder.progress(progress);
-      context.heartbeat(progress);
-    }));
+    Heartbeat heartbeat = heartbeat(recorder);
+    BatchCopyResult result = call("copyTables", plan, e -> e.bulkCopier().copyBatch(plan, capture, batch, heartbeat));
     recorder.finished(result);
     return result;
+  }
+
+  /**
+   * Copy progress to the metrics and to Temporal. The context is taken here, on the activity's
+   * thread: the engine may report from its copy streams' threads.
+   */
+  private static Heartbeat heartbeat(MigrationMetrics.CopyRecorder recorder) {
+    var context = Activity.getExecutionContext();
+    return progress -> {
+      recorder.progress(progress);
+      context.heartbeat(progress);
+    };
   }
 
   @Override

@@ -570,7 +570,8 @@ final class PgBulkCopier implements BulkCopier {
   }
 
   private static void ensureBookkeeping(Connection target) throws SQLException {
-    if (bookkeepingExists(target) && Boolean.TRUE.equals(Sql.one(target, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
+    // The column exists only where the table does: one query answers both.
+    if (Boolean.TRUE.equals(Sql.one(target, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
         + " WHERE attrelid = to_regclass(?) AND attname = 'chunk_blocks' AND NOT attisdropped)",
         rs -> rs.getBoolean(1), CHUNKS))) {
       return;
