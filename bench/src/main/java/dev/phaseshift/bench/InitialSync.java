@@ -1,4 +1,4 @@
-package dev.phaseshift.cli;
+package dev.phaseshift.bench;
 
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.Heartbeat;
