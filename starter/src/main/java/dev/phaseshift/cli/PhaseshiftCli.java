@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
         OperatorCommands.ConnectionSwitched.class, OperatorCommands.ExtendRetention.class, ScheduleCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nAlso:%n",
-    footer = {"  ./phaseshift demo      a complete migration between two throwaway servers (./phaseshift demo --help)",
-        "  ./phaseshift worker    the Temporal worker"},
+    footer = {"  ./phaseshift demo     a migration under load between two throwaway servers",
+        "  ./phaseshift worker   the Temporal worker"},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:the migration, check or request failed or was refused",
         "2:bad input (arguments, options, plan file)", "3:cannot reach Temporal, or no such migration or schedule"})
