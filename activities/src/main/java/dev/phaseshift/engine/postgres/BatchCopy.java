@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,18 +41,16 @@ final class BatchCopy {
   BatchCopyResult copy(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat) {
     long started = System.currentTimeMillis();
     if (batch.tables().isEmpty()) return new BatchCopyResult(batch.label(), List.of(), 0);
-    PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
-    PgEndpoint targetEndpoint = PgEndpoint.target(plan);
     List<TableCopyResult> results = new ArrayList<>();
     long[] done = {0, 0};
     int resumedTables = 0;
     TableInfo current = batch.tables().get(0);
-    try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
-      SnapshotImport.begin(source, capture, current, snapshots);
-      ChunkPump.prepareTarget(target);
+    try (CopySessions sessions = CopySessions.open(plan, capture, current, snapshots)) {
+      Connection source = sessions.source();
+      Connection target = sessions.target();
       CopyLedger.ensureBookkeeping(target);
-      CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
-      CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
+      CopyManager out = sessions.reader();
+      CopyManager in = sessions.writer();
       heartbeat.beat(new CopyProgress(batch.label(), 0, batch.tables().size(), 0, 0));
       for (TableInfo table : batch.tables()) {
         current = table;
@@ -67,9 +64,9 @@ final class BatchCopy {
         done[1] += result.bytes();
         heartbeat.beat(new CopyProgress(batch.label(), results.size(), batch.tables().size(), done[0], done[1]));
       }
-      SnapshotImport.end(source);
+      sessions.endSnapshot();
     } catch (SQLException e) {
-      throw ChunkPump.copyFailed(current, sourceEndpoint, targetEndpoint, e);
+      throw ChunkPump.copyFailed(current, plan, e);
     }
     long millis = System.currentTimeMillis() - started;
     log.info("copied {}: {} tables ({} already on the target), {} rows, {} bytes, in {} ms",

@@ -19,7 +19,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.copy.CopyOut;
@@ -64,21 +63,18 @@ final class ChunkPump {
       if (job.progress().failed()) return null;
       Integer chunk = job.todo().poll();
       if (chunk == null) return null;
-      PgEndpoint sourceEndpoint = PgEndpoint.source(job.plan());
-      PgEndpoint targetEndpoint = PgEndpoint.target(job.plan());
-      try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
-        SnapshotImport.begin(source, job.capture(), job.table(), snapshots);
-        prepareTarget(target);
+      try (CopySessions sessions = CopySessions.open(job.plan(), job.capture(), job.table(), snapshots)) {
+        Connection target = sessions.target();
         target.setAutoCommit(false);
-        CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
-        CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
+        CopyManager out = sessions.reader();
+        CopyManager in = sessions.writer();
         while (chunk != null) {
           if (!copyChunk(job, chunk, out, in, target)) return null;
           chunk = job.todo().poll();
         }
-        SnapshotImport.end(source);
+        sessions.endSnapshot();
       } catch (SQLException e) {
-        throw job.progress().fail(copyFailed(job.table(), sourceEndpoint, targetEndpoint, e));
+        throw job.progress().fail(copyFailed(job.table(), job.plan(), e));
       }
       return null;
     } catch (RuntimeException e) {
@@ -88,21 +84,9 @@ final class ChunkPump {
     }
   }
 
-  /**
-   * The copy bypasses user triggers and foreign key checks (they are replica-mode-aware): the rows
-   * are a consistent copy of a database that already satisfied its constraints, and triggers fired
-   * on the source when the rows were written. pg_dump's data load does the same.
-   */
-  static void prepareTarget(Connection target) throws SQLException {
-    Sql.exec(target, "SET session_replication_role = replica");
-    // Safe because each chunk commits with its bookkeeping row: a commit the target loses in a
-    // crash loses both, and the retry copies that chunk again.
-    Sql.exec(target, "SET synchronous_commit = off");
-  }
-
-  static IllegalStateException copyFailed(TableInfo table, PgEndpoint source, PgEndpoint target, SQLException e) {
-    return new IllegalStateException("copy of " + table.qualifiedName() + " from " + source
-        + " to " + target + " failed: " + e.getMessage(), e);
+  static IllegalStateException copyFailed(TableInfo table, MigrationPlan plan, SQLException e) {
+    return new IllegalStateException("copy of " + table.qualifiedName() + " from " + PgEndpoint.source(plan)
+        + " to " + PgEndpoint.target(plan) + " failed: " + e.getMessage(), e);
   }
 
   /** Copies one chunk and commits it with its bookkeeping row; false when the copy was called off. */

@@ -50,20 +50,18 @@ final class PgBulkCopier implements BulkCopier {
   @Override
   public TableCopyResult copy(MigrationPlan plan, ChangeCapture capture, TableInfo table, Heartbeat heartbeat) {
     long started = System.currentTimeMillis();
-    PgEndpoint sourceEndpoint = PgEndpoint.source(plan);
-    PgEndpoint targetEndpoint = PgEndpoint.target(plan);
-    try (Connection source = sourceEndpoint.connect(); Connection target = targetEndpoint.connect()) {
+    // The snapshot is checked first: a copy holding a dead or stale snapshot must fail before
+    // it empties chunks that a copy under the live snapshot committed.
+    try (CopySessions sessions = CopySessions.open(plan, capture, table, snapshots)) {
+      Connection source = sessions.source();
+      Connection target = sessions.target();
       // This session keeps the per-table advisory lock for the whole copy; the streams below
       // commit their chunks on sessions of their own.
-      // The snapshot is checked first: a copy holding a dead or stale snapshot must fail before
-      // it empties chunks that a copy under the live snapshot committed.
-      SnapshotImport.begin(source, capture, table, snapshots);
-      ChunkPump.prepareTarget(target);
       CopyLedger.ensureBookkeeping(target);
       CopyLedger.lock(target, plan, table);
       Map<Integer, CopyLedger.Chunk> done = CopyLedger.recordedChunks(target, plan, table, capture);
       ChunkPlan chunks = ChunkPlan.of(source, table, CopyLedger.chunkBlocks(done, chunkBlocks));
-      SnapshotImport.end(source);
+      sessions.endSnapshot();
 
       int total = chunks.total();
       int resumed = 0;
@@ -94,7 +92,7 @@ final class PgBulkCopier implements BulkCopier {
           chunks.qualified(), progress.rows(), progress.bytes(), total, resumed, streams, chunks.format(), millis);
       return new TableCopyResult(table.qualifiedName(), progress.rows(), progress.bytes(), millis, total, resumed);
     } catch (SQLException e) {
-      throw ChunkPump.copyFailed(table, sourceEndpoint, targetEndpoint, e);
+      throw ChunkPump.copyFailed(table, plan, e);
     }
   }
 
