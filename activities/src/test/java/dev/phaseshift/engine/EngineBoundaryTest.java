@@ -55,7 +55,7 @@ class EngineBoundaryTest {
         .check(engine);
   }
 
-  /** One role per class reads best when roles build on each other rather than on each other mutually. */
+  /** Roles build on one another, never in a circle, so a class reads knowing only what it uses. */
   @Test
   void postgresEngineClassesHaveNoCycles() {
     slices().assignedFrom(new SliceAssignment() {
