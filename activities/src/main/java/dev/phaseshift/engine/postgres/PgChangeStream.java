@@ -7,12 +7,9 @@ import dev.phaseshift.model.Lag;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.ReplicationSlotInfo;
 import org.slf4j.Logger;
@@ -26,8 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PgChangeStream implements ChangeStream {
   private static final Logger log = LoggerFactory.getLogger(PgChangeStream.class);
-  /** Anything after {@code password=} up to the next blank, or a quoted value with escapes. */
-  private static final Pattern PASSWORD = Pattern.compile("password\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'?|\\S+)");
 
   private final SnapshotHolder snapshots;
 
@@ -43,19 +38,19 @@ final class PgChangeStream implements ChangeStream {
     synchronized (snapshots.lockFor(slot)) {
       try (Connection c = source.connect()) {
         Optional<SnapshotHolder.Held> held = snapshots.get(slot);
-        if (held.isPresent() && slotExists(c, slot)) {
+        if (held.isPresent() && PgReplication.slotExists(c, slot)) {
           // A retry of a start that succeeded: the publication is left as it was when the
           // snapshot was taken, so the copy and the stream keep covering the same tables.
           SnapshotHolder.Held h = held.get();
           return new ChangeCapture(slot, publication, h.snapshotName(), h.consistentLsn(), copyTaskQueue);
         }
         snapshots.release(slot);
-        ensurePublication(c, plan, publication);
+        PgPublication.ensure(c, plan, publication);
         // A slot this process does not hold the snapshot of comes from a crashed worker or an
         // earlier attempt. Nothing has been copied under it yet (copies need the snapshot), so it
         // can go and be made again with a snapshot we hold. A worker still holding the old
         // snapshot loses it, so its copies fail as SNAPSHOT_LOST instead of copying stale rows.
-        endSnapshotSessions(c, slot);
+        SnapshotHolder.endSessions(c, slot);
         PgReplication.dropSlot(c, slot);
       } catch (SQLException e) {
         throw failure("cannot prepare publication " + publication + " on " + source, e);
@@ -64,7 +59,7 @@ final class PgChangeStream implements ChangeStream {
       try {
         // Names the session so that attach, reset and undo can end it from any worker process,
         // not only from the one holding it. Runs before the slot exists, so it costs no snapshot.
-        Sql.exec(replication, "SET application_name = " + Sql.literal(snapshotSessionName(slot)));
+        Sql.exec(replication, "SET application_name = " + Sql.literal(SnapshotHolder.sessionName(slot)));
         ReplicationSlotInfo info = replication.unwrap(PGConnection.class).getReplicationAPI()
             .createReplicationSlot()
             .logical()
@@ -100,8 +95,8 @@ final class PgChangeStream implements ChangeStream {
         return;
       }
       try (Connection s = source.connect()) {
-        endSnapshotSessions(s, capture.slotName());
-        if (!slotExists(s, capture.slotName())) {
+        SnapshotHolder.endSessions(s, capture.slotName());
+        if (!PgReplication.slotExists(s, capture.slotName())) {
           // The rows copied under the snapshot need exactly this slot's changes on top of them.
           throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
               "replication slot " + capture.slotName() + " no longer exists on " + source
@@ -109,18 +104,8 @@ final class PgChangeStream implements ChangeStream {
                   + " start again from a new snapshot");
         }
       }
-      String sql = "CREATE SUBSCRIPTION " + Sql.ident(subscription)
-          + " CONNECTION " + Sql.literal(source.libpqConninfo())
-          + " PUBLICATION " + Sql.ident(capture.publicationName())
-          + " WITH (create_slot = false, slot_name = " + Sql.literal(capture.slotName())
-          + ", copy_data = false, enabled = true)";
-      try {
-        Sql.exec(t, sql);
-      } catch (SQLException e) {
-        // The statement carries the password; report only the server's redacted words.
-        throw new IllegalStateException("cannot create subscription " + subscription + " on "
-            + target + ": " + redact(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")");
-      }
+      PgReplication.subscribe(t, target, "subscription", subscription, source, capture.publicationName(),
+          capture.slotName());
       log.info("subscription {} on {} streams slot {} from {}",
           subscription, target, capture.slotName(), source);
     } catch (SQLException e) {
@@ -148,7 +133,7 @@ final class PgChangeStream implements ChangeStream {
       try (Connection t = target.connect()) {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
         try (Connection s = source.connect()) {
-          endSnapshotSessions(s, slot);
+          SnapshotHolder.endSessions(s, slot);
           PgReplication.dropSlot(s, slot);
         }
         List<String> tables = PgInventory.selectedTables(t, plan).stream()
@@ -158,13 +143,7 @@ final class PgChangeStream implements ChangeStream {
         try {
           // One statement for all tables, so foreign keys between them do not stop it.
           if (!tables.isEmpty()) Sql.exec(t, "TRUNCATE " + String.join(", ", tables));
-          if (PgBulkCopier.bookkeepingExists(t)) {
-            try (PreparedStatement ps = t.prepareStatement(
-                "DELETE FROM " + PgBulkCopier.CHUNKS + " WHERE migration = ?")) {
-              ps.setString(1, plan.name());
-              ps.executeUpdate();
-            }
-          }
+          CopyLedger.forget(t, plan);
           t.commit();
         } catch (SQLException e) {
           t.rollback();
@@ -201,19 +180,9 @@ final class PgChangeStream implements ChangeStream {
       try (Connection s = source.connect()) {
         // A write freeze makes new sessions read-only, ours included; DROP PUBLICATION and
         // ALTER DATABASE would be refused in a read-only transaction.
-        Sql.exec(s, "SET default_transaction_read_only = off");
-        Boolean frozen = Sql.one(s,
-            "SELECT EXISTS (SELECT 1 FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase"
-                + " WHERE d.datname = current_database() AND r.setrole = 0"
-                + " AND EXISTS (SELECT 1 FROM unnest(r.setconfig) cfg"
-                + " WHERE lower(cfg) IN ('default_transaction_read_only=on',"
-                + " 'default_transaction_read_only=true', 'default_transaction_read_only=1')))",
-            rs -> rs.getBoolean(1));
-        if (Boolean.TRUE.equals(frozen)) {
-          Sql.exec(s, "ALTER DATABASE " + Sql.ident(source.database()) + " RESET default_transaction_read_only");
-          log.info("released the write freeze of {}", source);
-        }
-        endSnapshotSessions(s, slot);
+        WriteFreeze.allowOwnWrites(s);
+        WriteFreeze.releaseIfFrozen(s, source);
+        SnapshotHolder.endSessions(s, slot);
         PgReplication.dropSlot(s, slot);
         PgReplication.dropPublication(s, PgNames.publication(plan));
       } catch (SQLException e) {
@@ -226,82 +195,9 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  /**
-   * Makes the publication publish exactly the selected tables. Partitioned tables are published
-   * as their root (PostgreSQL 13+), the way the bulk copy reads them, so the target's partitions
-   * need not match the source's.
-   */
-  static void ensurePublication(Connection c, MigrationPlan plan, String publication)
-      throws SQLException {
-    // Unlogged tables cannot be published; the assessment blocks on them.
-    List<String> wanted = PgInventory.selectedTables(c, plan).stream()
-        .filter(n -> !n.unlogged())
-        .map(n -> Sql.qualified(n.schema(), n.name()))
-        .toList();
-    int version = serverVersion(c);
-    String pub = Sql.ident(publication);
-    Boolean allTables = Sql.one(c, "SELECT puballtables FROM pg_publication WHERE pubname = ?",
-        rs -> rs.getBoolean(1), publication);
-    if (Boolean.TRUE.equals(allTables)) {
-      Sql.exec(c, "DROP PUBLICATION " + pub);
-      allTables = null;
-    }
-    if (allTables == null) {
-      String with = version >= 130000 ? " WITH (publish_via_partition_root = true)" : "";
-      String tables = wanted.isEmpty() ? "" : " FOR TABLE " + String.join(", ", wanted);
-      Sql.exec(c, "CREATE PUBLICATION " + pub + tables + with);
-      log.info("created publication {} of {} tables", publication, wanted.size());
-      return;
-    }
-    List<String> current = Sql.query(c,
-        "SELECT n.nspname, cl.relname FROM pg_publication_rel pr"
-            + " JOIN pg_publication p ON p.oid = pr.prpubid"
-            + " JOIN pg_class cl ON cl.oid = pr.prrelid JOIN pg_namespace n ON n.oid = cl.relnamespace"
-            + " WHERE p.pubname = ?",
-        rs -> Sql.qualified(rs.getString(1), rs.getString(2)), publication);
-    if (new TreeSet<>(current).equals(new TreeSet<>(wanted))) return;
-    if (wanted.isEmpty()) {
-      Sql.exec(c, "ALTER PUBLICATION " + pub + " DROP TABLE " + String.join(", ", current));
-    } else {
-      Sql.exec(c, "ALTER PUBLICATION " + pub + " SET TABLE " + String.join(", ", wanted));
-    }
-    if (version >= 130000) {
-      Sql.exec(c, "ALTER PUBLICATION " + pub + " SET (publish_via_partition_root = true)");
-    }
-    log.info("publication {} now has {} tables", publication, wanted.size());
-  }
-
-  static String snapshotSessionName(String slot) {
-    return slot + ":snapshot";
-  }
-
-  /**
-   * Ends the replication session that exported the slot's snapshot, wherever it was opened. Once
-   * the copy is over or abandoned, the snapshot only holds back vacuum on the source; when
-   * attach runs on another worker than the copies did, this is what releases it.
-   */
-  static void endSnapshotSessions(Connection source, String slot) throws SQLException {
-    Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            + " WHERE backend_type = 'walsender' AND application_name = ? AND pid <> pg_backend_pid()",
-        rs -> rs.getBoolean(1), snapshotSessionName(slot));
-  }
-
-  static boolean slotExists(Connection c, String slot) throws SQLException {
-    return Sql.one(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", rs -> 1, slot) != null;
-  }
-
-  static int serverVersion(Connection c) throws SQLException {
-    return Sql.one(c, "SELECT current_setting('server_version_num')::int", rs -> rs.getInt(1));
-  }
-
-  /** Server messages do not echo statements, but a conninfo could still appear in one. */
-  static String redact(String message) {
-    return message == null ? "" : PASSWORD.matcher(message).replaceAll("password=********");
-  }
-
   private static IllegalStateException failure(String what, SQLException e) {
     // Not a MigrationException: connection drops and lock timeouts are worth retrying.
-    return new IllegalStateException(what + ": " + redact(e.getMessage()), e);
+    return new IllegalStateException(what + ": " + PgEndpoint.redact(e.getMessage()), e);
   }
 
   private static void closeQuietly(Connection c) {

@@ -94,7 +94,7 @@ final class PgChunkChecksums {
       Sql.exec(c, "COMMIT");
       return null;
     } catch (SQLException e) {
-      RuntimeException f = PgInventory.failure(doing, side, e);
+      RuntimeException f = PgSession.failure(doing, side, e);
       failure.compareAndSet(null, f);
       throw f;
     } catch (RuntimeException e) {

@@ -22,6 +22,9 @@ public final class PgEndpoint {
   private static final Pattern URL = Pattern.compile(
       "jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([^?]+)(?:\\?.*)?");
 
+  /** Anything after {@code password=} up to the next blank, or a quoted value with escapes. */
+  private static final Pattern PASSWORD = Pattern.compile("password\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'?|\\S+)");
+
   private final String role;
   private final Endpoint endpoint;
   private final String host;
@@ -144,6 +147,11 @@ public final class PgEndpoint {
     String password = password();
     if (password != null) env.put("PGPASSWORD", password);
     return env;
+  }
+
+  /** Server messages do not echo statements, but a conninfo could still appear in one. */
+  static String redact(String message) {
+    return message == null ? "" : PASSWORD.matcher(message).replaceAll("password=********");
   }
 
   private static String quote(String value) {

@@ -27,25 +27,22 @@ final class PgInspector implements Inspector {
 
   @Override
   public Assessment assess(MigrationPlan plan) {
-    PgEndpoint source = PgEndpoint.source(plan);
-    PgEndpoint target = PgEndpoint.target(plan);
-    try (Connection s = source.connect(); Connection t = target.connect()) {
-      ServerInfo sourceInfo = serverInfo(s, source);
-      ServerInfo targetInfo = serverInfo(t, target);
-      List<TableInfo> tables = select(s, plan, source);
-      List<String> sequences = PgInventory.call(source, "listing sequences",
-          () -> PgInventory.sequences(s, PgInventory.schemasOf(tables)).stream()
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgSession s = sides.source();
+      PgSession t = sides.target();
+      ServerInfo sourceInfo = serverInfo(s);
+      ServerInfo targetInfo = serverInfo(t);
+      List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
+      List<String> sequences = s.call("listing sequences",
+          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)).stream()
               .map(PgInventory.Seq::display).toList());
-      List<ClientConnection> clients = PgInventory.call(source, "listing client sessions", () -> clients(s));
+      List<ClientConnection> clients = s.call("listing client sessions", PgInspector::clients);
 
       List<Finding> findings = new ArrayList<>();
       serverFindings(sourceInfo, targetInfo, findings);
       tableFindings(tables, findings);
-      PgInventory.call(target, "looking for the selected tables", () -> {
-        targetTableFindings(t, tables, findings);
-        return null;
-      });
-      extensionFindings(t, sourceInfo, target, findings);
+      t.run("looking for the selected tables", c -> targetTableFindings(c, tables, findings));
+      extensionFindings(t, sourceInfo, findings);
       if (!clients.isEmpty()) {
         findings.add(new Finding(Severity.INFO, "client_connections", "source",
             clients.stream().mapToInt(ClientConnection::sessions).sum()
@@ -53,19 +50,13 @@ final class PgInspector implements Inspector {
                 + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
                 + "; these applications must be pointed at the target at switchover"));
       }
-      PgInventory.call(source, "reading the lock table size", () -> {
-        lockTableFindings(s, tables.size(), findings);
-        return null;
-      });
+      s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
-    } catch (SQLException e) {
-      // Closing a connection is the only thing left that throws here; the work is done.
-      throw PgInventory.failure("closing connections", source, e);
     }
   }
 
-  private ServerInfo serverInfo(Connection c, PgEndpoint on) {
-    return PgInventory.call(on, "reading server settings", () -> {
+  private ServerInfo serverInfo(PgSession on) {
+    return on.call("reading server settings", c -> {
       ServerInfo info = Sql.one(c,
           "SELECT current_setting('server_version'), current_setting('server_version_num')::int,"
               + " current_setting('wal_level'),"
@@ -80,10 +71,6 @@ final class PgInspector implements Inspector {
       return new ServerInfo(info.version(), info.versionNumber(), info.walLevel(), info.freeReplicationSlots(),
           info.freeWalSenders(), info.databaseBytes(), extensions, info.largeObjects());
     });
-  }
-
-  private static List<TableInfo> select(Connection s, MigrationPlan plan, PgEndpoint source) {
-    return PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
   }
 
   private static List<ClientConnection> clients(Connection s) throws SQLException {
@@ -230,9 +217,9 @@ final class PgInspector implements Inspector {
     }
   }
 
-  private static void extensionFindings(Connection t, ServerInfo source, PgEndpoint target, List<Finding> findings) {
-    Set<String> available = PgInventory.call(target, "listing available extensions",
-        () -> new TreeSet<>(Sql.query(t, "SELECT name FROM pg_available_extensions", rs -> rs.getString(1))));
+  private static void extensionFindings(PgSession t, ServerInfo source, List<Finding> findings) {
+    Set<String> available = new TreeSet<>(t.query("listing available extensions",
+        "SELECT name FROM pg_available_extensions", rs -> rs.getString(1)));
     for (String ext : source.extensions()) {
       if (available.contains(ext)) continue;
       findings.add(new Finding(Severity.WARNING, "extension_unavailable", ext,

@@ -1,9 +1,7 @@
 package dev.phaseshift.engine.postgres;
 
-import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.MigrationPlan;
-import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -144,38 +142,5 @@ final class PgInventory {
       args.add(name);
     }
     return args;
-  }
-
-  /**
-   * Turns a database error into the right failure: missing privileges or objects will not fix
-   * themselves, anything else (a dropped connection, a lock timeout) is worth a retry.
-   */
-  static RuntimeException failure(String doing, PgEndpoint on, SQLException e) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    String what = doing + " on the " + on + " failed: " + e.getMessage();
-    if (state.equals("42501")) {
-      return new MigrationException(FailureTypes.PREREQUISITE,
-          what + "; grant the plan's " + on.role() + " user the needed privileges (a superuser or the"
-              + " database owner with REPLICATION works)", e);
-    }
-    if (state.startsWith("42") || state.startsWith("28") || state.startsWith("3D")) {
-      return new MigrationException(FailureTypes.PREREQUISITE,
-          what + "; check that the " + on.role() + " database is the one the plan means", e);
-    }
-    return new IllegalStateException(what, e);
-  }
-
-  @FunctionalInterface
-  interface SqlCall<T> {
-    T get() throws SQLException;
-  }
-
-  /** Runs catalog work on one side, turning a database error into the right failure for it. */
-  static <T> T call(PgEndpoint on, String doing, SqlCall<T> work) {
-    try {
-      return work.get();
-    } catch (SQLException e) {
-      throw failure(doing, on, e);
-    }
   }
 }

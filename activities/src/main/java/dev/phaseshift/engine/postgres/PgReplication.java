@@ -12,8 +12,34 @@ import java.util.List;
 public final class PgReplication {
   private PgReplication() {}
 
+  public static boolean slotExists(Connection c, String slot) throws SQLException {
+    return Sql.one(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", rs -> 1, slot) != null;
+  }
+
   public static boolean subscriptionExists(Connection target, String name) throws SQLException {
     return Sql.one(target, "SELECT 1 FROM pg_subscription WHERE subname = ?", rs -> 1, name) != null;
+  }
+
+  /**
+   * Subscribes {@code subscriber} to the publisher's existing slot, without copying: the rows are
+   * there already, the slot carries what changed since. The statement holds the publisher's
+   * password, so a failure reports only the server's words, redacted.
+   *
+   * @param what how operators know this subscription, e.g. "the reverse subscription"
+   */
+  static void subscribe(Connection subscriber, PgEndpoint on, String what, String name, PgEndpoint publisher,
+      String publication, String slot) {
+    String sql = "CREATE SUBSCRIPTION " + Sql.ident(name)
+        + " CONNECTION " + Sql.literal(publisher.libpqConninfo())
+        + " PUBLICATION " + Sql.ident(publication)
+        + " WITH (create_slot = false, slot_name = " + Sql.literal(slot)
+        + ", copy_data = false, enabled = true)";
+    try {
+      Sql.exec(subscriber, sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create " + what + " " + name + " on " + on + ": "
+          + PgEndpoint.redact(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")");
+    }
   }
 
   /**

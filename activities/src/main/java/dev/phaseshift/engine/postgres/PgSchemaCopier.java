@@ -39,13 +39,13 @@ final class PgSchemaCopier implements SchemaCopier {
 
   @Override
   public void createTables(MigrationPlan plan) {
-    PgEndpoint source = PgEndpoint.source(plan);
-    PgEndpoint target = PgEndpoint.target(plan);
-    try (Connection s = source.connect(); Connection t = target.connect()) {
-      List<TableInfo> tables = selected(s, plan, source);
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgSession s = sides.source();
+      PgSession t = sides.target();
+      List<TableInfo> tables = selected(s, plan);
       List<String> missing = new ArrayList<>();
       for (TableInfo table : tables) {
-        if (!exists(t, target, table)) missing.add(table.qualifiedName());
+        if (!exists(t, table)) missing.add(table.qualifiedName());
       }
       // Every table there already: an earlier attempt committed the whole script (it runs as one
       // transaction) and only its completion was lost.
@@ -56,10 +56,9 @@ final class PgSchemaCopier implements SchemaCopier {
                 + "; the schema copy needs a target without them: drop the existing ones on the target or"
                 + " exclude them from the plan");
       }
-      boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan));
-      PgTools.Installation inst = tools.forServer(PgInventory.call(source, "reading the version",
-          () -> PgInventory.serverVersionNum(s)));
-      String dump = dump(inst, source, "pre-data", subset, tables);
+      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
+      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+      String dump = dump(inst, s.endpoint(), "pre-data", subset, tables);
       StringBuilder script = new StringBuilder();
       if (subset) {
         // pg_dump -t dumps the tables, not the schemas they live in.
@@ -68,45 +67,40 @@ final class PgSchemaCopier implements SchemaCopier {
         }
       }
       script.append(dump);
-      apply(inst, target, script.toString(), "creating the tables");
-    } catch (SQLException e) {
-      throw PgInventory.failure("closing connections", source, e);
+      apply(inst, t.endpoint(), script.toString(), "creating the tables");
     }
   }
 
   @Override
   public void createIndexesAndConstraints(MigrationPlan plan) {
-    PgEndpoint source = PgEndpoint.source(plan);
-    PgEndpoint target = PgEndpoint.target(plan);
-    try (Connection s = source.connect(); Connection t = target.connect()) {
-      List<TableInfo> tables = selected(s, plan, source);
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgSession s = sides.source();
+      PgSession t = sides.target();
+      List<TableInfo> tables = selected(s, plan);
       Set<String> wanted = new TreeSet<>();
       Set<String> present = new TreeSet<>();
       for (TableInfo table : tables) {
-        if (!exists(t, target, table)) {
+        if (!exists(t, table)) {
           throw new MigrationException(FailureTypes.PREREQUISITE,
               table.qualifiedName() + " does not exist on the target, so its indexes and constraints cannot"
                   + " be built; run the table creation step (CreateTargetSchema) first");
         }
-        wanted.addAll(PgInventory.call(source, "listing indexes and constraints", () -> postDataObjects(s, table)));
-        present.addAll(PgInventory.call(target, "listing indexes and constraints", () -> postDataObjects(t, table)));
+        wanted.addAll(s.call("listing indexes and constraints", c -> postDataObjects(c, table)));
+        present.addAll(t.call("listing indexes and constraints", c -> postDataObjects(c, table)));
       }
       Set<String> toCreate = new LinkedHashSet<>(wanted);
       toCreate.removeAll(present);
       // All of them there: an earlier attempt finished and only its completion was lost.
       if (toCreate.isEmpty()) return;
-      boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan));
-      PgTools.Installation inst = tools.forServer(PgInventory.call(source, "reading the version",
-          () -> PgInventory.serverVersionNum(s)));
-      String dump = dump(inst, source, "post-data", subset, tables);
+      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
+      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+      String dump = dump(inst, s.endpoint(), "post-data", subset, tables);
       try {
         // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
-        PgPostData.apply(target, PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
+        PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
       } catch (SQLException e) {
-        throw postDataFailure(target, e);
+        throw postDataFailure(t.endpoint(), e);
       }
-    } catch (SQLException e) {
-      throw PgInventory.failure("closing connections", source, e);
     }
   }
 
@@ -126,8 +120,8 @@ final class PgSchemaCopier implements SchemaCopier {
         + " extensions, objects the selected tables depend on but the plan leaves out) and retry", e);
   }
 
-  private static List<TableInfo> selected(Connection s, MigrationPlan plan, PgEndpoint source) {
-    List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
+  private static List<TableInfo> selected(PgSession s, MigrationPlan plan) {
+    List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
     if (tables.isEmpty()) {
       throw new MigrationException(FailureTypes.PREREQUISITE,
           "the plan selects no table on the source; check tables.include and tables.exclude");
@@ -135,9 +129,9 @@ final class PgSchemaCopier implements SchemaCopier {
     return tables;
   }
 
-  private static boolean exists(Connection c, PgEndpoint on, TableInfo table) {
-    return PgInventory.call(on, "looking for " + table.qualifiedName(), () -> Boolean.TRUE.equals(Sql.one(c,
-        "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), PgInventory.quoted(table))));
+  private static boolean exists(PgSession on, TableInfo table) {
+    return Boolean.TRUE.equals(on.one("looking for " + table.qualifiedName(),
+        "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), PgInventory.quoted(table)));
   }
 
   private static List<String> postDataObjects(Connection c, TableInfo table) throws SQLException {

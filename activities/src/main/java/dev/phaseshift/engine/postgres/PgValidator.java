@@ -78,43 +78,44 @@ final class PgValidator implements Validator {
   @Override
   public ValidationResult validate(MigrationPlan plan) {
     long started = System.nanoTime();
-    PgEndpoint source = PgEndpoint.source(plan);
-    PgEndpoint target = PgEndpoint.target(plan);
     String slot = PgNames.slot(plan);
-    try (Connection lock = source.connect(); Connection s = source.connect(); Connection t = target.connect()) {
-      List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
+    try (PgSession lock = PgSession.open(PgEndpoint.source(plan)); PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgSession s = sides.source();
+      PgSession t = sides.target();
+      List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
       if (tables.isEmpty()) {
         throw new MigrationException(FailureTypes.PREREQUISITE,
             "the plan selects no table on the source; check tables.include and tables.exclude");
       }
-      List<PgInventory.Seq> sequences = PgInventory.call(source, "listing sequences",
-          () -> PgInventory.sequences(s, PgInventory.schemasOf(tables)));
-      PgInventory.call(source, "preparing the session", () -> settings(s));
-      PgInventory.call(target, "preparing the session", () -> settings(t));
+      List<PgInventory.Seq> sequences = s.call("listing sequences",
+          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
+      s.run("preparing the session", PgValidator::settings);
+      t.run("preparing the session", PgValidator::settings);
 
-      Pinned pinned = pinBothSides(lock, s, t, source, target, tables, slot, catchUp);
+      Pinned pinned = pinBothSides(lock.connection(), s, t, tables, slot, catchUp);
       long pinnedAt = System.nanoTime();
-      List<TableValidation> results = compareContent(plan, pinned, s, t, source, target, tables);
+      List<TableValidation> results = compareContent(plan, pinned, s, t, tables);
       log.info("validation of {}: {} tables compared in {} ms on up to {} sessions per side", plan.name(),
           tables.size(), (System.nanoTime() - pinnedAt) / 1_000_000, sessions(plan));
-      PgInventory.call(source, "ending the snapshot", () -> exec(s, "COMMIT"));
-      PgInventory.call(target, "ending the snapshot", () -> exec(t, "COMMIT"));
+      s.exec("ending the snapshot", "COMMIT");
+      t.exec("ending the snapshot", "COMMIT");
       List<SequenceValue> sequenceValues = new ArrayList<>();
       for (PgInventory.Seq seq : sequences) {
         sequenceValues.add(new SequenceValue(seq.display(),
-            PgInventory.call(source, "reading " + seq.display(), () -> PgInventory.lastValue(s, seq)),
-            PgInventory.call(target, "reading " + seq.display(), () -> PgInventory.lastValue(t, seq))));
+            s.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq)),
+            t.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq))));
       }
 
       // Whole-database dumps compare everything the tables depend on (types, functions); when either
       // side holds tables outside the migration, only the migrated tables can be compared.
       Set<String> migrated = new TreeSet<>(tables.stream().map(TableInfo::qualifiedName).toList());
-      boolean subset = PgInventory.call(source, "listing tables", () -> PgInventory.isSubset(s, plan))
-          || PgInventory.call(target, "listing tables", () -> PgInventory.allTables(t)).stream()
+      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan))
+          || t.call("listing tables", PgInventory::allTables).stream()
               .anyMatch(other -> !migrated.contains(other.qualifiedName()));
-      int newest = Math.max(PgInventory.call(source, "reading the version", () -> PgInventory.serverVersionNum(s)),
-          PgInventory.call(target, "reading the version", () -> PgInventory.serverVersionNum(t)));
-      List<String> schemaDifferences = schemaDifferences(tools.forServer(newest), source, target, subset, tables);
+      int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
+          t.call("reading the version", PgInventory::serverVersionNum));
+      List<String> schemaDifferences =
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables);
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
@@ -122,8 +123,6 @@ final class PgValidator implements Validator {
           sequenceValues.stream().limit(ValidationResult.LISTED).toList(),
           schemaDifferences.stream().limit(ValidationResult.LISTED).toList(), mismatches,
           (System.nanoTime() - started) / 1_000_000, results.size(), sequenceValues.size());
-    } catch (SQLException e) {
-      throw PgInventory.failure("closing connections", source, e);
     }
   }
 
@@ -142,27 +141,29 @@ final class PgValidator implements Validator {
    * Leaves {@code s} and {@code t} each in a read-only repeatable-read snapshot showing the same
    * content of the selected tables, both exported for other sessions to import.
    */
-  private static Pinned pinBothSides(Connection lock, Connection s, Connection t, PgEndpoint source,
-      PgEndpoint target, List<TableInfo> tables, String slot, Duration catchUp) {
+  private static Pinned pinBothSides(Connection lock, PgSession source, PgSession target, List<TableInfo> tables,
+      String slot, Duration catchUp) {
+    Connection s = source.connection();
+    Connection t = target.connection();
     String tableList = tables.stream().map(PgInventory::quoted).collect(Collectors.joining(", "));
     boolean locked = false;
     try {
-      exec(lock, "BEGIN");
+      Sql.exec(lock, "BEGIN");
       // Writers queue behind the lock; a long-running writer must not hold them up for long.
-      exec(lock, "SET LOCAL lock_timeout = '5s'");
-      exec(lock, "LOCK TABLE " + tableList + " IN SHARE MODE");
+      Sql.exec(lock, "SET LOCAL lock_timeout = '5s'");
+      Sql.exec(lock, "LOCK TABLE " + tableList + " IN SHARE MODE");
       locked = true;
       // The insert position, not pg_current_wal_lsn(): that is the write position, which with
       // asynchronous commit can still lie before the commit records of transactions already visible.
       String lsn = Sql.one(lock, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
       PgInventory.flushWal(s);
-      exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      Sql.exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       // The first query takes the snapshot; exporting it lets more sessions read at the same point.
       String sourceSnapshot = Sql.one(s, "SELECT pg_export_snapshot()", rs -> rs.getString(1));
       waitForSlot(lock, t, slot, lsn, catchUp);
-      exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      Sql.exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       String targetSnapshot = Sql.one(t, "SELECT pg_export_snapshot()", rs -> rs.getString(1));
-      exec(lock, "COMMIT");
+      Sql.exec(lock, "COMMIT");
       return new Pinned(lsn, sourceSnapshot, targetSnapshot);
     } catch (SQLException e) {
       rollback(lock);
@@ -170,8 +171,8 @@ final class PgValidator implements Validator {
         throw new IllegalStateException("could not lock the selected tables on the source within 5s (a long"
             + " transaction holds a conflicting lock); validation will try again", e);
       }
-      throw PgInventory.failure(locked ? "taking the consistent snapshot" : "locking the selected tables",
-          locked ? target : source, e);
+      throw PgSession.failure(locked ? "taking the consistent snapshot" : "locking the selected tables",
+          (locked ? target : source).endpoint(), e);
     } catch (RuntimeException e) {
       rollback(lock);
       throw e;
@@ -222,22 +223,22 @@ final class PgValidator implements Validator {
   private record Layout(TableInfo table, boolean onTarget, PgKeyRanges.Split split, int firstPiece) {}
 
   /** Counts and checksums every range of every table on both sides, on the pinned snapshots. */
-  private List<TableValidation> compareContent(MigrationPlan plan, Pinned pinned, Connection s, Connection t,
-      PgEndpoint source, PgEndpoint target, List<TableInfo> tables) {
+  private List<TableValidation> compareContent(MigrationPlan plan, Pinned pinned, PgSession s, PgSession t,
+      List<TableInfo> tables) {
     List<Layout> layouts = new ArrayList<>();
     List<PgChunkChecksums.Piece> sourcePieces = new ArrayList<>();
     List<PgChunkChecksums.Piece> targetPieces = new ArrayList<>();
     int next = 0;
     for (TableInfo table : tables) {
       String quoted = PgInventory.quoted(table);
-      boolean onTarget = Boolean.TRUE.equals(PgInventory.call(target, "looking up " + table.qualifiedName(),
-          () -> Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), quoted)));
+      boolean onTarget = Boolean.TRUE.equals(t.one("looking up " + table.qualifiedName(),
+          "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), quoted));
       PgKeyRanges.Split split = !onTarget ? PgKeyRanges.Split.WHOLE
-          : PgInventory.call(source, "splitting " + table.qualifiedName(),
-              () -> PgKeyRanges.plan(s, t, table, chunksFor(table)));
+          : s.call("splitting " + table.qualifiedName(),
+              c -> PgKeyRanges.plan(c, t.connection(), table, chunksFor(table)));
       String rowHash = !onTarget ? PgRowHash.TEXT
-          : PgInventory.call(source, "reading the columns of " + table.qualifiedName(),
-              () -> PgRowHash.expression(s, t, table));
+          : s.call("reading the columns of " + table.qualifiedName(),
+              c -> PgRowHash.expression(c, t.connection(), table));
       layouts.add(new Layout(table, onTarget, split, next));
       long weight = table.bytes() / split.ranges().size();
       for (PgKeyRanges.Range range : split.ranges()) {
@@ -249,8 +250,8 @@ final class PgValidator implements Validator {
     }
 
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
-    PgChunkChecksums src = new PgChunkChecksums(source, pinned.sourceSnapshot(), sourcePieces, next, failure);
-    PgChunkChecksums tgt = new PgChunkChecksums(target, pinned.targetSnapshot(), targetPieces, next, failure);
+    PgChunkChecksums src = new PgChunkChecksums(s.endpoint(), pinned.sourceSnapshot(), sourcePieces, next, failure);
+    PgChunkChecksums tgt = new PgChunkChecksums(t.endpoint(), pinned.targetSnapshot(), targetPieces, next, failure);
     int sessions = sessions(plan);
     ExecutorService pool = Executors.newFixedThreadPool(2 * sessions, SESSION_THREADS);
     try {
@@ -326,14 +327,8 @@ final class PgValidator implements Validator {
     }
   }
 
-  private static Void settings(Connection c) throws SQLException {
-    for (String set : PgChunkChecksums.TEXT_SETTINGS) exec(c, set);
-    return null;
-  }
-
-  private static Void exec(Connection c, String sql) throws SQLException {
-    Sql.exec(c, sql);
-    return null;
+  private static void settings(Connection c) throws SQLException {
+    for (String set : PgChunkChecksums.TEXT_SETTINGS) Sql.exec(c, set);
   }
 
   private static void rollback(Connection c) {

@@ -92,6 +92,22 @@ public final class SnapshotHolder {
     return slotLocks.computeIfAbsent(slot, s -> new Object());
   }
 
+  /** The application name of the replication session that exports the slot's snapshot. */
+  static String sessionName(String slot) {
+    return slot + ":snapshot";
+  }
+
+  /**
+   * Ends the replication session that exported the slot's snapshot, wherever it was opened. Once
+   * the copy is over or abandoned, the snapshot only holds back vacuum on the source; when
+   * attach runs on another worker than the copies did, this is what releases it.
+   */
+  static void endSessions(Connection source, String slot) throws SQLException {
+    Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            + " WHERE backend_type = 'walsender' AND application_name = ? AND pid <> pg_backend_pid()",
+        rs -> rs.getBoolean(1), sessionName(slot));
+  }
+
   private static void close(Held h) {
     try {
       h.connection().close();

@@ -35,6 +35,43 @@ public final class Sql {
     return rows.isEmpty() ? null : rows.get(0);
   }
 
+  @FunctionalInterface
+  public interface SqlCall<T> {
+    T get() throws SQLException;
+  }
+
+  @FunctionalInterface
+  public interface SqlAction {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs work in one transaction and commits it; a failure rolls back and is rethrown. The
+   * connection is in autocommit again afterwards either way.
+   */
+  public static <T> T inTransaction(Connection c, SqlCall<T> work) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      T result = work.get();
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      quietly(c::rollback);
+      throw e;
+    } finally {
+      quietly(() -> c.setAutoCommit(true));
+    }
+  }
+
+  /** For clean-up after a failure: the original failure says more than a second one would. */
+  public static void quietly(SqlAction action) {
+    try {
+      action.run();
+    } catch (SQLException e) {
+      // Reported through the failure being handled.
+    }
+  }
+
   public static void exec(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute(sql);

@@ -233,7 +233,7 @@ class PgChangeStreamTest {
     long deadline = System.currentTimeMillis() + 10_000;
     try (Connection s = pair.source()) {
       while (count(s, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
-          + PgChangeStream.snapshotSessionName(slot) + "'") > 0) {
+          + SnapshotHolder.sessionName(slot) + "'") > 0) {
         assertTrue(System.currentTimeMillis() < deadline, "the session exporting the snapshot did not end");
         Thread.sleep(50);
       }

@@ -62,7 +62,7 @@ class PgCopyResumeTest {
     try (Connection t = pair.target()) {
       exec(t, "TRUNCATE orders", "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_pkey");
       // As a version without recorded chunk sizes left its bookkeeping.
-      if (PgBulkCopier.bookkeepingExists(t)) exec(t, "ALTER TABLE phaseshift.copy_chunk DROP COLUMN chunk_blocks");
+      if (CopyLedger.bookkeepingExists(t)) exec(t, "ALTER TABLE phaseshift.copy_chunk DROP COLUMN chunk_blocks");
     }
     ChangeCapture capture = stream.start(plan, "q");
     try {

@@ -79,9 +79,9 @@ class PgLongWriteTransactionsTest {
 
   @Test
   void describesAgesAsOperatorsReadThem() {
-    assertEquals("45s", PgCutover.age(45));
-    assertEquals("7m12s", PgCutover.age(432));
-    assertEquals("2h03m07s", PgCutover.age(7387));
-    assertEquals("UPDATE orders SET x = 1", PgCutover.shortQuery("  UPDATE orders\n   SET x = 1\n"));
+    assertEquals("45s", PgLongWriteTransactions.age(45));
+    assertEquals("7m12s", PgLongWriteTransactions.age(432));
+    assertEquals("2h03m07s", PgLongWriteTransactions.age(7387));
+    assertEquals("UPDATE orders SET x = 1", PgLongWriteTransactions.shortQuery("  UPDATE orders\n   SET x = 1\n"));
   }
 }

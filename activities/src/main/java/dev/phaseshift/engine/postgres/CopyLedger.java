@@ -1,0 +1,163 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The copy's bookkeeping on the target: a row in {@code phaseshift.copy_chunk} per committed chunk,
+ * committed together with the chunk's rows, so a retried copy skips exactly the chunks that are
+ * there. Also the per-table lock that keeps two attempts from writing one table at once.
+ */
+final class CopyLedger {
+  private static final Logger log = LoggerFactory.getLogger(CopyLedger.class);
+
+  static final String CHUNKS = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "copy_chunk");
+  /** The chunk size of copies recorded before {@code chunk_blocks} was: a resumed copy keeps its chunks. */
+  static final int LEGACY_CHUNK_BLOCKS = 2048;
+
+  private CopyLedger() {}
+
+  /** A chunk an earlier attempt committed. */
+  record Chunk(String snapshot, long rows, long bytes, int blocks) {}
+
+  static boolean bookkeepingExists(Connection target) throws SQLException {
+    return Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), CHUNKS);
+  }
+
+  static void ensureBookkeeping(Connection target) throws SQLException {
+    // The column exists only where the table does: one query answers both.
+    if (Boolean.TRUE.equals(Sql.one(target, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
+        + " WHERE attrelid = to_regclass(?) AND attname = 'chunk_blocks' AND NOT attisdropped)",
+        rs -> rs.getBoolean(1), CHUNKS))) {
+      return;
+    }
+    Sql.inTransaction(target, () -> {
+      // Parallel copies start together; without the lock their CREATE ... IF NOT EXISTS can
+      // still collide on the catalog's unique indexes.
+      Sql.one(target, "SELECT pg_advisory_xact_lock(hashtext('phaseshift.copy_chunk'))", rs -> 1);
+      Sql.exec(target, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
+      Sql.exec(target, "CREATE TABLE IF NOT EXISTS " + CHUNKS + " ("
+          + "migration text NOT NULL, table_name text NOT NULL, chunk int NOT NULL,"
+          + " snapshot text NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,"
+          + " copied_at timestamptz NOT NULL DEFAULT now(),"
+          + " PRIMARY KEY (migration, table_name, chunk))");
+      // Left empty in rows written before it existed: those chunks are LEGACY_CHUNK_BLOCKS long.
+      Sql.exec(target, "ALTER TABLE " + CHUNKS + " ADD COLUMN IF NOT EXISTS chunk_blocks int");
+      return null;
+    });
+  }
+
+  /**
+   * Chunks an earlier attempt committed under this snapshot. Chunks of another snapshot are from
+   * a copy the workflow abandoned: their rows are a different point in time, so they go.
+   */
+  static Map<Integer, Chunk> recordedChunks(
+      Connection target, MigrationPlan plan, TableInfo table, ChangeCapture capture) throws SQLException {
+    String qualified = Sql.qualified(table.schema(), table.name());
+    // ONLY keeps inheritance children out (they are tables of their own); a partitioned table
+    // has no rows of its own, so there the partitions are meant.
+    String relkind = Sql.one(target, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass(?)",
+        rs -> rs.getString(1), qualified);
+    if (relkind == null) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "target table " + table.qualifiedName() + " does not exist; the target schema must be"
+              + " created before the copy");
+    }
+    String only = "p".equals(relkind) ? "" : "ONLY ";
+    Map<Integer, Chunk> chunks = new HashMap<>();
+    Sql.query(target, "SELECT chunk, snapshot, rows, bytes, chunk_blocks FROM " + CHUNKS
+            + " WHERE migration = ? AND table_name = ?",
+        rs -> chunks.put(rs.getInt(1), new Chunk(rs.getString(2), rs.getLong(3), rs.getLong(4),
+            rs.getObject(5) == null ? LEGACY_CHUNK_BLOCKS : rs.getInt(5))),
+        plan.name(), table.qualifiedName());
+    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshotName()));
+    if (stale) {
+      Sql.inTransaction(target, () -> {
+        Sql.exec(target, "TRUNCATE " + only + qualified);
+        try (PreparedStatement ps = target.prepareStatement(
+            "DELETE FROM " + CHUNKS + " WHERE migration = ? AND table_name = ?")) {
+          ps.setString(1, plan.name());
+          ps.setString(2, table.qualifiedName());
+          return ps.executeUpdate();
+        }
+      });
+      log.info("emptied {} on the target: its rows were copied under an earlier snapshot", qualified);
+      return new HashMap<>();
+    }
+    if (chunks.isEmpty()) {
+      Boolean hasRows = Sql.one(target, "SELECT EXISTS (SELECT 1 FROM " + only + qualified + ")",
+          rs -> rs.getBoolean(1));
+      if (Boolean.TRUE.equals(hasRows)) {
+        // Rows without bookkeeping are not ours: copying on top would duplicate them.
+        throw new MigrationException(FailureTypes.PREREQUISITE,
+            "target table " + table.qualifiedName() + " already holds rows this migration did not"
+                + " copy; empty it on the target (TRUNCATE " + qualified + ") and start again");
+      }
+    }
+    return chunks;
+  }
+
+  /**
+   * The chunk size of this table's copy: the one its recorded chunks were cut with, so a copy
+   * resumed by a newer version with another default skips exactly the rows it has.
+   */
+  static int chunkBlocks(Map<Integer, Chunk> recorded, int otherwise) {
+    return recorded.values().stream().findAny().map(Chunk::blocks).orElse(otherwise);
+  }
+
+  /** Records a chunk in the caller's transaction, which commits it together with the chunk's rows. */
+  static void record(Connection target, MigrationPlan plan, TableInfo table, ChangeCapture capture, int chunk,
+      long rows, long bytes, int chunkBlocks) throws SQLException {
+    try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS
+        + " (migration, table_name, chunk, snapshot, rows, bytes, chunk_blocks) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, plan.name());
+      ps.setString(2, table.qualifiedName());
+      ps.setInt(3, chunk);
+      ps.setString(4, capture.snapshotName());
+      ps.setLong(5, rows);
+      ps.setLong(6, bytes);
+      ps.setInt(7, chunkBlocks);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Forgets every chunk of the migration, in the caller's transaction: the copy starts over. */
+  static void forget(Connection target, MigrationPlan plan) throws SQLException {
+    if (!bookkeepingExists(target)) return;
+    try (PreparedStatement ps = target.prepareStatement("DELETE FROM " + CHUNKS + " WHERE migration = ?")) {
+      ps.setString(1, plan.name());
+      ps.executeUpdate();
+    }
+  }
+
+  static String lockKey(MigrationPlan plan, TableInfo table) {
+    return "phaseshift copy " + plan.name() + " " + table.qualifiedName();
+  }
+
+  /** Session lock on the table's copy, so two attempts (single or batch) never write one table at once. */
+  static void lock(Connection target, MigrationPlan plan, TableInfo table) throws SQLException {
+    Boolean mine = Sql.one(target,
+        "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", rs -> rs.getBoolean(1), lockKey(plan, table));
+    if (!Boolean.TRUE.equals(mine)) {
+      // An earlier attempt Temporal gave up on may still run in some worker; its chunks commit
+      // under the same bookkeeping, so this attempt fails and the next retry resumes after it.
+      throw new IllegalStateException("another attempt is still copying " + table.qualifiedName()
+          + " to " + PgEndpoint.target(plan) + "; retry once it has stopped");
+    }
+  }
+
+  static void unlock(Connection target, MigrationPlan plan, TableInfo table) throws SQLException {
+    Sql.one(target, "SELECT pg_advisory_unlock(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
+        lockKey(plan, table));
+  }
+}

@@ -1,0 +1,93 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.SwitchoverResult;
+import dev.phaseshift.plan.MigrationPlan;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * The switchover and rollback records on the target: what makes both moves idempotent. A retry
+ * that finds the record knows the move happened and returns what was recorded.
+ */
+final class CutoverRecords {
+  static final String SWITCHOVER_TABLE = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "switchover");
+  static final String ROLLBACK_TABLE = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "rollback");
+
+  private CutoverRecords() {}
+
+  /** A switchover as recorded, with the source's write counter at the switch for verify. */
+  record Switched(SwitchoverResult result, long sourceWrites) {}
+
+  /**
+   * A rollback as recorded on the target. It is written once the target is frozen and drained and
+   * sequences are back on the source; {@code completed} once the source takes writes again.
+   */
+  record RolledBack(String finalLsn, int sequencesCopied, long frozenAtEpochMillis, Long writePauseMillis) {
+    boolean completed() {
+      return writePauseMillis != null;
+    }
+
+    RollbackResult result() {
+      return new RollbackResult(writePauseMillis, finalLsn, sequencesCopied);
+    }
+  }
+
+  static void ensureBookkeeping(Connection t) throws SQLException {
+    Sql.exec(t, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
+    Sql.exec(t, "CREATE TABLE IF NOT EXISTS " + SWITCHOVER_TABLE + " (migration text PRIMARY KEY,"
+        + " write_freeze_millis bigint NOT NULL, final_lsn text NOT NULL, sequences_copied int NOT NULL,"
+        + " sessions_terminated int NOT NULL, source_writes bigint NOT NULL,"
+        + " switched_at timestamptz NOT NULL DEFAULT now())");
+    Sql.exec(t, "CREATE TABLE IF NOT EXISTS " + ROLLBACK_TABLE + " (migration text PRIMARY KEY,"
+        + " final_lsn text NOT NULL, sequences_copied int NOT NULL, frozen_at_millis bigint NOT NULL,"
+        + " write_pause_millis bigint, completed_at timestamptz)");
+  }
+
+  static Switched switched(PgSession target, MigrationPlan plan) {
+    return target.call("reading the switchover record", t -> {
+      if (!tableExists(t, SWITCHOVER_TABLE)) return null;
+      return Sql.one(t, "SELECT write_freeze_millis, final_lsn, sequences_copied, sessions_terminated,"
+              + " source_writes FROM " + SWITCHOVER_TABLE + " WHERE migration = ?",
+          rs -> new Switched(new SwitchoverResult(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4)),
+              rs.getLong(5)),
+          plan.name());
+    });
+  }
+
+  /** Inserts the switchover record; the caller commits it together with the subscription's stop. */
+  static void recordSwitchover(Connection t, MigrationPlan plan, SwitchoverResult r, long sourceWrites)
+      throws SQLException {
+    Sql.one(t, "INSERT INTO " + SWITCHOVER_TABLE + " (migration, write_freeze_millis, final_lsn,"
+            + " sequences_copied, sessions_terminated, source_writes) VALUES (?, ?, ?, ?, ?, ?) RETURNING 1",
+        rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalLsn(), r.sequencesCopied(), r.sessionsTerminated(),
+        sourceWrites);
+  }
+
+  static RolledBack rolledBack(PgSession target, MigrationPlan plan) {
+    return target.call("reading the rollback record", t -> {
+      if (!tableExists(t, ROLLBACK_TABLE)) return null;
+      return Sql.one(t, "SELECT final_lsn, sequences_copied, frozen_at_millis, write_pause_millis FROM "
+              + ROLLBACK_TABLE + " WHERE migration = ?",
+          rs -> new RolledBack(rs.getString(1), rs.getInt(2), rs.getLong(3),
+              rs.getObject(4) == null ? null : rs.getLong(4)),
+          plan.name());
+    });
+  }
+
+  static void recordRollback(Connection t, MigrationPlan plan, RolledBack r) throws SQLException {
+    Sql.one(t, "INSERT INTO " + ROLLBACK_TABLE + " (migration, final_lsn, sequences_copied, frozen_at_millis)"
+            + " VALUES (?, ?, ?, ?) RETURNING 1",
+        rs -> 1, plan.name(), r.finalLsn(), r.sequencesCopied(), r.frozenAtEpochMillis());
+  }
+
+  static void completeRollback(PgSession target, MigrationPlan plan, long pauseMillis) {
+    target.one("completing the rollback record", "UPDATE " + ROLLBACK_TABLE
+        + " SET write_pause_millis = ?, completed_at = now() WHERE migration = ? RETURNING 1",
+        rs -> 1, pauseMillis, plan.name());
+  }
+
+  private static boolean tableExists(Connection t, String table) throws SQLException {
+    return Boolean.TRUE.equals(Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), table));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.plan.MigrationPlan;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The publication of the selected tables, on the source for the stream and on the target for the reverse stream. */
+final class PgPublication {
+  private static final Logger log = LoggerFactory.getLogger(PgPublication.class);
+
+  private PgPublication() {}
+
+  /**
+   * Makes the publication publish exactly the selected tables. Partitioned tables are published
+   * as their root (PostgreSQL 13+), the way the bulk copy reads them, so the target's partitions
+   * need not match the source's.
+   */
+  static void ensure(Connection c, MigrationPlan plan, String publication)
+      throws SQLException {
+    // Unlogged tables cannot be published; the assessment blocks on them.
+    List<String> wanted = PgInventory.selectedTables(c, plan).stream()
+        .filter(n -> !n.unlogged())
+        .map(n -> Sql.qualified(n.schema(), n.name()))
+        .toList();
+    int version = PgInventory.serverVersionNum(c);
+    String pub = Sql.ident(publication);
+    Boolean allTables = Sql.one(c, "SELECT puballtables FROM pg_publication WHERE pubname = ?",
+        rs -> rs.getBoolean(1), publication);
+    if (Boolean.TRUE.equals(allTables)) {
+      Sql.exec(c, "DROP PUBLICATION " + pub);
+      allTables = null;
+    }
+    if (allTables == null) {
+      String with = version >= 130000 ? " WITH (publish_via_partition_root = true)" : "";
+      String tables = wanted.isEmpty() ? "" : " FOR TABLE " + String.join(", ", wanted);
+      Sql.exec(c, "CREATE PUBLICATION " + pub + tables + with);
+      log.info("created publication {} of {} tables", publication, wanted.size());
+      return;
+    }
+    List<String> current = Sql.query(c,
+        "SELECT n.nspname, cl.relname FROM pg_publication_rel pr"
+            + " JOIN pg_publication p ON p.oid = pr.prpubid"
+            + " JOIN pg_class cl ON cl.oid = pr.prrelid JOIN pg_namespace n ON n.oid = cl.relnamespace"
+            + " WHERE p.pubname = ?",
+        rs -> Sql.qualified(rs.getString(1), rs.getString(2)), publication);
+    if (new TreeSet<>(current).equals(new TreeSet<>(wanted))) return;
+    if (wanted.isEmpty()) {
+      Sql.exec(c, "ALTER PUBLICATION " + pub + " DROP TABLE " + String.join(", ", current));
+    } else {
+      Sql.exec(c, "ALTER PUBLICATION " + pub + " SET TABLE " + String.join(", ", wanted));
+    }
+    if (version >= 130000) {
+      Sql.exec(c, "ALTER PUBLICATION " + pub + " SET (publish_via_partition_root = true)");
+    }
+    log.info("publication {} now has {} tables", publication, wanted.size());
+  }
+}

@@ -1,0 +1,189 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.plan.DurationText;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Moves writes from one side to the other over the replication stream between them: freezes the
+ * side that loses them, ends its sessions, waits until the other side has applied the last change,
+ * copies sequences and hands writes over. Until the hand-over is sent, any failure lifts the
+ * freeze again, so a failed move costs the application nothing. The switchover moves writes from
+ * source to target, a rollback from target back to source.
+ */
+final class WriteMove {
+  private static final long DRAIN_POLL_MILLIS = 10;
+
+  /** Which way writes move; says what operators read when the move stops. */
+  enum Direction {
+    SWITCHOVER, ROLLBACK;
+
+    private String waiting() {
+      return this == SWITCHOVER ? "waiting for the target" : "waiting for the source";
+    }
+
+    private String slotGone(String slot) {
+      return this == SWITCHOVER
+          ? "replication slot " + slot + " disappeared from the source during switchover; writes were released"
+              + " on the source, nothing was lost; start the change stream again, then switch over"
+          : "the reverse replication slot " + slot + " disappeared from the target during rollback; writes were"
+              + " released on the target, nothing was lost; the source cannot be brought up to date without"
+              + " that slot";
+    }
+
+    private String notDrained(String maxFreeze, String slot, String position, String subscription) {
+      return this == SWITCHOVER
+          ? "replication lag did not reach zero within " + maxFreeze + " (slot " + slot + " still behind "
+              + position + "); writes were released on the source, nothing was lost; check the subscription on"
+              + " the target, or raise cutover.maxFreeze, then switch over again"
+          : "reverse replication lag did not reach zero within " + maxFreeze + " (slot " + slot + " still behind "
+              + position + "); writes were released on the target, nothing was lost; check the subscription "
+              + subscription + " on the source, or raise cutover.maxFreeze, then roll back again";
+    }
+
+    /** A rollback finds sequences the target gained after the switchover; the old source lacks them. */
+    private boolean skipsMissingSequences() {
+      return this == ROLLBACK;
+    }
+  }
+
+  /** Where the frozen side stood once the other side had everything, and when each part ended. */
+  record Drained(String finalPosition, int sessionsEnded, int sequencesCopied, long frozenAtNanos,
+      long frozenAtEpochMillis, long deadlineNanos, long sessionsEndedAtNanos, long drainedAtNanos,
+      long sequencesCopiedAtNanos) {
+    long freezeMillis() {
+      return Math.max(1, (System.nanoTime() - frozenAtNanos) / 1_000_000);
+    }
+  }
+
+  /** More work that must happen inside the freeze, after the sequences. */
+  @FunctionalInterface
+  interface InsideFreeze {
+    void run(Drained drained);
+  }
+
+  /** Commits the move. Calls {@code sending} right before the commit that makes the move happen. */
+  @FunctionalInterface
+  interface HandOver<T> {
+    T commit(Drained drained, Runnable sending);
+  }
+
+  private final Direction direction;
+  private final PgSession from;
+  private final PgSession to;
+  private final String slot;
+  private final String subscription;
+  private final String maxFreeze;
+  private final long maxFreezeNanos;
+  private final Runnable afterRelease;
+
+  /**
+   * @param slot the slot on {@code from} that {@code subscription} on {@code to} streams from
+   * @param maxFreeze how long writes may stay frozen, as the plan writes it
+   * @param afterRelease clean-up once the freeze was lifted after a failure
+   */
+  WriteMove(Direction direction, PgSession from, PgSession to, String slot, String subscription, String maxFreeze,
+      Runnable afterRelease) {
+    this.direction = direction;
+    this.from = from;
+    this.to = to;
+    this.slot = slot;
+    this.subscription = subscription;
+    this.maxFreeze = maxFreeze;
+    this.maxFreezeNanos = DurationText.parse(maxFreeze).toNanos();
+    this.afterRelease = afterRelease;
+  }
+
+  <T> T run(List<PgInventory.Seq> sequences, InsideFreeze insideFreeze, HandOver<T> handOver) {
+    long frozenAt = System.nanoTime();
+    long frozenAtEpochMillis = System.currentTimeMillis();
+    long deadline = frozenAt + maxFreezeNanos;
+    WriteFreeze.freeze(from);
+    Drained drained;
+    try {
+      int ended = from.call("ending application sessions", WriteMove::endSessions);
+      long endedAt = System.nanoTime();
+      // The insert position covers every commit record, including asynchronous commits whose WAL
+      // is not written yet (pg_current_wal_lsn() would stop short of them).
+      String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
+          rs -> rs.getString(1));
+      PgInventory.flushWal(from.connection());
+      if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
+        throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+            direction.notDrained(maxFreeze, slot, position, subscription));
+      }
+      long drainedAt = System.nanoTime();
+      int copied = SequenceCopy.copy(from, to, sequences, direction.skipsMissingSequences());
+      drained = new Drained(position, ended, copied, frozenAt, frozenAtEpochMillis, deadline, endedAt, drainedAt,
+          System.nanoTime());
+      insideFreeze.run(drained);
+    } catch (RuntimeException e) {
+      release();
+      throw e;
+    }
+    boolean[] sent = {false};
+    try {
+      return handOver.commit(drained, () -> sent[0] = true);
+    } catch (RuntimeException e) {
+      // Before the commit was sent the other side cannot have taken writes, so they go back to the
+      // frozen side. Once it was sent the outcome is unknown: the side stays frozen, and a retry
+      // either finds the record or repeats the step; both are safe, writing to both is not.
+      if (!sent[0]) release();
+      throw e;
+    }
+  }
+
+  private void release() {
+    WriteFreeze.releaseAfterFailure(from);
+    afterRelease.run();
+  }
+
+  /**
+   * Ends every other client session on the database; their open transactions roll back, and new
+   * sessions start read-only. Replication connections (walsenders) are left alone. Waits until
+   * the sessions are gone, so no write of theirs can commit after the WAL position is read.
+   */
+  private static int endSessions(Connection c) throws SQLException {
+    List<Integer> pids = Sql.query(c,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        rs -> rs.getInt(1));
+    int terminated = 0;
+    for (int pid : pids) {
+      Boolean ok = Sql.one(c, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), pid);
+      if (Boolean.TRUE.equals(ok)) terminated++;
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!pids.isEmpty() && System.nanoTime() < deadline) {
+      Integer alive = Sql.one(c, "SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY (?)",
+          rs -> rs.getInt(1), c.createArrayOf("int4", pids.toArray()));
+      if (alive == null || alive == 0) break;
+      Polling.sleep(DRAIN_POLL_MILLIS);
+    }
+    return terminated;
+  }
+
+  /**
+   * Waits until the subscriber has confirmed the publisher's slot up to {@code position}. The
+   * subscriber applies with asynchronous commit and confirms only what it flushed, so its WAL is
+   * flushed on every round.
+   */
+  private boolean drained(Connection publisher, Connection subscriber, String position, long deadline)
+      throws SQLException {
+    while (true) {
+      PgInventory.flushWal(subscriber);
+      Boolean done = Sql.one(publisher,
+          "SELECT confirmed_flush_lsn IS NOT NULL AND confirmed_flush_lsn >= ?::pg_lsn"
+              + " FROM pg_replication_slots WHERE slot_name = ?",
+          rs -> rs.getBoolean(1), position, slot);
+      if (done == null) throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, direction.slotGone(slot));
+      if (done) return true;
+      if (System.nanoTime() > deadline) return false;
+      Polling.sleep(DRAIN_POLL_MILLIS);
+    }
+  }
+}
