@@ -154,7 +154,7 @@ final class PgBulkCopier implements BulkCopier {
       importSnapshot(source, capture, current);
       Sql.exec(target, "SET session_replication_role = replica");
       Sql.exec(target, "SET synchronous_commit = off");
-      ensureBookkeeping(target);
+      PgBookkeepingSchema.ensure(targetEndpoint, target);
       CopyManager out = source.unwrap(PGConnection.class).getCopyAPI();
       CopyManager in = target.unwrap(PGConnection.class).getCopyAPI();
       heartbeat.beat(new CopyProgress(batch.label(), 0, batch.tables().size(), 0, 0));
@@ -549,7 +549,7 @@ final class PgBulkCopier implements BulkCopier {
     // Safe because each chunk commits with its bookkeeping row: a commit the target loses in a
     // crash loses both, and the retry copies that chunk again.
     Sql.exec(target, "SET synchronous_commit = off");
-    ensureBookkeeping(target);
+    PgBookkeepingSchema.ensure(PgEndpoint.target(plan), target);
     lock(target, plan, table, "phaseshift copy " + plan.name() + " " + table.qualifiedName());
   }
 
@@ -567,35 +567,6 @@ final class PgBulkCopier implements BulkCopier {
 
   static boolean bookkeepingExists(Connection target) throws SQLException {
     return Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), CHUNKS);
-  }
-
-  private static void ensureBookkeeping(Connection target) throws SQLException {
-    // The column exists only where the table does: one query answers both.
-    if (Boolean.TRUE.equals(Sql.one(target, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
-        + " WHERE attrelid = to_regclass(?) AND attname = 'chunk_blocks' AND NOT attisdropped)",
-        rs -> rs.getBoolean(1), CHUNKS))) {
-      return;
-    }
-    target.setAutoCommit(false);
-    try {
-      // Parallel copies start together; without the lock their CREATE ... IF NOT EXISTS can
-      // still collide on the catalog's unique indexes.
-      Sql.one(target, "SELECT pg_advisory_xact_lock(hashtext('phaseshift.copy_chunk'))", rs -> 1);
-      Sql.exec(target, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-      Sql.exec(target, "CREATE TABLE IF NOT EXISTS " + CHUNKS + " ("
-          + "migration text NOT NULL, table_name text NOT NULL, chunk int NOT NULL,"
-          + " snapshot text NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,"
-          + " copied_at timestamptz NOT NULL DEFAULT now(),"
-          + " PRIMARY KEY (migration, table_name, chunk))");
-      // Left empty in rows written before it existed: those chunks are LEGACY_CHUNK_BLOCKS long.
-      Sql.exec(target, "ALTER TABLE " + CHUNKS + " ADD COLUMN IF NOT EXISTS chunk_blocks int");
-      target.commit();
-    } catch (SQLException e) {
-      rollbackQuietly(target);
-      throw e;
-    } finally {
-      target.setAutoCommit(true);
-    }
   }
 
   /**

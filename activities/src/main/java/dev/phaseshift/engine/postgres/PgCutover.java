@@ -100,6 +100,8 @@ final class PgCutover implements Cutover {
       if (recorded != null) return recorded.result();
 
       PgInventory.call(source, "preparing the session", () -> writableSession(s));
+      // Before the freeze: the first use of a target in a worker runs its migrations.
+      PgInventory.call(target, "preparing the bookkeeping schema", () -> PgBookkeepingSchema.ensure(target, t));
       List<TableInfo> tables = PgInventory.call(source, "listing tables", () -> PgInventory.selectedTables(s, plan));
       List<PgInventory.Seq> sequences = PgInventory.call(source, "listing sequences",
           () -> PgInventory.sequences(s, PgInventory.schemasOf(tables)));
@@ -163,7 +165,6 @@ final class PgCutover implements Cutover {
         return PgInventory.call(target, "handing writes to the target", () -> {
           t.setAutoCommit(false);
           try {
-            ensureBookkeeping(t);
             exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
             long freezeMillis = Math.max(1, (System.nanoTime() - frozenAt) / 1_000_000);
             SwitchoverResult r = new SwitchoverResult(freezeMillis, finalLsn, sequencesCopied, terminated);
@@ -360,17 +361,6 @@ final class PgCutover implements Cutover {
     return total;
   }
 
-  private static void ensureBookkeeping(Connection t) throws SQLException {
-    exec(t, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-    exec(t, "CREATE TABLE IF NOT EXISTS " + SWITCHOVER_TABLE + " (migration text PRIMARY KEY,"
-        + " write_freeze_millis bigint NOT NULL, final_lsn text NOT NULL, sequences_copied int NOT NULL,"
-        + " sessions_terminated int NOT NULL, source_writes bigint NOT NULL,"
-        + " switched_at timestamptz NOT NULL DEFAULT now())");
-    exec(t, "CREATE TABLE IF NOT EXISTS " + ROLLBACK_TABLE + " (migration text PRIMARY KEY,"
-        + " final_lsn text NOT NULL, sequences_copied int NOT NULL, frozen_at_millis bigint NOT NULL,"
-        + " write_pause_millis bigint, completed_at timestamptz)");
-  }
-
   private static Recorded recorded(Connection t, MigrationPlan plan) throws SQLException {
     Boolean exists = Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), SWITCHOVER_TABLE);
     if (exists == null || !exists) return null;
@@ -416,8 +406,7 @@ final class PgCutover implements Cutover {
 
   private static boolean targetTakesWrites(Connection t, PgEndpoint target) {
     try {
-      exec(t, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-      exec(t, "CREATE TABLE IF NOT EXISTS " + VERIFY_TABLE + " (at timestamptz NOT NULL DEFAULT now())");
+      PgBookkeepingSchema.ensure(target, t);
       exec(t, "INSERT INTO " + VERIFY_TABLE + " DEFAULT VALUES");
       return true;
     } catch (SQLException e) {
@@ -689,6 +678,7 @@ final class PgCutover implements Cutover {
       List<TableInfo> tables = PgInventory.call(target, "listing tables", () -> PgInventory.selectedTables(t, plan));
       List<PgInventory.Seq> sequences = PgInventory.call(target, "listing sequences",
           () -> PgInventory.sequences(t, PgInventory.schemasOf(tables)));
+      PgInventory.call(target, "preparing the bookkeeping schema", () -> PgBookkeepingSchema.ensure(target, t));
 
       long frozenAt = System.nanoTime();
       long frozenAtEpochMillis = System.currentTimeMillis();
@@ -729,7 +719,6 @@ final class PgCutover implements Cutover {
       boolean[] commitSent = {false};
       try {
         PgInventory.call(target, "recording the rollback", () -> {
-          ensureBookkeeping(t);
           commitSent[0] = true;
           Sql.one(t, "INSERT INTO " + ROLLBACK_TABLE + " (migration, final_lsn, sequences_copied, frozen_at_millis)"
                   + " VALUES (?, ?, ?, ?) RETURNING 1",
