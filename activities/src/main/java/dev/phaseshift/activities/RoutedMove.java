@@ -45,7 +45,7 @@ public final class RoutedMove {
     } catch (RuntimeException e) {
       // Release also when hold never ran or failed half-way: it is idempotent, and a PAUSE whose
       // answer was lost must not stay in place.
-      router.release(plan, to == Router.Side.TARGET ? Router.Side.SOURCE : Router.Side.TARGET);
+      router.release(plan, to.opposite());
       throw e;
     }
     long moved = System.nanoTime();

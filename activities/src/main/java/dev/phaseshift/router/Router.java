@@ -8,7 +8,14 @@ import dev.phaseshift.plan.MigrationPlan;
  * takes writes.
  */
 public interface Router {
-  enum Side { SOURCE, TARGET }
+  enum Side {
+    SOURCE, TARGET;
+
+    /** Where writes stay when a move towards this side fails. */
+    public Side opposite() {
+      return this == TARGET ? SOURCE : TARGET;
+    }
+  }
 
   /**
    * Holds new client queries without breaking connections; no-op where the router cannot.

@@ -10,11 +10,9 @@ import dev.phaseshift.plan.Endpoint;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The ini rewrite and the console's CSV, on text: the cases a test PgBouncer does not produce. */
+/** The ini rewrite, on text: the cases a test PgBouncer does not produce. */
 class PgBouncerIniTest {
   private static final PgEndpoint TARGET = PgEndpoint.target(new MigrationPlan("shop",
       new Endpoint("jdbc:postgresql://old-db:5432/shop", "migrator", null),
@@ -32,7 +30,7 @@ class PgBouncerIniTest {
         + "[pgbouncer]\r\n"
         + "shop = not-a-database\r\n"
         + "listen_port = 6432";
-    String out = PgBouncerRouter.rewrite(ini, "shop", TARGET, FILE);
+    String out = DatabaseEntryRewrite.pointAt(ini, "shop", TARGET, FILE);
     assertEquals("[databases]\r\n"
         + "; shop = host=commented-out\r\n"
         + "shopping = host=old-db dbname=shopping\r\n"
@@ -42,43 +40,20 @@ class PgBouncerIniTest {
         + "[pgbouncer]\r\n"
         + "shop = not-a-database\r\n"
         + "listen_port = 6432", out);
-    assertEquals(out, PgBouncerRouter.rewrite(out, "shop", TARGET, FILE), "rewriting again changes nothing");
+    assertEquals(out, DatabaseEntryRewrite.pointAt(out, "shop", TARGET, FILE), "rewriting again changes nothing");
   }
 
   @Test
   void addsConnectionOptionsTheEntryLacksAndDropsHostaddr() {
-    String out = PgBouncerRouter.rewrite("[databases]\n\"shop\" = hostaddr=10.0.0.5 auth_user=pgb\n", "shop", TARGET, FILE);
+    String out = DatabaseEntryRewrite.pointAt("[databases]\n\"shop\" = hostaddr=10.0.0.5 auth_user=pgb\n", "shop", TARGET, FILE);
     assertEquals("[databases]\n\"shop\" = host=new-db.internal port=6543 dbname=shop_v2 auth_user=pgb\n", out);
   }
 
   @Test
   void aMissingEntryIsAPrerequisite() {
     MigrationException e = assertThrows(MigrationException.class,
-        () -> PgBouncerRouter.rewrite("[databases]\nother = host=x\n[pgbouncer]\nshop = x\n", "shop", TARGET, FILE));
+        () -> DatabaseEntryRewrite.pointAt("[databases]\nother = host=x\n[pgbouncer]\nshop = x\n", "shop", TARGET, FILE));
     assertEquals(FailureTypes.PREREQUISITE, e.type());
     assertTrue(e.getMessage().contains("no entry 'shop' in the [databases] section of " + FILE), e.getMessage());
-  }
-
-  @Test
-  void readsPsqlCsv() {
-    List<Map<String, String>> rows = PgBouncerRouter.csv(
-        "name,host,pool_mode,paused\napp,127.0.0.1,,1\n\"we,ird\",\"say \"\"hi\"\"\",transaction,0\n");
-    assertEquals(2, rows.size());
-    assertEquals("app", rows.get(0).get("name"));
-    assertEquals("", rows.get(0).get("pool_mode"));
-    assertEquals("1", rows.get(0).get("paused"));
-    assertEquals("we,ird", rows.get(1).get("name"));
-    assertEquals("say \"hi\"", rows.get(1).get("host"));
-    assertEquals("transaction", rows.get(1).get("pool_mode"));
-  }
-
-  @Test
-  void splitsOnePsqlRunIntoItsListings() {
-    String sep = PgBouncerRouter.RESULT_SEPARATOR;
-    PgBouncerRouter.Result both = PgBouncerRouter.Console.listings(
-        "name,pool_mode\napp,\n" + sep + "\nkey,value\npool_mode,transaction\n");
-    assertEquals(List.of(Map.of("name", "app", "pool_mode", "")), both.rows());
-    assertEquals(List.of(Map.of("key", "pool_mode", "value", "transaction")), both.next().rows());
-    assertEquals(List.of(), PgBouncerRouter.Console.listings("").next().rows(), "no second listing: none");
   }
 }

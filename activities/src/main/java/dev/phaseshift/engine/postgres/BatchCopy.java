@@ -48,7 +48,7 @@ final class BatchCopy {
     try (CopySessions sessions = CopySessions.open(plan, capture, current, snapshots)) {
       Connection source = sessions.source();
       Connection target = sessions.target();
-      CopyLedger.ensureBookkeeping(target);
+      PgBookkeepingSchema.ensure(PgEndpoint.target(plan), target);
       CopyManager out = sessions.reader();
       CopyManager in = sessions.writer();
       heartbeat.beat(new CopyProgress(batch.label(), 0, batch.tables().size(), 0, 0));

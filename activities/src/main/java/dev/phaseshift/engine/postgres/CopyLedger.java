@@ -34,29 +34,6 @@ final class CopyLedger {
     return Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), CHUNKS);
   }
 
-  static void ensureBookkeeping(Connection target) throws SQLException {
-    // The column exists only where the table does: one query answers both.
-    if (Boolean.TRUE.equals(Sql.one(target, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
-        + " WHERE attrelid = to_regclass(?) AND attname = 'chunk_blocks' AND NOT attisdropped)",
-        rs -> rs.getBoolean(1), CHUNKS))) {
-      return;
-    }
-    Sql.inTransaction(target, () -> {
-      // Parallel copies start together; without the lock their CREATE ... IF NOT EXISTS can
-      // still collide on the catalog's unique indexes.
-      Sql.one(target, "SELECT pg_advisory_xact_lock(hashtext('phaseshift.copy_chunk'))", rs -> 1);
-      Sql.exec(target, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-      Sql.exec(target, "CREATE TABLE IF NOT EXISTS " + CHUNKS + " ("
-          + "migration text NOT NULL, table_name text NOT NULL, chunk int NOT NULL,"
-          + " snapshot text NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL,"
-          + " copied_at timestamptz NOT NULL DEFAULT now(),"
-          + " PRIMARY KEY (migration, table_name, chunk))");
-      // Left empty in rows written before it existed: those chunks are LEGACY_CHUNK_BLOCKS long.
-      Sql.exec(target, "ALTER TABLE " + CHUNKS + " ADD COLUMN IF NOT EXISTS chunk_blocks int");
-      return null;
-    });
-  }
-
   /**
    * Chunks an earlier attempt committed under this snapshot. Chunks of another snapshot are from
    * a copy the workflow abandoned: their rows are a different point in time, so they go.

@@ -33,17 +33,6 @@ final class CutoverRecords {
     }
   }
 
-  static void ensureBookkeeping(Connection t) throws SQLException {
-    Sql.exec(t, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-    Sql.exec(t, "CREATE TABLE IF NOT EXISTS " + SWITCHOVER_TABLE + " (migration text PRIMARY KEY,"
-        + " write_freeze_millis bigint NOT NULL, final_lsn text NOT NULL, sequences_copied int NOT NULL,"
-        + " sessions_terminated int NOT NULL, source_writes bigint NOT NULL,"
-        + " switched_at timestamptz NOT NULL DEFAULT now())");
-    Sql.exec(t, "CREATE TABLE IF NOT EXISTS " + ROLLBACK_TABLE + " (migration text PRIMARY KEY,"
-        + " final_lsn text NOT NULL, sequences_copied int NOT NULL, frozen_at_millis bigint NOT NULL,"
-        + " write_pause_millis bigint, completed_at timestamptz)");
-  }
-
   static Switched switched(PgSession target, MigrationPlan plan) {
     return target.call("reading the switchover record", t -> {
       if (!tableExists(t, SWITCHOVER_TABLE)) return null;

@@ -57,7 +57,7 @@ final class PgBulkCopier implements BulkCopier {
       Connection target = sessions.target();
       // This session keeps the per-table advisory lock for the whole copy; the streams below
       // commit their chunks on sessions of their own.
-      CopyLedger.ensureBookkeeping(target);
+      PgBookkeepingSchema.ensure(PgEndpoint.target(plan), target);
       CopyLedger.lock(target, plan, table);
       Map<Integer, CopyLedger.Chunk> done = CopyLedger.recordedChunks(target, plan, table, capture);
       ChunkPlan chunks = ChunkPlan.of(source, table, CopyLedger.chunkBlocks(done, chunkBlocks));

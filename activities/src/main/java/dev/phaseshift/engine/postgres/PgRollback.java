@@ -47,13 +47,14 @@ final class PgRollback {
       List<PgInventory.Seq> sequences = t.call("listing sequences",
           c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
 
+      // Before the freeze: the first use of a target in a worker runs its schema migrations.
+      t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
       WriteMove move = new WriteMove(WriteMove.Direction.ROLLBACK, t, s, slot, subscription,
           plan.cutover().maxFreeze(), () -> {});
       // In autocommit the insert is its own commit: if it was sent, the outcome is unknown and the
       // target stays frozen; a retry either finds the record and finishes, or starts over.
       WriteMove.Drained drained = move.run(sequences, d -> {}, (d, sending) -> {
         t.run("recording the rollback", c -> {
-          CutoverRecords.ensureBookkeeping(c);
           sending.run();
           CutoverRecords.recordRollback(c, plan, recordOf(d));
         });

@@ -39,6 +39,8 @@ final class PgSwitchover {
       List<PgInventory.Seq> sequences = s.call("listing sequences",
           c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
       checkLagBeforeFreeze(s, plan, slot);
+      // Before the freeze: the first use of a target in a worker runs its schema migrations.
+      t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
 
       beforeFreeze.run();
       // When statistics were read and the reverse slot created, for the log.
@@ -58,7 +60,6 @@ final class PgSwitchover {
         // The record and the subscription's stop commit in one transaction: a retry either finds
         // both (and returns the record) or neither (and freezes and drains again, quickly).
         SwitchoverResult r = t.inTransaction("handing writes to the target", c -> {
-          CutoverRecords.ensureBookkeeping(c);
           Sql.exec(c, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
           SwitchoverResult result = new SwitchoverResult(drained.freezeMillis(), drained.finalPosition(),
               drained.sequencesCopied(), drained.sessionsEnded());

@@ -53,7 +53,7 @@ final class PgVerify {
 
   private static boolean targetTakesWrites(PgSession t) {
     try {
-      ensureBookkeeping(t);
+      PgBookkeepingSchema.ensure(t.endpoint(), t.connection());
       Sql.exec(t.connection(), "INSERT INTO " + VERIFY_TABLE + " DEFAULT VALUES");
       return true;
     } catch (SQLException e) {
@@ -61,10 +61,5 @@ final class PgVerify {
       if ("25006".equals(e.getSQLState())) return false;
       throw PgSession.failure("writing a test row", t.endpoint(), e);
     }
-  }
-
-  private static void ensureBookkeeping(PgSession t) throws SQLException {
-    Sql.exec(t.connection(), "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA));
-    Sql.exec(t.connection(), "CREATE TABLE IF NOT EXISTS " + VERIFY_TABLE + " (at timestamptz NOT NULL DEFAULT now())");
   }
 }
