@@ -31,7 +31,7 @@ public final class BenchSyncCommand implements Callable<Integer> {
     Engine engine = new PostgresEngine();
     InitialSync.Timings timings;
     try {
-      timings = InitialSync.run(engine, plan, "bench-sync");
+      timings = InitialSync.run(engine, plan);
     } catch (InitialSync.NotReady e) {
       System.err.println(e.getMessage());
       return 3;

@@ -234,13 +234,13 @@ final class PgBulkCopier implements BulkCopier {
   private void importSnapshot(Connection source, ChangeCapture capture, TableInfo table) throws SQLException {
     Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
-      Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
+      Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshot()));
     } catch (SQLException e) {
       // 22023: no such snapshot (the worker that exported it stopped, or the capture was reset);
       // 55000: the exporting process is ending. Either way the snapshot is gone for good. Any
       // worker may copy, so this is how a copy learns that the exporting worker is gone.
       if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
-        snapshots.release(capture.slotName(), capture.snapshotName());
+        snapshots.release(PgNames.slot(capture), capture.snapshot());
         throw snapshotLost(capture, table, "the source no longer knows it (" + e.getMessage() + ")");
       }
       throw e;
@@ -345,7 +345,7 @@ final class PgBulkCopier implements BulkCopier {
         ps.setString(1, job.plan().name());
         ps.setString(2, job.table().qualifiedName());
         ps.setInt(3, i);
-        ps.setString(4, job.capture().snapshotName());
+        ps.setString(4, job.capture().snapshot());
         ps.setLong(5, chunkRows);
         ps.setLong(6, chunkBytes);
         ps.setInt(7, job.chunkBlocks());
@@ -621,7 +621,7 @@ final class PgBulkCopier implements BulkCopier {
         rs -> chunks.put(rs.getInt(1), new Chunk(rs.getString(2), rs.getLong(3), rs.getLong(4),
             rs.getObject(5) == null ? LEGACY_CHUNK_BLOCKS : rs.getInt(5))),
         plan.name(), table.qualifiedName());
-    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshotName()));
+    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshot()));
     if (stale) {
       target.setAutoCommit(false);
       try {
@@ -702,8 +702,8 @@ final class PgBulkCopier implements BulkCopier {
 
   private static MigrationException snapshotLost(ChangeCapture capture, TableInfo table, String why) {
     return new MigrationException(FailureTypes.SNAPSHOT_LOST,
-        "cannot copy " + table.qualifiedName() + ": exported snapshot " + capture.snapshotName()
-            + " of slot " + capture.slotName() + " is gone, because " + why
+        "cannot copy " + table.qualifiedName() + ": exported snapshot " + capture.snapshot()
+            + " of slot " + PgNames.slot(capture) + " is gone, because " + why
             + "; the copy starts again from a new snapshot");
   }
 

@@ -36,7 +36,7 @@ final class PgChangeStream implements ChangeStream {
   }
 
   @Override
-  public ChangeCapture start(MigrationPlan plan, String copyTaskQueue) {
+  public ChangeCapture start(MigrationPlan plan) {
     String slot = PgNames.slot(plan);
     String publication = PgNames.publication(plan);
     PgEndpoint source = PgEndpoint.source(plan);
@@ -47,7 +47,7 @@ final class PgChangeStream implements ChangeStream {
           // A retry of a start that succeeded: the publication is left as it was when the
           // snapshot was taken, so the copy and the stream keep covering the same tables.
           SnapshotHolder.Held h = held.get();
-          return new ChangeCapture(slot, publication, h.snapshotName(), h.consistentLsn(), copyTaskQueue);
+          return new ChangeCapture(plan.objectName(), h.snapshotName(), PgLsn.position(h.consistentLsn()));
         }
         snapshots.release(slot);
         ensurePublication(c, plan, publication);
@@ -75,7 +75,7 @@ final class PgChangeStream implements ChangeStream {
         snapshots.hold(slot, replication, info.getSnapshotName(), lsn);
         log.info("created slot {} on {} with publication {}; snapshot {} at {}",
             slot, source, publication, info.getSnapshotName(), lsn);
-        return new ChangeCapture(slot, publication, info.getSnapshotName(), lsn, copyTaskQueue);
+        return new ChangeCapture(plan.objectName(), info.getSnapshotName(), PgLsn.position(lsn));
       } catch (SQLException e) {
         closeQuietly(replication);
         throw failure("cannot create replication slot " + slot + " on " + source, e);
@@ -91,7 +91,7 @@ final class PgChangeStream implements ChangeStream {
     String subscription = PgNames.subscription(plan);
     // The copy is over. The slot can be streamed while the creating connection is open (it does
     // not make the slot active), but the snapshot it pins holds back vacuum on the source.
-    snapshots.release(capture.slotName());
+    snapshots.release(PgNames.slot(capture));
     PgEndpoint source = PgEndpoint.source(plan);
     PgEndpoint target = PgEndpoint.target(plan);
     try (Connection t = target.connect()) {
@@ -100,19 +100,19 @@ final class PgChangeStream implements ChangeStream {
         return;
       }
       try (Connection s = source.connect()) {
-        endSnapshotSessions(s, capture.slotName());
-        if (!slotExists(s, capture.slotName())) {
+        endSnapshotSessions(s, PgNames.slot(capture));
+        if (!slotExists(s, PgNames.slot(capture))) {
           // The rows copied under the snapshot need exactly this slot's changes on top of them.
           throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
-              "replication slot " + capture.slotName() + " no longer exists on " + source
+              "replication slot " + PgNames.slot(capture) + " no longer exists on " + source
                   + "; the changes made since the copy's snapshot are lost, so the copy must"
                   + " start again from a new snapshot");
         }
       }
       String sql = "CREATE SUBSCRIPTION " + Sql.ident(subscription)
           + " CONNECTION " + Sql.literal(source.libpqConninfo())
-          + " PUBLICATION " + Sql.ident(capture.publicationName())
-          + " WITH (create_slot = false, slot_name = " + Sql.literal(capture.slotName())
+          + " PUBLICATION " + Sql.ident(PgNames.publication(capture))
+          + " WITH (create_slot = false, slot_name = " + Sql.literal(PgNames.slot(capture))
           + ", copy_data = false, enabled = true)";
       try {
         Sql.exec(t, sql);
@@ -122,7 +122,7 @@ final class PgChangeStream implements ChangeStream {
             + target + ": " + redact(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")");
       }
       log.info("subscription {} on {} streams slot {} from {}",
-          subscription, target, capture.slotName(), source);
+          subscription, target, PgNames.slot(capture), source);
     } catch (SQLException e) {
       throw failure("cannot attach subscription " + subscription + " on " + target, e);
     }

@@ -67,7 +67,7 @@ final class PgCutover implements Cutover {
     }
 
     RollbackResult result() {
-      return new RollbackResult(writePauseMillis, finalLsn, sequencesCopied);
+      return new RollbackResult(writePauseMillis, PgLsn.position(finalLsn), sequencesCopied);
     }
   }
 
@@ -166,11 +166,11 @@ final class PgCutover implements Cutover {
             ensureBookkeeping(t);
             exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
             long freezeMillis = Math.max(1, (System.nanoTime() - frozenAt) / 1_000_000);
-            SwitchoverResult r = new SwitchoverResult(freezeMillis, finalLsn, sequencesCopied, terminated);
+            SwitchoverResult r = new SwitchoverResult(freezeMillis, PgLsn.position(finalLsn), sequencesCopied, terminated);
             Sql.one(t, "INSERT INTO " + SWITCHOVER_TABLE + " (migration, write_freeze_millis, final_lsn,"
                     + " sequences_copied, sessions_terminated, source_writes) VALUES (?, ?, ?, ?, ?, ?)"
                     + " RETURNING 1",
-                rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalLsn(), r.sequencesCopied(),
+                rs -> 1, plan.name(), r.writeFreezeMillis(), finalLsn, r.sequencesCopied(),
                 r.sessionsTerminated(), writesAtSwitch);
             commitSent[0] = true;
             t.commit();
@@ -376,7 +376,7 @@ final class PgCutover implements Cutover {
     if (exists == null || !exists) return null;
     return Sql.one(t, "SELECT write_freeze_millis, final_lsn, sequences_copied, sessions_terminated, source_writes"
             + " FROM " + SWITCHOVER_TABLE + " WHERE migration = ?",
-        rs -> new Recorded(new SwitchoverResult(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4)),
+        rs -> new Recorded(new SwitchoverResult(rs.getLong(1), PgLsn.position(rs.getString(2)), rs.getInt(3), rs.getInt(4)),
             rs.getLong(5)),
         plan.name());
   }
@@ -787,7 +787,7 @@ final class PgCutover implements Cutover {
     PgInventory.call(target, "completing the rollback record", () -> Sql.one(t,
         "UPDATE " + ROLLBACK_TABLE + " SET write_pause_millis = ?, completed_at = now() WHERE migration = ?"
             + " RETURNING 1", rs -> 1, pause, plan.name()));
-    RollbackResult result = new RollbackResult(pause, record.finalLsn(), record.sequencesCopied());
+    RollbackResult result = new RollbackResult(pause, PgLsn.position(record.finalLsn()), record.sequencesCopied());
     log.info("rolled back {}: writes are on {} again after {} ms ({} read-only sessions ended there);"
         + " {} stays read-only", plan.name(), source, pause, ended, target);
     return result;

@@ -64,7 +64,7 @@ class PgCopyResumeTest {
       // As a version without recorded chunk sizes left its bookkeeping.
       if (PgBulkCopier.bookkeepingExists(t)) exec(t, "ALTER TABLE phaseshift.copy_chunk DROP COLUMN chunk_blocks");
     }
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
     try {
       Heartbeat dieAfterThreeChunks = progress -> {
         if (progress.chunksDone() == 3) throw new IllegalStateException("worker killed");
@@ -118,7 +118,7 @@ class PgCopyResumeTest {
       }
     })) {
       Thread.sleep(200);
-      ChangeCapture capture = stream.start(plan, "q");
+      ChangeCapture capture = stream.start(plan);
 
       Heartbeat dieAfterTwoChunks = progress -> {
         if (progress.chunksDone() == 2) throw new IllegalStateException("worker killed");
