@@ -79,6 +79,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         test();
       });
       forward.run();
+      // An abort accepted while the last step of TEST finished found nothing left to cancel.
       run.checkStop();
       if (plan.rehearsal()) return new Rehearsal(run).forecastAndTearDown();
       switchOver();

@@ -523,7 +523,7 @@ class MigrationWorkflowTest {
         .toList();
     assertEquals(3, copies.size());
     for (HistoryEvent copy : copies) {
-      // Every worker polls the shared queue; the exporting worker's own queue would keep them on one.
+      // Every worker polls the shared queue, so every worker takes a share of the copy.
       assertEquals(QUEUE, copy.getActivityTaskScheduledEventAttributes().getTaskQueue().getName());
     }
   }
