@@ -136,11 +136,10 @@ psql_on "$a_port" bench -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" -
 start_bouncer
 
 # --- the Phaseshift CLI ---------------------------------------------------------------------------
-jar="$repo/starter/target/phaseshift.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$jar" -print -quit)" ]; then
-  log "building Phaseshift"
-  (cd "$repo" && ./mvnw -q -B -o -pl starter -am -DskipTests package >&2)
-fi
+# The launcher builds the jars first if the sources changed. The bench commands live in the bench
+# module's jar, run directly here with this script's own JVM options.
+"$repo/phaseshift" --version >/dev/null
+jar="$repo/bench/target/phaseshift-bench.jar"
 
 # --- load through PgBouncer for the whole run ------------------------------------------------------
 out="$dir/out"

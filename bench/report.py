@@ -60,19 +60,16 @@ with open(details) as f:
         line = line.strip()
         if line.startswith("{"):
             phases.append(json.loads(line))
-# The wall time includes starting the JVM (not the undo after it); the other methods' process starts take milliseconds.
+# The wall time includes starting the CLI's JVM; the workflow's own PREPARE + MIGRATE time does not.
 inproc = [p["totalMillis"] / 1000.0 for p in phases if "totalMillis" in p]
 if inproc:
     median_inproc = statistics.median(inproc)
-    ratios.insert(1, ("Phaseshift in-process total (no JVM start) / raw parallel COPY + indexes",
+    ratios.insert(1, ("Phaseshift in the workflow (PREPARE + MIGRATE, no CLI start) / raw parallel COPY + indexes",
                       median_inproc / median["raw"], "—"))
 for name, value, goal in ratios:
     print(f"{name}: {value:.2f} (goal {goal})")
-rss = [p["peakRssKib"] / 1024.0 for p in phases if "peakRssKib" in p]
-if rss:
-    print(f"Phaseshift peak RSS: {max(rss):.0f} MiB (goal under 1024)")
 if worker:
-    print(f"worker peak RSS during the rehearsal: {worker['peakRssKib'] / 1024:.0f} MiB (goal under 1024)")
+    print(f"worker peak RSS over the runs: {worker['peakRssKib'] / 1024:.0f} MiB (goal under 1024)")
 
 dat = os.path.join(docs, "benchmarks.dat")
 png = os.path.join(docs, "benchmarks.png")
@@ -120,13 +117,14 @@ md = [
 for m in order:
     md.append(f"| {LABELS[m]} | {', '.join(f'{v:.1f}' for v in times[m])} | **{median[m]:.1f}** |")
     if m == "phaseshift" and inproc:
-        md.append(f"| Phaseshift, in-process total (same runs, without JVM start) |"
+        md.append(f"| Phaseshift, in the workflow: PREPARE + MIGRATE (same runs, without the CLI's start) |"
                   f" {', '.join(f'{v:.1f}' for v in inproc)} | {median_inproc:.1f} |")
 md += ["", "## CPU time (seconds, medians)", "",
        "Wall time on a shared 2-core machine moves with its neighbours; CPU time moves much less, and"
        " with every method CPU-bound it is what the wall time is made of: no method can finish in less"
        f" than its CPU time divided by the {os.cpu_count()} cores.", "",
-       "| method | source server | target server | tools (psql, pg_dump, pg_restore, the JVM) | total |"
+       "| method | source server | target server | tools (psql, pg_dump, pg_restore; for Phaseshift the CLI,"
+       " the worker and the Temporal server) | total |"
        " total / raw |", "|---|---|---|---|---|---|"]
 for m in order:
     parts = [statistics.median(c[i] for c in cpu_seconds[m]) for i in range(3)]
@@ -135,36 +133,29 @@ for m in order:
 md += ["", "| ratio (medians) | measured | issue 5 goal |", "|---|---|---|"]
 for name, value, goal in ratios:
     md.append(f"| {name} | {value:.2f} | {goal} |")
-if rss:
-    md.append(f"| `bench-sync` process peak RSS, MiB (max of the runs: {', '.join(f'{v:.0f}' for v in rss)}) |"
-              f" {max(rss):.0f} | under 1024 |")
 if worker:
-    md.append(f"| `phaseshift worker` peak RSS during a rehearsal of the data set, MiB |"
+    md.append(f"| `phaseshift worker` peak RSS over every run (the kernel's VmHWM), MiB |"
               f" {worker['peakRssKib'] / 1024:.0f} | under 1024 |")
-    md += ["", f"The rehearsal (copy, indexes and constraints, change stream, validation, teardown) through"
-           f" a Temporal dev server and `phaseshift worker` (`-Xmx1g`) ended {worker.get('outcome')} after"
-           f" {worker['millis'] / 1000:.1f} s, {worker.get('copies')} table copies; the worker's peak resident"
-           " set is the kernel's VmHWM, read before it stopped."]
 if phases:
-    md += ["", "Phaseshift's phases (each run): schema / copy / indexes and constraints / attach, ms:", ""]
+    md += ["", "Phaseshift's phases (each run, from the workflow's report): PREPARE / MIGRATE, ms:", ""]
     for p in phases:
-        md.append(f"- {p['schemaMillis']} / {p['copyMillis']} / {p['postDataMillis']} / {p['attachMillis']}"
+        md.append(f"- {p['prepareMillis']} / {p['migrateMillis']}"
                   f" ({p['tables']} tables, {p['rows']} rows, {p['bytes']} bytes of COPY data)")
 md += [
     "",
     "## What each method does",
     "",
-    "1. **Phaseshift**: `phaseshift bench-sync` runs the MIGRATE phase's engine steps in one process"
-    " without Temporal: assess, create tables (pre-data), replication slot with exported snapshot,"
-    f" copy of every table (largest first, {parallel} at once, each table split into chunks copied on"
-    f" up to {parallel} streams, {parallel} streams in all), indexes and constraints in parallel, then"
-    " the subscription attached to the slot. The clock starts when `./phaseshift bench-sync` is"
-    " launched and stops when it prints its result, once the change stream is attached (the undo that"
-    " follows is clean-up and not timed). So it includes starting the JVM (the in-process total is"
-    " shown beside it; the other methods' figures include their process starts too, which take"
-    " milliseconds); the phases listed above are measured inside the process. Each chunk's rows stream through the JVM: JDBC `COPY (SELECT ... WHERE ctid range)"
-    " TO STDOUT` on the exported snapshot, gathered into 256 KiB messages of `COPY FROM STDIN` on the"
-    " target, committed with the chunk's bookkeeping row.",
+    "1. **Phaseshift**: the real workflow through a Temporal dev server and `phaseshift worker`, both"
+    " started before the runs and kept for all of them. `phaseshift migrate start` starts a migration of"
+    " the plan; PREPARE assesses both servers, MIGRATE creates the tables (pre-data), the replication"
+    f" slot with its exported snapshot, copies every table as the workflow schedules it ({parallel} at"
+    " once, small tables batched), builds indexes and constraints, and attaches the subscription to the"
+    " slot. The clock starts when the CLI is launched and stops at the end of MIGRATE as the workflow"
+    " recorded it; the run is then aborted (its undo is clean-up and not timed). So it includes starting"
+    " the CLI's JVM (the workflow's own PREPARE + MIGRATE time is shown beside it). Each chunk's rows"
+    " stream through the worker: JDBC `COPY (SELECT ... WHERE ctid range) TO STDOUT` on the exported"
+    " snapshot, gathered into messages of `COPY FROM STDIN` on the target, committed with the chunk's"
+    " bookkeeping row.",
     f"2. **pg_dump/pg_restore**: `pg_dump -Fd -j {parallel} -Z0` to local disk, then"
     f" `pg_restore -j {parallel}`.",
     "3. **Native logical replication**: schema (with indexes) restored from `pg_dump --schema-only`,"
@@ -180,8 +171,8 @@ md += [
     f"- CPU: {cpu}, {cores} cores; memory {mem_gib} GiB; disk {disk}; Linux {kernel}",
     f"- {pg}, both servers on this machine on 127.0.0.1, identical settings: shared_buffers 512MB,"
     " maintenance_work_mem 256MB, max_wal_size 8GB, fsync and synchronous_commit on, wal_level logical",
-    f"- {java}; `bench-sync` runs with the launcher's CLI options (`-XX:TieredStopAtLevel=1"
-    " -XX:+UseSerialGC`) and -Xmx1g",
+    f"- {java}; the worker runs with -Xmx1g and the JVM's defaults, the CLI with the launcher's options"
+    " (`-XX:TieredStopAtLevel=1 -XX:+UseSerialGC`)",
     "- Source, target, the tools and Phaseshift share the same cores, so every method competes with"
     " the servers for CPU. The page cache is not dropped between runs (that needs privileges a"
     " container usually lacks); the rotation spreads its effect over the methods.",

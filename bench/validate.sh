@@ -73,11 +73,10 @@ heap=$(psql_s -Atc "SELECT pg_size_pretty(sum(pg_table_size(relid))) FROM pg_sta
 log "source database: $size ($heap in tables, the rest indexes)"
 $prepare_only && exit 0
 
-jar="$repo/starter/target/phaseshift.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$repo" -path "$repo/*/target" -prune -o -name '*.java' -newer "$jar" -print -quit)" ]; then
-  log "building Phaseshift"
-  (cd "$repo" && ./mvnw -q -B -o -DskipTests package >&2)
-fi
+# The launcher builds the jars first if the sources changed. The bench commands live in the bench
+# module's jar, run directly here with this script's own JVM options.
+"$repo/phaseshift" --version >/dev/null
+jar="$repo/bench/target/phaseshift-bench.jar"
 plan="$dir/validate-plan.yaml"
 cat >"$plan" <<YAML
 name: bench-validate

@@ -49,7 +49,7 @@ public final class PlanFiles {
   }
 
   /** {@link #loadOrFail} with the plan's defaults applied. */
-  static MigrationPlan loadWithDefaults(Path file) {
+  public static MigrationPlan loadWithDefaults(Path file) {
     return loadOrFail(file).withDefaults();
   }
 

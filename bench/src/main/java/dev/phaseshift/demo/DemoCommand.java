@@ -1,6 +1,5 @@
-package dev.phaseshift.cli;
+package dev.phaseshift.demo;
 
-import dev.phaseshift.demo.Demo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -1,6 +1,7 @@
-package dev.phaseshift.cli;
+package dev.phaseshift.bench;
 
 import dev.phaseshift.activities.RoutedMove;
+import dev.phaseshift.cli.PlanFiles;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.model.Lag;

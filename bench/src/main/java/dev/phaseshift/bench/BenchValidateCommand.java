@@ -1,6 +1,7 @@
-package dev.phaseshift.cli;
+package dev.phaseshift.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.phaseshift.cli.PlanFiles;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.TableValidation;

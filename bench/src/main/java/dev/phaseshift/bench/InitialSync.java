@@ -1,4 +1,4 @@
-package dev.phaseshift.cli;
+package dev.phaseshift.bench;
 
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.Heartbeat;
@@ -16,8 +16,10 @@ import java.util.concurrent.Future;
 
 /**
  * The MIGRATE phase's engine steps in this process, without Temporal, in the workflow's order and
- * with its copy schedule (largest table first, at most copyParallelism at once): what the bench
- * commands time. It ends when the change stream is attached.
+ * with its copy schedule (largest table first, at most copyParallelism at once): how
+ * bench-switchover gets a migration to the point it times, the switchover. It ends when the change
+ * stream is attached. The initial-sync benchmark does not use it: it times the real workflow
+ * through a worker (bench/run.sh), since this path does not batch small tables as the workflow does.
  */
 final class InitialSync {
   /** Durations in milliseconds, and what was copied. */
