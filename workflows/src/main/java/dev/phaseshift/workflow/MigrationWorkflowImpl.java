@@ -81,7 +81,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       forward.run();
       // An abort accepted while the last step of TEST finished found nothing left to cancel.
       run.checkStop();
-      if (plan.rehearsal()) return new Rehearsal(run).forecastAndTearDown();
+      if (plan.rehearsal()) return Rehearsal.forecastAndTearDown(run);
       switchOver();
       verify();
       if (recovery() == Recovery.ROLL_BACK) return rollBack();

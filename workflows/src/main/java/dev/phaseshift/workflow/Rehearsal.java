@@ -20,15 +20,10 @@ final class Rehearsal {
   static final Duration DRAIN_LIMIT = Duration.ofMinutes(2);
   static final Duration DRAIN_POLL = Duration.ofMillis(500);
 
-  private final RunContext run;
-  private final MigrationState state;
+  private Rehearsal() {}
 
-  Rehearsal(RunContext run) {
-    this.run = run;
-    this.state = run.state;
-  }
-
-  MigrationReport forecastAndTearDown() {
+  static MigrationReport forecastAndTearDown(RunContext run) {
+    MigrationState state = run.state;
     MigrationPlan plan = state.plan;
     run.show("rehearsal: measuring how fast the target catches up (write-freeze forecast)");
     long measured = Workflow.currentTimeMillis();
