@@ -6,7 +6,7 @@ import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import dev.phaseshift.engine.MigrationException;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
@@ -39,14 +39,14 @@ public final class MaintenanceWindows {
    *
    * @return {@code null} when no window is open now or in the future (or none is configured)
    */
-  public static WindowSlot next(MigrationPlan plan, long afterMillis) {
+  public static WindowOpening next(MigrationPlan plan, long afterMillis) {
     List<MaintenanceWindow> windows = plan.maintenanceWindows();
     if (windows == null || windows.isEmpty()) return null;
     Instant now = Instant.ofEpochMilli(afterMillis);
-    WindowSlot current = null;
-    WindowSlot upcoming = null;
+    WindowOpening current = null;
+    WindowOpening upcoming = null;
     for (int i = 0; i < windows.size(); i++) {
-      WindowSlot slot = slot("maintenanceWindows[" + i + "]", windows.get(i), now);
+      WindowOpening slot = slot("maintenanceWindows[" + i + "]", windows.get(i), now);
       if (slot == null) continue;
       if (slot.startMillis() <= afterMillis) {
         if (current == null || slot.endMillis() > current.endMillis()) current = slot;
@@ -59,7 +59,7 @@ public final class MaintenanceWindows {
   }
 
   /** The window's occurrence that contains {@code now} or starts after it; {@code null} if none will. */
-  private static WindowSlot slot(String field, MaintenanceWindow w, Instant now) {
+  private static WindowOpening slot(String field, MaintenanceWindow w, Instant now) {
     ZoneId zone = zone(field, w);
     if (w.cron() != null) return recurring(field, w, zone, now);
     if (w.start() != null && w.end() != null) {
@@ -68,7 +68,7 @@ public final class MaintenanceWindows {
       if (!end.isAfter(start)) {
         throw invalid(field + ": end " + w.end() + " is not after start " + w.start() + "; fix the window's end");
       }
-      return end.isAfter(now) ? new WindowSlot(start.toEpochMilli(), end.toEpochMilli()) : null;
+      return end.isAfter(now) ? new WindowOpening(start.toEpochMilli(), end.toEpochMilli()) : null;
     }
     throw invalid(field + ": give either cron and duration (a recurring window) or start and end (one window)");
   }
@@ -78,7 +78,7 @@ public final class MaintenanceWindows {
    * {@code now}, that occurrence is still open (it started less than one duration ago); otherwise
    * no occurrence is open and it is the next one.
    */
-  private static WindowSlot recurring(String field, MaintenanceWindow w, ZoneId zone, Instant now) {
+  private static WindowOpening recurring(String field, MaintenanceWindow w, ZoneId zone, Instant now) {
     Cron cron;
     try {
       cron = CRON.parse(w.cron().trim());
@@ -95,7 +95,7 @@ public final class MaintenanceWindows {
     }
     if (duration.isZero()) throw invalid(field + ".duration: a window must last longer than 0; write e.g. 2h");
     Optional<ZonedDateTime> start = ExecutionTime.forCron(cron).nextExecution(now.minus(duration).atZone(zone));
-    return start.map(s -> new WindowSlot(s.toInstant().toEpochMilli(), s.toInstant().plus(duration).toEpochMilli()))
+    return start.map(s -> new WindowOpening(s.toInstant().toEpochMilli(), s.toInstant().plus(duration).toEpochMilli()))
         .orElse(null);
   }
 

@@ -11,7 +11,7 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.RollbackResult;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.router.Router;
 import dev.phaseshift.router.Routers;
 import dev.phaseshift.model.SwitchoverResult;
@@ -34,21 +34,15 @@ import java.util.function.Function;
  */
 public class MigrationActivitiesImpl implements MigrationActivities {
   private final EngineRegistry engines;
-  private final String copyTaskQueue;
   private final Notifier notifier = new Notifier();
   private final MigrationMetrics metrics;
 
-  /**
-   * @param copyTaskQueue a task queue only this worker process polls; runs started before copies
-   *                      were shared send their copies there
-   */
-  public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue) {
-    this(engines, copyTaskQueue, MigrationMetrics.none());
+  public MigrationActivitiesImpl(EngineRegistry engines) {
+    this(engines, MigrationMetrics.none());
   }
 
-  public MigrationActivitiesImpl(EngineRegistry engines, String copyTaskQueue, MigrationMetrics metrics) {
+  public MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics) {
     this.engines = engines;
-    this.copyTaskQueue = copyTaskQueue;
     this.metrics = metrics;
   }
 
@@ -64,7 +58,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public ChangeCapture startChangeCapture(MigrationPlan plan) {
-    return call("startChangeCapture", plan, e -> e.changeStream().start(plan, copyTaskQueue));
+    return call("startChangeCapture", plan, e -> e.changeStream().start(plan));
   }
 
   @Override
@@ -155,7 +149,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   @Override
-  public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
+  public WindowOpening nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
     return call("nextMaintenanceWindow", plan, e -> MaintenanceWindows.next(plan, afterMillis));
   }
 

@@ -4,21 +4,17 @@ import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
-import dev.phaseshift.workflow.TaskQueues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
-import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.UUID;
 
 /**
- * Registers Phaseshift's workflow and activities on a worker factory: the shared queue for
- * workflows and activities (table copies included, so every worker takes a share), and this
- * process's own queue, kept for migrations started before copies were shared. Used by the Spring
- * worker and by the demo, so both run exactly the same code.
+ * Registers Phaseshift's workflow and activities on a worker factory, on one shared queue for
+ * workflows and activities (table copies included, so every worker takes a share). Used by the
+ * Spring worker and by the demo, so both run exactly the same code.
  */
 public final class PhaseshiftWorkers {
   /**
@@ -30,32 +26,29 @@ public final class PhaseshiftWorkers {
 
   private PhaseshiftWorkers() {}
 
-  /** Without migration metrics, for callers that export none (the demo). @return the process's own queue */
-  public static String register(WorkerFactory factory, String taskQueue) {
-    return register(factory, taskQueue, MigrationMetrics.none(), DEFAULT_MAX_CONCURRENT_ACTIVITIES);
+  /** Without migration metrics, for callers that export none (the demo). */
+  public static void register(WorkerFactory factory, String taskQueue) {
+    register(factory, taskQueue, MigrationMetrics.none(), DEFAULT_MAX_CONCURRENT_ACTIVITIES);
   }
 
-  /** @return the process's own queue */
-  public static String register(WorkerFactory factory, String taskQueue, MeterRegistry registry) {
-    return register(factory, taskQueue, registry, DEFAULT_MAX_CONCURRENT_ACTIVITIES);
+  public static void register(WorkerFactory factory, String taskQueue, MeterRegistry registry) {
+    register(factory, taskQueue, registry, DEFAULT_MAX_CONCURRENT_ACTIVITIES);
   }
 
-  /** @return the process's own queue */
-  public static String register(WorkerFactory factory, String taskQueue, MeterRegistry registry,
+  public static void register(WorkerFactory factory, String taskQueue, MeterRegistry registry,
       int maxConcurrentActivities) {
-    return register(factory, taskQueue, new MigrationMetrics(registry), maxConcurrentActivities);
+    register(factory, taskQueue, new MigrationMetrics(registry), maxConcurrentActivities);
   }
 
-  private static String register(WorkerFactory factory, String taskQueue, MigrationMetrics metrics,
+  private static void register(WorkerFactory factory, String taskQueue, MigrationMetrics metrics,
       int maxConcurrentActivities) {
     if (maxConcurrentActivities < 1) {
       throw new IllegalArgumentException("the worker's maximum of concurrent activities must be at least 1, got "
           + maxConcurrentActivities + "; set phaseshift.max-concurrent-activities"
           + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
     }
-    String processQueue = TaskQueues.processQueue(taskQueue, processId());
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), processQueue, metrics);
+        new EngineRegistry(List.of(new PostgresEngine())), metrics);
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()
@@ -66,12 +59,5 @@ public final class PhaseshiftWorkers {
     Worker shared = factory.newWorker(taskQueue, options);
     shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
-    factory.newWorker(processQueue, options).registerActivitiesImplementations(activities);
-    return processQueue;
-  }
-
-  /** Host and pid, plus a random part so a restarted process never inherits a dead one's queue. */
-  static String processId() {
-    return ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 }

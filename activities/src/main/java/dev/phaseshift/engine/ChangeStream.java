@@ -5,12 +5,16 @@ import dev.phaseshift.model.Lag;
 import dev.phaseshift.plan.MigrationPlan;
 
 /**
- * Continuous change capture from source to target: a replication slot whose creation exports the
- * snapshot the bulk copy reads under, and a stream applied to the target from that slot.
+ * Continuous change capture from source to target: a record of the source's changes whose start
+ * is the snapshot the bulk copy reads under, and a stream applied to the target from it. In
+ * PostgreSQL a publication and a replication slot, and a subscription on the target.
  */
 public interface ChangeStream {
-  /** Creates publication and slot (or returns the ones still held by this process). */
-  ChangeCapture start(MigrationPlan plan, String copyTaskQueue);
+  /**
+   * Creates publication and slot (or returns the ones still held by this process). Any worker
+   * process can copy under the returned capture's snapshot while this one holds it.
+   */
+  ChangeCapture start(MigrationPlan plan);
 
   /** Applies changes from the slot to the target, without copying again; releases the snapshot. */
   void attach(MigrationPlan plan, ChangeCapture capture);

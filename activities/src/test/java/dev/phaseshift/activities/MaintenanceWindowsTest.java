@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.engine.MigrationException;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
@@ -27,8 +27,8 @@ class MaintenanceWindowsTest {
     return Instant.parse(instant).toEpochMilli();
   }
 
-  private static WindowSlot slot(String start, String end) {
-    return new WindowSlot(at(start), at(end));
+  private static WindowOpening slot(String start, String end) {
+    return new WindowOpening(at(start), at(end));
   }
 
   @Test
@@ -43,7 +43,7 @@ class MaintenanceWindowsTest {
 
   @Test
   void insideARecurringWindowGivesTheCurrentOne() {
-    WindowSlot expected = slot("2026-03-21T01:00:00Z", "2026-03-21T03:00:00Z");
+    WindowOpening expected = slot("2026-03-21T01:00:00Z", "2026-03-21T03:00:00Z");
     assertEquals(expected, MaintenanceWindows.next(plan(SATURDAY_NIGHTS), at("2026-03-21T01:00:00Z")), "at its start");
     assertEquals(expected, MaintenanceWindows.next(plan(SATURDAY_NIGHTS), at("2026-03-21T02:59:59.999Z")),
         "a moment before its end");
@@ -55,7 +55,7 @@ class MaintenanceWindowsTest {
   void oneOffWindowsInTheirTimeZone() {
     MaintenanceWindow once = new MaintenanceWindow(null, null, "2026-12-05T02:00", "2026-12-05T04:30", "America/New_York");
     MaintenanceWindow utc = new MaintenanceWindow(null, null, "2026-12-01T22:00", "2026-12-01T23:00", null);
-    WindowSlot newYork = slot("2026-12-05T07:00:00Z", "2026-12-05T09:30:00Z");
+    WindowOpening newYork = slot("2026-12-05T07:00:00Z", "2026-12-05T09:30:00Z");
     assertEquals(slot("2026-12-01T22:00:00Z", "2026-12-01T23:00:00Z"),
         MaintenanceWindows.next(plan(once, utc), at("2026-11-01T00:00:00Z")), "the earliest future window, UTC by default");
     assertEquals(newYork, MaintenanceWindows.next(plan(once, utc), at("2026-12-02T00:00:00Z")));
@@ -65,7 +65,7 @@ class MaintenanceWindowsTest {
   @Test
   void theOpenWindowWinsOverAnEarlierStartingFutureOne() {
     MaintenanceWindow open = new MaintenanceWindow(null, null, "2026-06-01T00:00", "2026-06-01T06:00", "UTC");
-    WindowSlot slot = MaintenanceWindows.next(plan(SATURDAY_NIGHTS, open), at("2026-06-01T05:00:00Z"));
+    WindowOpening slot = MaintenanceWindows.next(plan(SATURDAY_NIGHTS, open), at("2026-06-01T05:00:00Z"));
     assertEquals(slot("2026-06-01T00:00:00Z", "2026-06-01T06:00:00Z"), slot);
     assertTrue(slot.startMillis() <= at("2026-06-01T05:00:00Z") && at("2026-06-01T05:00:00Z") < slot.endMillis());
   }

@@ -260,7 +260,7 @@ class PgBouncerRouterTest {
     assertTrue(bench.process.isAlive(), "pgbench ended early:\n" + bench.output);
     // The activity itself, with the real engine: hold, switchover, release(TARGET). The switchover
     // ends every session on the source, so counts afterwards use new connections.
-    result = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine())), "q").switchover(plan);
+    result = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine()))).switchover(plan);
     try (Connection s = pairs.source()) {
       historyOnSourceAtSwitch = number(s, "SELECT count(*) FROM pgbench_history");
     }
@@ -310,7 +310,7 @@ class PgBouncerRouterTest {
     }
     String before = Files.readString(bouncer.ini);
     ApplicationFailure e = assertThrows(ApplicationFailure.class,
-        () -> new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine())), "q").switchover(plan));
+        () -> new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine()))).switchover(plan));
     assertEquals(FailureTypes.PREREQUISITE, e.getType(), e.getMessage());
 
     assertEquals("0", paused(), "traffic is released after the failed switch");

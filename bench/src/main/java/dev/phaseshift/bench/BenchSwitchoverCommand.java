@@ -51,7 +51,7 @@ public final class BenchSwitchoverCommand implements Callable<Integer> {
     Engine engine = new PostgresEngine();
     InitialSync.Timings sync;
     try {
-      sync = InitialSync.run(engine, plan, "bench-switchover");
+      sync = InitialSync.run(engine, plan);
     } catch (InitialSync.NotReady e) {
       System.err.println(e.getMessage());
       return 3;

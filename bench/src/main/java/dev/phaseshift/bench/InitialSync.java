@@ -41,13 +41,13 @@ final class InitialSync {
 
   private InitialSync() {}
 
-  static Timings run(Engine engine, MigrationPlan plan, String copyTaskQueue) throws Exception {
+  static Timings run(Engine engine, MigrationPlan plan) throws Exception {
     long started = System.nanoTime();
     Assessment assessment = engine.inspector().assess(plan);
     if (!assessment.blockers().isEmpty()) throw new NotReady("the source is not ready: " + assessment.blockers());
     engine.schemaCopier().createTables(plan);
     long schemaDone = System.nanoTime();
-    ChangeCapture capture = engine.changeStream().start(plan, copyTaskQueue);
+    ChangeCapture capture = engine.changeStream().start(plan);
     List<TableInfo> largestFirst = new ArrayList<>(assessment.allTables());
     largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed().thenComparing(TableInfo::qualifiedName));
     long rows = 0;

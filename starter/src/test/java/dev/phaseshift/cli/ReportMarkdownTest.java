@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.TableValidation;
+import dev.phaseshift.model.Position;
 import dev.phaseshift.model.ValidationResult;
 import java.util.List;
 import java.util.Optional;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ReportMarkdownTest {
   private static String render(List<TableValidation> tables) {
-    ValidationResult v = new ValidationResult("0/1", tables, List.of(), List.of(),
+    ValidationResult v = new ValidationResult(new Position(1, "0/1"), tables, List.of(), List.of(),
         (int) tables.stream().filter(t -> !t.match()).count(), 10);
     MigrationReport r = new MigrationReport("shop", "FAILED", null, null, null, List.of(), 0, v, null, null,
         List.of(), List.of(), List.of(), List.of(), null);

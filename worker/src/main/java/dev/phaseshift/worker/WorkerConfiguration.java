@@ -41,11 +41,11 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
 
   @Override
   public void run(ApplicationArguments args) {
-    String processQueue = PhaseshiftWorkers.register(factory, taskQueue, registry, maxConcurrentActivities);
+    PhaseshiftWorkers.register(factory, taskQueue, registry, maxConcurrentActivities);
     factory.start();
     running = true;
-    log.info("Phaseshift worker polling task queue '{}' (up to {} activities at once) and its own queue '{}'",
-        taskQueue, maxConcurrentActivities, processQueue);
+    log.info("Phaseshift worker polling task queue '{}' (up to {} activities at once)",
+        taskQueue, maxConcurrentActivities);
   }
 
   public WorkerFactory factory() {

@@ -1,19 +1,13 @@
 package dev.phaseshift.model;
 
 /**
- * The change stream's anchor on the source: the replication slot, the publication, and the
- * snapshot exported when the slot was created. Rows copied under that snapshot plus changes
- * streamed from the slot give every row exactly once.
+ * The change stream's anchor on the source: the stream the engine records changes into and the
+ * snapshot taken where the stream starts. Rows copied under that snapshot plus the changes
+ * streamed from {@code start} give every row exactly once.
  *
- * @param snapshotName  exported snapshot; any session can import it while the worker that
- *                      created it holds it
- * @param consistentLsn the slot's starting point
- * @param copyTaskQueue the task queue of the worker holding the snapshot, where runs started
- *                      before shared copies send their copies
+ * @param stream   the name the engine derives its objects on the source from
+ * @param snapshot the snapshot the copies read under; any worker can use it while the worker that
+ *                 took it holds it
+ * @param start    the stream's first position, the snapshot's point in time
  */
-public record ChangeCapture(
-    String slotName,
-    String publicationName,
-    String snapshotName,
-    String consistentLsn,
-    String copyTaskQueue) {}
+public record ChangeCapture(String stream, String snapshot, Position start) {}

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The TEST phase's comparison.
  *
- * @param lsn                 the source position both sides were read at
+ * @param comparedAt          the source position both sides were read at
  * @param schemaDifferences   lines that differ between the two schema dumps (empty when equal)
  * @param mismatches          tables whose count or checksum differ, plus schema differences
  * @param tablesCompared      tables compared; {@code tables} lists them all only up to a bound
@@ -14,7 +14,7 @@ import java.util.List;
  * @param sequencesCompared   sequences compared; {@code sequences} is bounded the same way
  */
 public record ValidationResult(
-    String lsn,
+    Position comparedAt,
     List<TableValidation> tables,
     List<SequenceValue> sequences,
     List<String> schemaDifferences,
@@ -26,9 +26,9 @@ public record ValidationResult(
   /** Tables and sequences listed in full up to this many; beyond, mismatches first, then the rest up to it. */
   public static final int LISTED = 100;
 
-  public ValidationResult(String lsn, List<TableValidation> tables, List<SequenceValue> sequences,
+  public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
       List<String> schemaDifferences, int mismatches, long millis) {
-    this(lsn, tables, sequences, schemaDifferences, mismatches, millis, tables.size(), sequences.size());
+    this(comparedAt, tables, sequences, schemaDifferences, mismatches, millis, tables.size(), sequences.size());
   }
 
   /** Tables compared, also for results recorded before {@code tablesCompared} existed. */

@@ -12,7 +12,7 @@ import java.util.List;
  * own, where its chunks stream in parallel. Pure and deterministic: the workflow calls it.
  */
 final class CopyBatching {
-  /** Up to this many tables each gets its own activity, with its own line in the Web UI, as before batching. */
+  /** Up to this many tables each gets its own activity, with its own line in the Web UI. */
   static final int PER_TABLE_UP_TO = 100;
   /** A table at least this large is copied by an activity of its own. */
   static final long OWN_ACTIVITY_BYTES = 256L << 20;
@@ -21,12 +21,12 @@ final class CopyBatching {
   static final int BATCH_TABLES = 200;
   /** However many tables there are, batches stay under this many (batches grow instead). */
   static final int MAX_BATCHES = 1000;
-  /** Batches per parallel copy slot, so slots finish at about the same time. */
-  private static final int BATCHES_PER_SLOT = 4;
+  /** Batches per parallel copy, so the parallel copies finish at about the same time. */
+  private static final int BATCHES_PER_LANE = 4;
 
   private CopyBatching() {}
 
-  /** One table per batch, in the order given: how copies ran before batching. */
+  /** One table per batch, in the order given. */
   static List<CopyBatch> oneEach(List<TableInfo> tables) {
     return tables.stream().map(t -> new CopyBatch(t.qualifiedName(), List.of(t))).toList();
   }
@@ -62,7 +62,7 @@ final class CopyBatching {
   }
 
   static int tablesPerBatch(int smallTables, int parallelism) {
-    int spread = ceilDiv(smallTables, Math.max(1, parallelism) * BATCHES_PER_SLOT);
+    int spread = ceilDiv(smallTables, Math.max(1, parallelism) * BATCHES_PER_LANE);
     return Math.max(Math.max(1, Math.min(BATCH_TABLES, spread)), ceilDiv(smallTables, MAX_BATCHES));
   }
 

@@ -34,7 +34,8 @@ public class DriftCheckWorkflowImpl implements DriftCheckWorkflow {
         + MigrationSearchAttributes.host(plan.target()) + " for " + plan.name());
     ValidationResult result = steps.validate(plan);
     Workflow.setCurrentDetails("| | |\n|---|---|\n| Migration | " + plan.name() + " |\n| Mismatches | "
-        + result.mismatches() + " |\n| Compared at | " + result.lsn() + " |\n");
+        + result.mismatches() + " |\n| Compared at | "
+        + (result.comparedAt() == null ? "unknown" : result.comparedAt().label()) + " |\n");
     if (!result.passed()) {
       throw ApplicationFailure.newNonRetryableFailure(plan.name() + ": source and target differ in "
           + result.mismatches() + " place(s)", DRIFT_FOUND, result);

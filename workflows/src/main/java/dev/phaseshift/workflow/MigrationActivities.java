@@ -7,7 +7,7 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.RollbackResult;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
@@ -35,9 +35,9 @@ public interface MigrationActivities {
   void createTargetSchema(MigrationPlan plan);
 
   /**
-   * Creates the publication and the replication slot, exporting the slot's snapshot. The worker
-   * that runs this keeps the snapshot open until {@link #startChangeStream} or a reset; copies on
-   * any worker import it meanwhile.
+   * Starts recording the source's changes and takes the snapshot they start from. The worker that
+   * runs this keeps the snapshot open until {@link #startChangeStream} or a reset; copies on any
+   * worker read under it meanwhile.
    */
   @ActivityMethod(name = "StartChangeCapture")
   ChangeCapture startChangeCapture(MigrationPlan plan);
@@ -62,7 +62,7 @@ public interface MigrationActivities {
   @ActivityMethod(name = "FinishTargetSchema")
   void finishTargetSchema(MigrationPlan plan);
 
-  /** Attaches the target's subscription to the slot (no second copy) and releases the snapshot. */
+  /** Streams the recorded changes to the target from the capture's start (no second copy) and releases the snapshot. */
   @ActivityMethod(name = "StartChangeStream")
   void startChangeStream(MigrationPlan plan, ChangeCapture capture);
 
@@ -90,7 +90,7 @@ public interface MigrationActivities {
 
   /** The maintenance window in progress at {@code afterMillis}, else the next one; null if none is left. */
   @ActivityMethod(name = "NextMaintenanceWindow")
-  WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis);
+  WindowOpening nextMaintenanceWindow(MigrationPlan plan, long afterMillis);
 
   /** Source write transactions older than the plan's maxTransactionAge, described for operators. */
   @ActivityMethod(name = "LongWriteTransactions")
@@ -113,7 +113,7 @@ public interface MigrationActivities {
   @ActivityMethod(name = "Verify")
   VerifyResult verify(MigrationPlan plan);
 
-  /** Drops what the migration created on both sides: subscription, slot, publication, bookkeeping. */
+  /** Drops what the migration created on both sides: change capture, change streams, bookkeeping. */
   @ActivityMethod(name = "Decommission")
   void decommission(MigrationPlan plan);
 
@@ -123,14 +123,14 @@ public interface MigrationActivities {
 
   /**
    * Undoes the change capture and the copied data so the copy can start again from a new
-   * snapshot: drops subscription and slot, empties the target tables.
+   * snapshot: removes the change stream and its capture, empties the target tables.
    */
   @ActivityMethod(name = "ResetCopy")
   void resetCopy(MigrationPlan plan);
 
   /**
-   * Compensation for a migration that stops before switchover: drops subscription, slot and
-   * publication, and releases any write freeze, so the source is as it was.
+   * Compensation for a migration that stops before switchover: removes the change stream and the
+   * change capture, and releases any write freeze, so the source is as it was.
    */
   @ActivityMethod(name = "UndoChangeCapture")
   void undoChangeCapture(MigrationPlan plan);

@@ -21,16 +21,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Replays histories recorded from earlier versions of the workflow. A change that would break
- * running migrations fails here; such a change must go through {@code Workflow.getVersion}.
- * Record new histories with {@code -Dphaseshift.recordHistories=true} when a version is added.
+ * Replays histories recorded from the workflow code. A change that would break running migrations
+ * fails here; such a change must go through {@code Workflow.getVersion} (see the README's
+ * Development section), and histories recorded from the new code join the ones below.
+ *
+ * <p>To record: {@code ./mvnw -B -pl workflows test -Dtest=MigrationWorkflowReplayTest
+ * -Dphaseshift.recordHistories=true}. The files land in {@code src/test/resources/histories};
+ * add them to the list and commit them, never overwrite one a released build ran.
  */
 class MigrationWorkflowReplayTest {
   static final Path HISTORIES = Path.of("src/test/resources/histories");
 
+  /** The baseline: every development-time gate folded in, nothing released before it. */
   @ParameterizedTest
-  @ValueSource(strings = {"migration-completed-v1.json", "migration-approved-v1.json",
-      "migration-completed-v2.json", "migration-approved-v2.json", "migration-batched-v3.json"})
+  @ValueSource(strings = {"baseline-completed.json", "baseline-approved.json", "baseline-batched.json"})
   void recordedHistoriesReplayOnTheCurrentCode(String history) throws Exception {
     WorkflowReplayer.replayWorkflowExecutionFromResource("histories/" + history, MigrationWorkflowImpl.class);
   }
@@ -38,9 +42,13 @@ class MigrationWorkflowReplayTest {
   @Test
   @EnabledIfSystemProperty(named = "phaseshift.recordHistories", matches = "true")
   void recordHistories() throws Exception {
-    // v1: before the safety net; v2: safety net and operator surfaces, copies on the holder's queue
-    // (recorded before shared copies); v3: shared and batched copies, 150 small tables in batches.
-    record("migration-batched-v3.json", TestPlans.routed("recorded-batched", null, null), false,
+    // A plain run through every phase; one that waits for two approvals, one given as an update
+    // and one as a signal; and one of 150 small tables, copied in batches.
+    record("baseline-completed.json", TestPlans.routed("recorded-completed", null, null), false,
+        ScriptedActivities.tables());
+    record("baseline-approved.json", TestPlans.routed("recorded-approved",
+        new ApprovalPolicy(List.of("bob", "carol"), 2, false, null, null), null), true, ScriptedActivities.tables());
+    record("baseline-batched.json", TestPlans.routed("recorded-batched", null, null), false,
         ScriptedActivities.manySmallTables(150));
   }
 
@@ -55,14 +63,14 @@ class MigrationWorkflowReplayTest {
       Worker worker = env.newWorker("record");
       worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
       worker.registerActivitiesImplementations(activities);
-      env.newWorker(ScriptedActivities.COPY_QUEUE).registerActivitiesImplementations(activities);
       env.start();
       MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
           WorkflowOptions.newBuilder().setTaskQueue("record").setWorkflowId(plan.workflowId()).build());
       WorkflowClient.start(workflow::run, plan);
       if (approve) {
         env.sleep(Duration.ofMinutes(5));
-        workflow.approve(new Approval("bob", "recorded", null));
+        workflow.approveUpdate(new Approval("bob", "recorded", null));
+        workflow.approve(new Approval("carol", "recorded as a signal", null));
       }
       WorkflowStub.fromTyped(workflow).getResult(Object.class);
       Files.createDirectories(HISTORIES);

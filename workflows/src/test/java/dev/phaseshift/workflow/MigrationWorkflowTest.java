@@ -17,7 +17,7 @@ import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.model.Severity;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
@@ -77,7 +77,6 @@ class MigrationWorkflowTest {
     Worker worker = env.newWorker(QUEUE, options);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
-    env.newWorker(ScriptedActivities.COPY_QUEUE, options).registerActivitiesImplementations(activities);
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
@@ -246,8 +245,8 @@ class MigrationWorkflowTest {
     long now = env.currentTimeMillis();
     long hour = Duration.ofHours(1).toMillis();
     // The first window closes 10 s after it is seen: too short for a 30 s freeze.
-    activities.windows.add(new WindowSlot(now - hour, now + Duration.ofSeconds(10).toMillis()));
-    activities.windows.add(new WindowSlot(now + 5 * hour, now + 7 * hour));
+    activities.windows.add(new WindowOpening(now - hour, now + Duration.ofSeconds(10).toMillis()));
+    activities.windows.add(new WindowOpening(now + 5 * hour, now + 7 * hour));
     MigrationPlan plan = TestPlans.routed("windowed", null,
         List.of(new MaintenanceWindow("0 2 * * SAT", "2h", null, null, "Europe/Berlin")));
     MigrationWorkflow workflow = startWorkers(plan);
@@ -524,7 +523,7 @@ class MigrationWorkflowTest {
         .toList();
     assertEquals(3, copies.size());
     for (HistoryEvent copy : copies) {
-      // Every worker polls the shared queue; the exporting worker's own queue would keep them on one.
+      // Every worker polls the shared queue, so every worker takes a share of the copy.
       assertEquals(QUEUE, copy.getActivityTaskScheduledEventAttributes().getTaskQueue().getName());
     }
   }

@@ -7,8 +7,9 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.Position;
 import dev.phaseshift.model.RollbackResult;
-import dev.phaseshift.model.WindowSlot;
+import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SequenceValue;
 import dev.phaseshift.model.ServerInfo;
 import dev.phaseshift.model.Severity;
@@ -33,7 +34,8 @@ import java.util.Map;
  * PostgreSQL in the activities module.
  */
 public class ScriptedActivities implements MigrationActivities {
-  public static final String COPY_QUEUE = "copy-queue-of-this-worker";
+  /** Where the scripted stream stands: the target has applied everything the source wrote. */
+  static final Position DRAINED = new Position(0x2000000, "0/2000000");
 
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, String> failures = new HashMap<>();
@@ -129,7 +131,7 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public ChangeCapture startChangeCapture(MigrationPlan plan) {
     step("startChangeCapture");
-    return new ChangeCapture(plan.objectName(), plan.objectName(), "00000003-0000001B-1", "0/1A2B3C", COPY_QUEUE);
+    return new ChangeCapture(plan.objectName(), "00000003-0000001B-1", new Position(0x1A2B3C, "0/1A2B3C"));
   }
 
   @Override
@@ -158,7 +160,7 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public Lag measureLag(MigrationPlan plan) {
     step("measureLag");
-    return new Lag(lagBytes, "0/2000000", "0/2000000");
+    return new Lag(lagBytes, DRAINED, DRAINED);
   }
 
   @Override
@@ -168,14 +170,14 @@ public class ScriptedActivities implements MigrationActivities {
     List<TableValidation> tables = schema.stream().limit(ValidationResult.LISTED)
         .map(t -> new TableValidation(t.qualifiedName(), t.estimatedRows(), t.estimatedRows(), "1", "1", true))
         .toList();
-    return new ValidationResult("0/2000000", tables, List.of(new SequenceValue("public.orders_id_seq", 30_000L, 1L)),
+    return new ValidationResult(DRAINED, tables, List.of(new SequenceValue("public.orders_id_seq", 30_000L, 1L)),
         List.of(), 0, 50, schema.size(), 1);
   }
 
   @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
     step("switchover");
-    return new SwitchoverResult(420, "0/2000100", 1, 3);
+    return new SwitchoverResult(420, new Position(0x2000100, "0/2000100"), 1, 3);
   }
 
   @Override
@@ -208,7 +210,7 @@ public class ScriptedActivities implements MigrationActivities {
 
   public final List<Notification> notifications = Collections.synchronizedList(new ArrayList<>());
   /** Maintenance windows to hand out, in order; empty means "no window left". */
-  public final List<WindowSlot> windows = Collections.synchronizedList(new ArrayList<>());
+  public final List<WindowOpening> windows = Collections.synchronizedList(new ArrayList<>());
   public volatile List<String> longTransactions = List.of();
 
   @Override
@@ -219,11 +221,11 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public RollbackResult rollback(MigrationPlan plan) {
     step("rollback");
-    return new RollbackResult(310, "0/3000000", 1);
+    return new RollbackResult(310, new Position(0x3000000, "0/3000000"), 1);
   }
 
   @Override
-  public WindowSlot nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
+  public WindowOpening nextMaintenanceWindow(MigrationPlan plan, long afterMillis) {
     step("nextMaintenanceWindow");
     synchronized (windows) {
       while (!windows.isEmpty() && windows.get(0).endMillis() <= afterMillis) windows.remove(0);

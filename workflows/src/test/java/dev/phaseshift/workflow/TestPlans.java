@@ -13,7 +13,7 @@ import dev.phaseshift.plan.SecretRef;
 public final class TestPlans {
   private TestPlans() {}
 
-  /** A plan as the first version of the workflow knew it (no safety-net fields). */
+  /** A plan with only the fields every plan has: no approval policy, windows, router or webhook. */
   public static MigrationPlan plan(String name, boolean approvalRequired) {
     return new MigrationPlan(name,
         new Endpoint("jdbc:postgresql://old-db:5432/shop", "migrator", SecretRef.ofEnv("SOURCE_PGPASSWORD")),

@@ -57,7 +57,7 @@ final class CopyLedger {
         rs -> chunks.put(rs.getInt(1), new Chunk(rs.getString(2), rs.getLong(3), rs.getLong(4),
             rs.getObject(5) == null ? LEGACY_CHUNK_BLOCKS : rs.getInt(5))),
         plan.name(), table.qualifiedName());
-    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshotName()));
+    boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshot()));
     if (stale) {
       Sql.inTransaction(target, () -> {
         Sql.exec(target, "TRUNCATE " + only + qualified);
@@ -100,7 +100,7 @@ final class CopyLedger {
       ps.setString(1, plan.name());
       ps.setString(2, table.qualifiedName());
       ps.setInt(3, chunk);
-      ps.setString(4, capture.snapshotName());
+      ps.setString(4, capture.snapshot());
       ps.setLong(5, rows);
       ps.setLong(6, bytes);
       ps.setInt(7, chunkBlocks);

@@ -29,7 +29,7 @@ final class CutoverRecords {
     }
 
     RollbackResult result() {
-      return new RollbackResult(writePauseMillis, finalLsn, sequencesCopied);
+      return new RollbackResult(writePauseMillis, PgLsn.position(finalLsn), sequencesCopied);
     }
   }
 
@@ -38,7 +38,7 @@ final class CutoverRecords {
       if (!tableExists(t, SWITCHOVER_TABLE)) return null;
       return Sql.one(t, "SELECT write_freeze_millis, final_lsn, sequences_copied, sessions_terminated,"
               + " source_writes FROM " + SWITCHOVER_TABLE + " WHERE migration = ?",
-          rs -> new Switched(new SwitchoverResult(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4)),
+          rs -> new Switched(new SwitchoverResult(rs.getLong(1), PgLsn.position(rs.getString(2)), rs.getInt(3), rs.getInt(4)),
               rs.getLong(5)),
           plan.name());
     });
@@ -49,7 +49,7 @@ final class CutoverRecords {
       throws SQLException {
     Sql.one(t, "INSERT INTO " + SWITCHOVER_TABLE + " (migration, write_freeze_millis, final_lsn,"
             + " sequences_copied, sessions_terminated, source_writes) VALUES (?, ?, ?, ?, ?, ?) RETURNING 1",
-        rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalLsn(), r.sequencesCopied(), r.sessionsTerminated(),
+        rs -> 1, plan.name(), r.writeFreezeMillis(), r.finalPosition().label(), r.sequencesCopied(), r.sessionsTerminated(),
         sourceWrites);
   }
 

@@ -31,7 +31,7 @@ final class PgChangeStream implements ChangeStream {
   }
 
   @Override
-  public ChangeCapture start(MigrationPlan plan, String copyTaskQueue) {
+  public ChangeCapture start(MigrationPlan plan) {
     String slot = PgNames.slot(plan);
     String publication = PgNames.publication(plan);
     PgEndpoint source = PgEndpoint.source(plan);
@@ -42,7 +42,7 @@ final class PgChangeStream implements ChangeStream {
           // A retry of a start that succeeded: the publication is left as it was when the
           // snapshot was taken, so the copy and the stream keep covering the same tables.
           SnapshotHolder.Held h = held.get();
-          return new ChangeCapture(slot, publication, h.snapshotName(), h.consistentLsn(), copyTaskQueue);
+          return new ChangeCapture(plan.objectName(), h.snapshotName(), PgLsn.position(h.consistentLsn()));
         }
         snapshots.release(slot);
         PgPublication.ensure(c, plan, publication);
@@ -70,7 +70,7 @@ final class PgChangeStream implements ChangeStream {
         snapshots.hold(slot, replication, info.getSnapshotName(), lsn);
         log.info("created slot {} on {} with publication {}; snapshot {} at {}",
             slot, source, publication, info.getSnapshotName(), lsn);
-        return new ChangeCapture(slot, publication, info.getSnapshotName(), lsn, copyTaskQueue);
+        return new ChangeCapture(plan.objectName(), info.getSnapshotName(), PgLsn.position(lsn));
       } catch (SQLException e) {
         closeQuietly(replication);
         throw failure("cannot create replication slot " + slot + " on " + source, e);
@@ -86,7 +86,7 @@ final class PgChangeStream implements ChangeStream {
     String subscription = PgNames.subscription(plan);
     // The copy is over. The slot can be streamed while the creating connection is open (it does
     // not make the slot active), but the snapshot it pins holds back vacuum on the source.
-    snapshots.release(capture.slotName());
+    snapshots.release(PgNames.slot(capture));
     PgEndpoint source = PgEndpoint.source(plan);
     PgEndpoint target = PgEndpoint.target(plan);
     try (Connection t = target.connect()) {
@@ -95,19 +95,19 @@ final class PgChangeStream implements ChangeStream {
         return;
       }
       try (Connection s = source.connect()) {
-        SnapshotHolder.endSessions(s, capture.slotName());
-        if (!PgReplication.slotExists(s, capture.slotName())) {
+        SnapshotHolder.endSessions(s, PgNames.slot(capture));
+        if (!PgReplication.slotExists(s, PgNames.slot(capture))) {
           // The rows copied under the snapshot need exactly this slot's changes on top of them.
           throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
-              "replication slot " + capture.slotName() + " no longer exists on " + source
+              "replication slot " + PgNames.slot(capture) + " no longer exists on " + source
                   + "; the changes made since the copy's snapshot are lost, so the copy must"
                   + " start again from a new snapshot");
         }
       }
-      PgReplication.subscribe(t, target, "subscription", subscription, source, capture.publicationName(),
-          capture.slotName());
+      PgReplication.subscribe(t, target, "subscription", subscription, source, PgNames.publication(capture),
+          PgNames.slot(capture));
       log.info("subscription {} on {} streams slot {} from {}",
-          subscription, target, capture.slotName(), source);
+          subscription, target, PgNames.slot(capture), source);
     } catch (SQLException e) {
       throw failure("cannot attach subscription " + subscription + " on " + target, e);
     }

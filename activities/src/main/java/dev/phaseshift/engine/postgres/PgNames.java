@@ -1,5 +1,6 @@
 package dev.phaseshift.engine.postgres;
 
+import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.plan.MigrationPlan;
 
 /** Names of the objects a migration creates, derived from the plan so every retry finds them. */
@@ -15,6 +16,15 @@ public final class PgNames {
 
   public static String publication(MigrationPlan plan) {
     return plan.objectName();
+  }
+
+  /** The slot a capture's stream is recorded in: the stream's name is the plan's object name. */
+  public static String slot(ChangeCapture capture) {
+    return capture.stream();
+  }
+
+  public static String publication(ChangeCapture capture) {
+    return capture.stream();
   }
 
   public static String subscription(MigrationPlan plan) {

@@ -104,7 +104,7 @@ public final class PgReplication {
         "SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn))::bigint,"
             + " pg_current_wal_insert_lsn()::text, confirmed_flush_lsn::text"
             + " FROM pg_replication_slots WHERE slot_name = ?",
-        rs -> new Lag(rs.getLong(1), rs.getString(2), rs.getString(3)), slot);
+        rs -> new Lag(rs.getLong(1), PgLsn.position(rs.getString(2)), PgLsn.position(rs.getString(3))), slot);
     if (lag == null) throw new SQLException("replication slot " + slot + " does not exist on the source");
     return lag;
   }

@@ -93,7 +93,7 @@ final class PgRollback {
             + " AND backend_start < ?::timestamptz", rs -> rs.getBoolean(1), releasedAt)
         .stream().filter(Boolean::booleanValue).toList().size();
     CutoverRecords.completeRollback(t, plan, pause);
-    RollbackResult result = new RollbackResult(pause, record.finalLsn(), record.sequencesCopied());
+    RollbackResult result = new RollbackResult(pause, PgLsn.position(record.finalLsn()), record.sequencesCopied());
     log.info("rolled back {}: writes are on {} again after {} ms ({} read-only sessions ended there);"
         + " {} stays read-only", plan.name(), s, pause, ended, t);
     return result;

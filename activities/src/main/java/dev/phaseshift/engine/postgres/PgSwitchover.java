@@ -61,7 +61,7 @@ final class PgSwitchover {
         // both (and returns the record) or neither (and freezes and drains again, quickly).
         SwitchoverResult r = t.inTransaction("handing writes to the target", c -> {
           Sql.exec(c, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
-          SwitchoverResult result = new SwitchoverResult(drained.freezeMillis(), drained.finalPosition(),
+          SwitchoverResult result = new SwitchoverResult(drained.freezeMillis(), PgLsn.position(drained.finalPosition()),
               drained.sequencesCopied(), drained.sessionsEnded());
           CutoverRecords.recordSwitchover(c, plan, result, sourceWrites[0]);
           sending.run();

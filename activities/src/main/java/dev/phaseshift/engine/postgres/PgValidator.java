@@ -119,7 +119,7 @@ final class PgValidator implements Validator {
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
-      return new ValidationResult(pinned.lsn(), listed(results),
+      return new ValidationResult(PgLsn.position(pinned.lsn()), listed(results),
           sequenceValues.stream().limit(ValidationResult.LISTED).toList(),
           schemaDifferences.stream().limit(ValidationResult.LISTED).toList(), mismatches,
           (System.nanoTime() - started) / 1_000_000, results.size(), sequenceValues.size());

@@ -19,16 +19,16 @@ final class SnapshotImport {
       throws SQLException {
     Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
-      Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshotName()));
+      Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshot()));
     } catch (SQLException e) {
       // 22023: no such snapshot (the worker that exported it stopped, or the capture was reset);
       // 55000: the exporting process is ending. Either way the snapshot is gone for good. Any
       // worker may copy, so this is how a copy learns that the exporting worker is gone.
       if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
-        snapshots.release(capture.slotName(), capture.snapshotName());
+        snapshots.release(PgNames.slot(capture), capture.snapshot());
         throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
-            "cannot copy " + table.qualifiedName() + ": exported snapshot " + capture.snapshotName()
-                + " of slot " + capture.slotName() + " is gone, because the source no longer knows it ("
+            "cannot copy " + table.qualifiedName() + ": exported snapshot " + capture.snapshot()
+                + " of slot " + PgNames.slot(capture) + " is gone, because the source no longer knows it ("
                 + e.getMessage() + "); the copy starts again from a new snapshot");
       }
       throw e;

@@ -69,7 +69,7 @@ class PgBatchCopyTest {
     for (int i = 1; i <= SMALL; i++) tables.add(table("public", "t" + i));
     tables.add(table("public", "wide"));
     CopyBatch batch = new CopyBatch("batch 1/1", tables);
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
     try {
       // Rows written after the snapshot must not reach the target through the copy.
       try (Connection s = pair.source()) {

@@ -108,9 +108,9 @@ class PgBulkCopyUnderWritesTest {
       }
     })) {
       Thread.sleep(300);
-      ChangeCapture capture = stream.start(plan, "copy-queue");
-      assertEquals("copy-queue", capture.copyTaskQueue());
-      assertEquals(capture, stream.start(plan, "copy-queue"), "a retried start returns the held capture");
+      ChangeCapture capture = stream.start(plan);
+      assertEquals(plan.objectName(), capture.stream());
+      assertEquals(capture, stream.start(plan), "a retried start returns the held capture");
 
       List<CopyProgress> beats = new CopyOnWriteArrayList<>();
       Heartbeat recording = beats::add;
@@ -136,7 +136,7 @@ class PgBulkCopyUnderWritesTest {
       }
       stream.attach(plan, capture);
       stream.attach(plan, capture);
-      assertTrue(holder.get(capture.slotName()).isEmpty(), "attach releases the snapshot");
+      assertTrue(holder.get(PgNames.slot(capture)).isEmpty(), "attach releases the snapshot");
 
       long before = writer.transactions();
       long until = System.currentTimeMillis() + 10_000;

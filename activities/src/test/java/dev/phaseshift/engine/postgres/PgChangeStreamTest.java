@@ -73,7 +73,7 @@ class PgChangeStreamTest {
     SnapshotHolder holder = new SnapshotHolder();
     PgChangeStream stream = new PgChangeStream(holder);
     PgBulkCopier copier = new PgBulkCopier(holder, 16);
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
 
     // Another worker process, with a holder of its own that lacks this snapshot, imports it by
     // name: part of the table arrives before that copy is stopped.
@@ -85,23 +85,22 @@ class PgChangeStreamTest {
       assertTrue(count(t, "SELECT count(*) FROM lost.accounts") > 0);
     }
 
-    ChangeCapture otherSnapshot = new ChangeCapture(capture.slotName(), capture.publicationName(),
-        "00000003-00000002-1", capture.consistentLsn(), capture.copyTaskQueue());
+    ChangeCapture otherSnapshot = new ChangeCapture(capture.stream(), "00000003-00000002-1", capture.start());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, otherSnapshot, accounts, Heartbeat.NONE)).type());
-    assertEquals(capture.snapshotName(), holder.get(capture.slotName()).orElseThrow().snapshotName(),
+    assertEquals(capture.snapshot(), holder.get(PgNames.slot(capture)).orElseThrow().snapshotName(),
         "a copy naming a stale snapshot leaves the live one held");
 
     // The exporting worker dies: no worker can copy under its snapshot any more.
-    holder.get(capture.slotName()).orElseThrow().connection().close();
-    awaitNoSnapshotSession(capture.slotName());
+    holder.get(PgNames.slot(capture)).orElseThrow().connection().close();
+    awaitNoSnapshotSession(PgNames.slot(capture));
     MigrationException lost = assertThrows(MigrationException.class,
         () -> elsewhere.copy(plan, capture, accounts, Heartbeat.NONE));
     assertEquals(FailureTypes.SNAPSHOT_LOST, lost.type());
-    assertTrue(lost.getMessage().contains(capture.slotName()), lost.getMessage());
+    assertTrue(lost.getMessage().contains(PgNames.slot(capture)), lost.getMessage());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, capture, accounts, Heartbeat.NONE)).type());
-    assertTrue(holder.get(capture.slotName()).isEmpty(), "a dead snapshot is no longer held");
+    assertTrue(holder.get(PgNames.slot(capture)).isEmpty(), "a dead snapshot is no longer held");
     try (Connection t = pair.target()) {
       assertTrue(count(t, "SELECT count(*) FROM lost.accounts") > 0);
     }
@@ -109,13 +108,13 @@ class PgChangeStreamTest {
     stream.reset(plan);
     stream.reset(plan);
     try (Connection s = pair.source(); Connection t = pair.target()) {
-      assertFalse(StreamTesting.slots(s).contains(capture.slotName()));
+      assertFalse(StreamTesting.slots(s).contains(PgNames.slot(capture)));
       assertEquals(0, count(t, "SELECT count(*) FROM lost.accounts"));
       assertEquals(0, count(t, "SELECT count(*) FROM phaseshift.copy_chunk WHERE migration = 'lost'"));
     }
 
-    ChangeCapture again = stream.start(plan, "q");
-    assertNotEquals(capture.snapshotName(), again.snapshotName());
+    ChangeCapture again = stream.start(plan);
+    assertNotEquals(capture.snapshot(), again.snapshot());
     assertEquals(FailureTypes.SNAPSHOT_LOST, assertThrows(MigrationException.class,
         () -> copier.copy(plan, capture, accounts, Heartbeat.NONE)).type());
 
@@ -144,7 +143,7 @@ class PgChangeStreamTest {
     MigrationPlan plan = plan("moved", "moved");
     TableInfo accounts = accounts("moved", 20_000);
     SnapshotHolder first = new SnapshotHolder();
-    ChangeCapture old = new PgChangeStream(first).start(plan, "q1");
+    ChangeCapture old = new PgChangeStream(first).start(plan);
     assertThrows(IllegalStateException.class, () -> new PgBulkCopier(first, 16).copy(plan, old, accounts, p -> {
       if (p.chunksDone() == 2) throw new IllegalStateException("worker crashed");
     }));
@@ -152,10 +151,10 @@ class PgChangeStreamTest {
 
     SnapshotHolder second = new SnapshotHolder();
     PgChangeStream stream = new PgChangeStream(second);
-    ChangeCapture capture = stream.start(plan, "q2");
-    assertEquals(old.slotName(), capture.slotName());
-    assertNotEquals(old.snapshotName(), capture.snapshotName());
-    assertEquals(capture, stream.start(plan, "q2"));
+    ChangeCapture capture = stream.start(plan);
+    assertEquals(PgNames.slot(old), PgNames.slot(capture));
+    assertNotEquals(old.snapshot(), capture.snapshot());
+    assertEquals(capture, stream.start(plan));
     try (Connection s = pair.source()) {
       exec(s, "DELETE FROM moved.accounts WHERE id <= 100");
     }
@@ -188,14 +187,14 @@ class PgChangeStreamTest {
         new TableSelection(List.of("sel.*"), List.of("sel.skip")), base.copyParallelism(), base.cutover(),
         base.approvalRequired(), base.retention(), base.requestedBy());
     PgChangeStream stream = new PgChangeStream(new SnapshotHolder());
-    stream.start(plan, "q");
+    stream.start(plan);
     assertEquals(List.of("sel.a", "sel.b", "sel.p"), publishedTables(plan));
 
     MigrationPlan narrower = new MigrationPlan(base.name(), base.source(), base.target(),
         new TableSelection(List.of("sel.a"), List.of()), base.copyParallelism(), base.cutover(),
         base.approvalRequired(), base.retention(), base.requestedBy());
     stream.reset(narrower);
-    stream.start(narrower, "q");
+    stream.start(narrower);
     assertEquals(List.of("sel.a"), publishedTables(narrower));
     stream.undo(narrower);
   }
@@ -205,10 +204,10 @@ class PgChangeStreamTest {
     MigrationPlan plan = plan("elsewhere", "elsewhere");
     TableInfo accounts = accounts("elsewhere", 1_000);
     SnapshotHolder copyWorker = new SnapshotHolder();
-    ChangeCapture capture = new PgChangeStream(copyWorker).start(plan, "q");
+    ChangeCapture capture = new PgChangeStream(copyWorker).start(plan);
     try (Connection s = pair.source()) {
       assertEquals(Boolean.FALSE, Sql.one(s, "SELECT active FROM pg_replication_slots WHERE slot_name = ?",
-          rs -> rs.getBoolean(1), capture.slotName()), "holding the snapshot does not occupy the slot");
+          rs -> rs.getBoolean(1), PgNames.slot(capture)), "holding the snapshot does not occupy the slot");
     }
     new PgBulkCopier(copyWorker, 16).copy(plan, capture, accounts, Heartbeat.NONE);
     try (Connection t = pair.target()) {
@@ -217,7 +216,7 @@ class PgChangeStreamTest {
 
     PgChangeStream otherWorker = new PgChangeStream(new SnapshotHolder());
     otherWorker.attach(plan, capture);
-    awaitNoSnapshotSession(capture.slotName());
+    awaitNoSnapshotSession(PgNames.slot(capture));
     try (Connection s = pair.source()) {
       exec(s, "UPDATE elsewhere.accounts SET owner = 'moved' WHERE id % 10 = 0");
     }
@@ -270,7 +269,7 @@ class PgChangeStreamTest {
     MigrationPlan plan = plan("types", "typ");
     SnapshotHolder holder = new SnapshotHolder();
     PgChangeStream stream = new PgChangeStream(holder);
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
     TableCopyResult result = new PgBulkCopier(holder, 16).copy(plan, capture, table("typ", "things"), Heartbeat.NONE);
     assertEquals(2000, result.rows());
     try (Connection s = pair.source(); Connection t = pair.target()) {
@@ -290,7 +289,7 @@ class PgChangeStreamTest {
     SnapshotHolder holder = new SnapshotHolder();
     stream = new PgChangeStream(holder);
     TableInfo accounts = accounts("undo", 5_000);
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
     new PgBulkCopier(holder, 16).copy(plan, capture, accounts, Heartbeat.NONE);
     stream.attach(plan, capture);
     try (Connection s = pair.source()) {

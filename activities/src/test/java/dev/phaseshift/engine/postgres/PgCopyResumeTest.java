@@ -68,7 +68,7 @@ class PgCopyResumeTest {
             "DROP TABLE IF EXISTS phaseshift." + PgBookkeepingSchema.HISTORY_TABLE);
       }
     }
-    ChangeCapture capture = stream.start(plan, "q");
+    ChangeCapture capture = stream.start(plan);
     try {
       Heartbeat dieAfterThreeChunks = progress -> {
         if (progress.chunksDone() == 3) throw new IllegalStateException("worker killed");
@@ -122,7 +122,7 @@ class PgCopyResumeTest {
       }
     })) {
       Thread.sleep(200);
-      ChangeCapture capture = stream.start(plan, "q");
+      ChangeCapture capture = stream.start(plan);
 
       Heartbeat dieAfterTwoChunks = progress -> {
         if (progress.chunksDone() == 2) throw new IllegalStateException("worker killed");

@@ -79,7 +79,7 @@ class PgCutoverTest extends PgPairTest {
     assertTrue(result.writeFreezeMillis() > 0 && result.writeFreezeMillis() < 30_000, result.toString());
     assertTrue(result.sessionsTerminated() >= 1, result.toString());
     assertEquals(3, result.sequencesCopied(), result.toString());
-    assertTrue(result.finalLsn().matches("[0-9A-F]+/[0-9A-F]+"), result.finalLsn());
+    assertTrue(result.finalPosition().label().matches("[0-9A-F]+/[0-9A-F]+"), result.finalPosition().label());
 
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       assertEquals("on", text(s, "SHOW default_transaction_read_only"), "new source sessions are read-only");

@@ -102,7 +102,7 @@ class PgRollbackTest extends PgPairTest {
 
     assertTrue(result.writePauseMillis() > 0 && result.writePauseMillis() < 30_000, result.toString());
     assertEquals(3, result.sequencesCopied(), result.toString());
-    assertTrue(result.finalLsn().matches("[0-9A-F]+/[0-9A-F]+"), result.finalLsn());
+    assertTrue(result.finalPosition().label().matches("[0-9A-F]+/[0-9A-F]+"), result.finalPosition().label());
 
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       List<String> ackedOnTarget = new ArrayList<>(writer.beforeMove);

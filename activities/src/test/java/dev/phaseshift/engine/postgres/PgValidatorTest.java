@@ -104,7 +104,7 @@ class PgValidatorTest {
       assertTrue(writer.writes.get() > before + 10, "writes continue around validation");
       assertEquals(0, result.mismatches(), "mismatches " + result);
       assertTrue(result.passed());
-      assertNotNull(result.lsn());
+      assertNotNull(result.comparedAt());
       assertEquals(List.of(), result.schemaDifferences());
       assertEquals(List.of("public.accounts", "public.events"),
           result.tables().stream().map(TableValidation::table).toList());

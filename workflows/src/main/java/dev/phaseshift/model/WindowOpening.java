@@ -1,4 +1,4 @@
 package dev.phaseshift.model;
 
 /** The maintenance window a switchover may use: now or the next one, in epoch milliseconds. */
-public record WindowSlot(long startMillis, long endMillis) {}
+public record WindowOpening(long startMillis, long endMillis) {}

@@ -1,0 +1,84 @@
+package dev.phaseshift.workflow;
+
+import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.Decision;
+import dev.phaseshift.model.Lag;
+import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.Phase;
+import dev.phaseshift.model.PhaseTiming;
+import dev.phaseshift.model.RehearsalResult;
+import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.SwitchoverResult;
+import dev.phaseshift.model.TableStats;
+import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.plan.MigrationPlan;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one migration run knows about itself: the phase it is in, what it waits for, what it
+ * measured and what operators decided. Plain data, no Temporal calls, so the operator rules and
+ * the status rendering read it in unit tests as the workflow does at run time.
+ */
+final class MigrationState {
+  MigrationPlan plan;
+  Phase phase = Phase.PREPARE;
+  String waitingFor = "";
+  String primary = "source";
+  String error;
+
+  Assessment assessment;
+  int tablesTotal;
+  final CopyTally copies = new CopyTally();
+  long copyMillis;
+  Lag lag;
+  ValidationResult validation;
+  SwitchoverResult switchover;
+  VerifyResult verify;
+  RollbackResult rollback;
+  RehearsalResult rehearsal;
+  List<TableStats> tableStats = List.of();
+
+  final List<Approval> approvals = new ArrayList<>();
+  final List<Decision> decisions = new ArrayList<>();
+  final List<PhaseTiming> timings = new ArrayList<>();
+
+  boolean paused;
+  boolean streamAttached;
+  boolean freezeStarted;
+  boolean rollbackRequested;
+  boolean connectionSwitched;
+  long retentionExtensionMillis;
+  /** Why the run stops on an operator's (or the approval deadline's) word; null while it goes on. */
+  String stopReason;
+
+  /** From the first freeze on, the way back is a rollback, no longer an abort. */
+  boolean switchoverStarted() {
+    return freezeStarted || switchover != null;
+  }
+
+  boolean stopping() {
+    return stopReason != null;
+  }
+
+  int approvalsRequired() {
+    return plan.approval() == null ? 1 : plan.approval().required();
+  }
+
+  MigrationStatus status() {
+    return new MigrationStatus(plan == null ? null : plan.name(), phase, waitingFor, tablesTotal,
+        copies.listed(), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
+        primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals());
+  }
+
+  /** @param outcome COMPLETED, REHEARSED, ROLLED_BACK, or the phase the run ended in (FAILED, ABORTED) */
+  MigrationReport report(String outcome, Phase failedIn) {
+    double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
+    return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
+        Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals());
+  }
+}

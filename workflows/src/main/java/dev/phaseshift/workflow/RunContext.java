@@ -1,0 +1,152 @@
+package dev.phaseshift.workflow;
+
+import dev.phaseshift.model.Decision;
+import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.Phase;
+import dev.phaseshift.model.PhaseTiming;
+import dev.phaseshift.plan.MigrationPlan;
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.common.SearchAttributeUpdate;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+
+/**
+ * The run's state together with the Temporal means every part of the workflow shares: the
+ * activity stubs, the workflow clock, the details and search attributes the Web UI shows, the
+ * audit trail and the notifications. Created by the workflow, on the workflow thread.
+ */
+final class RunContext {
+  private static final Logger log = Workflow.getLogger(RunContext.class);
+
+  /**
+   * An abort waits for a running step to really end before the undo starts, so the undo never
+   * races the step it undoes. No heartbeat timeout: schema builds and validations of large
+   * databases run for a long time without per-row progress; only the copy heartbeats.
+   */
+  private static final ActivityOptions STEP_OPTIONS = ActivityOptions.newBuilder()
+      .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+      .setStartToCloseTimeout(Duration.ofHours(6))
+      .setRetryOptions(retries())
+      .build();
+
+  final MigrationState state = new MigrationState();
+  private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class, STEP_OPTIONS);
+
+  /** Notifications are worth a few tries, never worth failing a migration for. */
+  private final MigrationActivities notifier = Workflow.newActivityStub(MigrationActivities.class,
+      ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(30))
+          .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
+          .build());
+
+  private long phaseStartMillis;
+
+  static RetryOptions retries() {
+    return RetryOptions.newBuilder()
+        .setInitialInterval(Duration.ofSeconds(1))
+        .setBackoffCoefficient(2)
+        .setMaximumInterval(Duration.ofMinutes(1))
+        .setMaximumAttempts(10)
+        .setDoNotRetry(FailureTypes.NON_RETRYABLE)
+        .build();
+  }
+
+  MigrationPlan plan() {
+    return state.plan;
+  }
+
+  /** Starts the run: the plan, the clock of the first phase and the search attributes. */
+  void begin(MigrationPlan plan) {
+    state.plan = plan;
+    phaseStartMillis = Workflow.currentTimeMillis();
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
+    updates.add(MigrationSearchAttributes.PHASE.valueSet(state.phase.name()));
+    updates.add(MigrationSearchAttributes.SOURCE_HOST.valueSet(MigrationSearchAttributes.host(plan.source())));
+    updates.add(MigrationSearchAttributes.TARGET_HOST.valueSet(MigrationSearchAttributes.host(plan.target())));
+    if (plan.requestedBy() != null && !plan.requestedBy().isBlank()) {
+      updates.add(MigrationSearchAttributes.REQUESTER.valueSet(plan.requestedBy()));
+    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
+  }
+
+  /** Steps without a summary: polls and compensations, which repeat or run after the fact. */
+  MigrationActivities steps() {
+    return steps;
+  }
+
+  /** The steps stub with a summary the Web UI shows on the activity. */
+  MigrationActivities step(String summary) {
+    return Workflow.newActivityStub(MigrationActivities.class,
+        ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
+  }
+
+  void enter(Phase next, String doing) {
+    long now = Workflow.currentTimeMillis();
+    boolean changed = state.phase != next;
+    if (changed) {
+      state.timings.add(new PhaseTiming(state.phase, Instant.ofEpochMilli(phaseStartMillis).toString(),
+          now - phaseStartMillis));
+      phaseStartMillis = now;
+    }
+    state.phase = next;
+    if (changed) publishPhase();
+    show(doing);
+  }
+
+  /** Ends the run in FAILED or ABORTED: no timing for it, as for COMPLETED. */
+  void end(Phase last) {
+    state.phase = last;
+    publishPhase();
+    show("");
+  }
+
+  private void publishPhase() {
+    Workflow.upsertTypedSearchAttributes(MigrationSearchAttributes.PHASE.valueSet(state.phase.name()));
+  }
+
+  void show(String waitingFor) {
+    state.waitingFor = waitingFor;
+    render();
+  }
+
+  void render() {
+    Workflow.setCurrentDetails(StatusDetails.markdown(state));
+  }
+
+  void checkStop() {
+    if (state.stopping()) throw new CanceledFailure(state.stopReason);
+  }
+
+  String now() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis()).toString();
+  }
+
+  /** Adds a decision to the audit trail. */
+  Decision decide(String action, String by, String comment, boolean accepted, String reason) {
+    Decision d = new Decision(action, by, now(), comment, accepted, reason);
+    state.decisions.add(d);
+    log.info("{} by {}: {}{}", action, by, accepted ? "accepted" : "refused", reason == null ? "" : " (" + reason + ")");
+    if (state.plan != null) render();
+    return d;
+  }
+
+  void notify(String event, String message) {
+    Notification n = new Notification(event, state.plan.name(), state.phase.name(), message, now());
+    // Detached: a notification after an abort must still go out.
+    Workflow.newDetachedCancellationScope(() -> {
+      try {
+        notifier.sendNotification(state.plan, n);
+      } catch (ActivityFailure failure) {
+        log.warn("notification '{}' not delivered: {}", event, Failures.describe(failure));
+      }
+    }).run();
+  }
+}
