@@ -108,7 +108,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public Lag measureLag(MigrationPlan plan) {
-    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan));
+    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan)).at(java.time.Instant.now());
     metrics.lag(plan.name(), lag);
     return lag;
   }

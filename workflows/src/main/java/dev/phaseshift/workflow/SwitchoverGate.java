@@ -103,10 +103,12 @@ final class SwitchoverGate {
     int required = plan.approval().required();
     Duration deadline = plan.approval().deadline() == null ? null : DurationText.parse(plan.approval().deadline());
     boolean deadlineReported = false;
+    if (deadline != null) state.approvalDeadline = Instant.ofEpochMilli(approvalWaitStart + deadline.toMillis()).toString();
     while (state.approvals.size() < required) {
       run.checkStop();
+      // A code span: the Web UI renders current details as Markdown, which would curl bare quotes.
       run.show("approval: " + state.approvals.size() + " of " + required
-          + " given; send the 'approve' update or signal with {\"approver\": \"...\", \"comment\": \"...\"}");
+          + " given; send the `approve` update or signal with `{\"approver\": \"...\", \"comment\": \"...\"}`");
       Duration wait = Duration.ofMinutes(1);
       long overdueAt = deadline == null ? Long.MAX_VALUE : approvalWaitStart + deadline.toMillis();
       long now = Workflow.currentTimeMillis();
