@@ -1,37 +1,100 @@
 package dev.phaseshift.cli;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.phaseshift.model.CopyProgress;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.Phase;
+import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
-import io.temporal.api.common.v1.WorkflowExecution;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowException;
+import io.temporal.client.WorkflowExecutionDescription;
+import io.temporal.client.WorkflowStub;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * What an operator sees of a running migration: the workflow's own status plus the progress its
- * running copies report in their heartbeats (which Temporal keeps on the pending activities, so
- * per-chunk progress costs no workflow history).
+ * What an operator sees of a migration: the workflow's own status plus what Temporal knows of the
+ * steps it runs (attempt, last failure, the copy progress of their heartbeats), read with
+ * DescribeWorkflowExecution, which needs no worker. The workflow's status comes from its
+ * {@code status} query while it runs and a worker answers, from its result once it ended, and
+ * otherwise from its search attributes, saying so.
+ *
+ * @param steps     the steps running or waiting to retry, as Temporal sees them
+ * @param startedAt when the migration's workflow started
+ * @param readAt    when this was read (the CLI's clock), for the age of a lag measurement
+ * @param note      why the status is incomplete (no worker answered), or null
  */
-public record LiveStatus(MigrationStatus status, List<CopyProgress> runningCopies) {
+public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant startedAt, Instant readAt, String note) {
 
   public static LiveStatus read(WorkflowClient client, String workflowId) {
-    MigrationStatus status = client.newWorkflowStub(MigrationWorkflow.class, workflowId).status();
-    var describe = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
-        DescribeWorkflowExecutionRequest.newBuilder()
-            .setNamespace(client.getOptions().getNamespace())
-            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
-            .build());
-    List<CopyProgress> running = new ArrayList<>();
-    for (PendingActivityInfo activity : describe.getPendingActivitiesList()) {
-      if (!activity.hasHeartbeatDetails() || activity.getHeartbeatDetails().getPayloadsCount() == 0) continue;
-      running.add(client.getOptions().getDataConverter().fromPayloads(0,
-          Optional.of(activity.getHeartbeatDetails()), CopyProgress.class, CopyProgress.class));
+    WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
+    WorkflowExecutionDescription description = describe(stub, workflowId);
+    Instant now = Instant.now();
+    List<StepView> steps = new ArrayList<>();
+    for (PendingActivityInfo activity : description.getRawDescription().getPendingActivitiesList()) {
+      steps.add(StepView.of(activity, client.getOptions().getDataConverter(), now));
     }
-    return new LiveStatus(status, running);
+    WorkflowExecutionStatus state = description.getStatus();
+    MigrationStatus status;
+    String note = null;
+    if (state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      try {
+        status = client.newWorkflowStub(MigrationWorkflow.class, workflowId).status();
+      } catch (WorkflowException | StatusRuntimeException noAnswer) {
+        // A query needs a worker to replay the workflow; the phase is also a search attribute, kept by the server.
+        status = fromSearchAttributes(workflowId, description);
+        note = "no worker answered the status query (" + reason(noAnswer) + "); the phase is the server's record,"
+            + " the steps below are live. Start a worker: ./phaseshift worker";
+      }
+    } else if (state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        || state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED) {
+      status = Reports.statusOf(Reports.of(client, workflowId));
+    } else {
+      // Terminated, cancelled or timed out from outside: no report, and nothing undone by the migration.
+      status = fromSearchAttributes(workflowId, description);
+      status = Reports.ended(status, Phase.FAILED, "the workflow was " + state.name()
+          .replace("WORKFLOW_EXECUTION_STATUS_", "").toLowerCase().replace('_', ' ')
+          + " outside Phaseshift in " + status.phase() + "; its undo did not run: check both servers"
+          + " for the migration's change capture and change stream");
+    }
+    return new LiveStatus(status, steps, description.getStartTime(), now, note);
+  }
+
+  private static WorkflowExecutionDescription describe(WorkflowStub stub, String workflowId) {
+    try {
+      return stub.describe();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        throw new CliException(ExitCodes.UNREACHABLE_OR_NOT_FOUND,
+            "no workflow " + workflowId + " (check the name with: phaseshift list)");
+      }
+      throw e;
+    }
+  }
+
+  private static MigrationStatus fromSearchAttributes(String workflowId, WorkflowExecutionDescription description) {
+    String phase = description.getTypedSearchAttributes().get(MigrationSearchAttributes.PHASE);
+    String name = workflowId.substring(workflowId.indexOf('-') + 1);
+    return new MigrationStatus(name, phase == null ? Phase.PREPARE : Phase.valueOf(phase), "", 0, List.of(), null,
+        null, null, "unknown", List.of(), null, List.of(), false, null, null, null, 0);
+  }
+
+  private static String reason(Exception e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The copies whose heartbeats reported progress; in the JSON output as before the steps were added. */
+  @JsonProperty("runningCopies")
+  public List<CopyProgress> runningCopies() {
+    return steps.stream().filter(s -> s.progress() != null).map(StepView::progress).toList();
   }
 
   /** A batch of small tables counts its progress in tables, a single table's copy in chunks. */
@@ -39,19 +102,26 @@ public record LiveStatus(MigrationStatus status, List<CopyProgress> runningCopie
     return p.table() != null && p.table().startsWith("batch ") ? "tables" : "chunks";
   }
 
-  /** One line for logs and the demo: phase, tables, running copies, lag, what it waits for. */
+  /** Bytes copied so far: finished tables and the running copies' last heartbeats. */
+  public long bytesCopied() {
+    long finished = status.copyTotals() == null ? 0 : status.copyTotals().bytes();
+    return finished + runningCopies().stream().mapToLong(CopyProgress::bytesCopied).sum();
+  }
+
+  /** One line for logs and the demo: phase, tables, running copies, lag, what it waits for, a troubled step. */
   public String line() {
     StringBuilder s = new StringBuilder();
     s.append('[').append(status.phase()).append(']');
     if (status.tablesTotal() > 0) {
       s.append(" tables ").append(status.tablesCopied()).append('/').append(status.tablesTotal());
     }
-    for (CopyProgress p : runningCopies) {
+    for (CopyProgress p : runningCopies()) {
       s.append(" | ").append(p.table()).append(' ').append(p.chunksDone()).append('/').append(p.chunksTotal())
           .append(' ').append(unitOf(p)).append(' ').append(Bytes.human(p.bytesCopied()));
     }
     if (status.lag() != null) s.append(" | lag ").append(Bytes.human(status.lag().bytes()));
     if (status.waitingFor() != null && !status.waitingFor().isEmpty()) s.append(" | ").append(status.waitingFor());
+    steps.stream().filter(StepView::troubled).forEach(step -> s.append(" | ").append(step.describe()));
     return s.toString();
   }
 }
