@@ -8,15 +8,24 @@ import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.query.v1.WorkflowQuery;
+import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.QueryWorkflowRequest;
+import io.temporal.api.workflowservice.v1.QueryWorkflowResponse;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowStub;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What an operator sees of a migration: the workflow's own status plus what Temporal knows of the
@@ -31,6 +40,10 @@ import java.util.List;
  * @param note      why the status is incomplete (no worker answered), or null
  */
 public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant startedAt, Instant readAt, String note) {
+  /** Long enough for a worker to replay a long history, short enough to say soon that none answers. */
+  static final Duration QUERY_TIMEOUT = Duration.ofSeconds(8);
+  /** The workflow's {@code status} query (see {@link MigrationWorkflow#status()}). */
+  static final String STATUS_QUERY = "status";
 
   public static LiveStatus read(WorkflowClient client, String workflowId) {
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
@@ -44,13 +57,24 @@ public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant s
     MigrationStatus status;
     String note = null;
     if (state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-      try {
-        status = client.newWorkflowStub(MigrationWorkflow.class, workflowId).status();
-      } catch (WorkflowException | StatusRuntimeException noAnswer) {
+      String taskQueue = description.getTaskQueue();
+      String noAnswer = pollers(client, taskQueue) == 0
+          ? "no worker polls task queue " + taskQueue : null;
+      status = null;
+      if (noAnswer == null) {
+        try {
+          status = query(client, workflowId);
+        } catch (StatusRuntimeException e) {
+          noAnswer = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
+              ? "no worker answered the status query within " + QUERY_TIMEOUT.toSeconds() + " s"
+              : "the status query failed: " + e.getStatus().getDescription();
+        }
+      }
+      if (status == null) {
         // A query needs a worker to replay the workflow; the phase is also a search attribute, kept by the server.
         status = fromSearchAttributes(workflowId, description);
-        note = "no worker answered the status query (" + reason(noAnswer) + "); the phase is the server's record,"
-            + " the steps below are live. Start a worker: ./phaseshift worker";
+        note = noAnswer + "; the phase is the server's record, the steps below are live."
+            + " Start a worker: ./phaseshift worker";
       }
     } else if (state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
         || state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED) {
@@ -64,6 +88,32 @@ public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant s
           + " for the migration's change capture and change stream");
     }
     return new LiveStatus(status, steps, description.getStartTime(), now, note);
+  }
+
+  /**
+   * The workflow's status query, asked once with a short deadline: the SDK's query would retry a
+   * query no worker answers for a minute and more, and an operator at a terminal wants to hear so.
+   */
+  private static MigrationStatus query(WorkflowClient client, String workflowId) {
+    QueryWorkflowResponse response = client.getWorkflowServiceStubs().blockingStub()
+        .withDeadlineAfter(QUERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .queryWorkflow(QueryWorkflowRequest.newBuilder()
+            .setNamespace(client.getOptions().getNamespace())
+            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+            .setQuery(WorkflowQuery.newBuilder().setQueryType(STATUS_QUERY))
+            .build());
+    return client.getOptions().getDataConverter().fromPayloads(0, Optional.of(response.getQueryResult()),
+        MigrationStatus.class, MigrationStatus.class);
+  }
+
+  /** Workers that polled the workflow's task queue lately; none means no query can be answered. */
+  private static int pollers(WorkflowClient client, String taskQueue) {
+    return client.getWorkflowServiceStubs().blockingStub().describeTaskQueue(DescribeTaskQueueRequest.newBuilder()
+            .setNamespace(client.getOptions().getNamespace())
+            .setTaskQueue(TaskQueue.newBuilder().setName(taskQueue))
+            .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+            .build())
+        .getPollersCount();
   }
 
   private static WorkflowExecutionDescription describe(WorkflowStub stub, String workflowId) {
@@ -83,12 +133,6 @@ public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant s
     String name = workflowId.substring(workflowId.indexOf('-') + 1);
     return new MigrationStatus(name, phase == null ? Phase.PREPARE : Phase.valueOf(phase), "", 0, List.of(), null,
         null, null, "unknown", List.of(), null, List.of(), false, null, null, null, 0);
-  }
-
-  private static String reason(Exception e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   /** The copies whose heartbeats reported progress; in the JSON output as before the steps were added. */

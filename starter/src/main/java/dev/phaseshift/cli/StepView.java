@@ -61,8 +61,9 @@ public record StepView(String activity, String state, int attempt, int maximumAt
         if (failure != null && isHeartbeatTimeout(failure)) return "worker lost";
         return info.getAttempt() > 1 ? "retrying" : "waiting for a worker";
       default:
-        // The SDK sends heartbeats at most every 0.8 timeouts; a step silent for longer has lost its worker.
-        if (silent != null && silent > MigrationActivities.COPY_HEARTBEAT_TIMEOUT.toSeconds() * 4 / 5 + 2) {
+        // Copies beat every 2 s and workers pass heartbeats on at least every 5 s (PhaseshiftWorkers):
+        // half the heartbeat timeout without one is a worker that stopped, before Temporal times it out.
+        if (silent != null && silent >= MigrationActivities.COPY_HEARTBEAT_TIMEOUT.toSeconds() / 2) {
           return "worker lost";
         }
         return "running";

@@ -77,12 +77,12 @@ class StatusRenderTest {
   @Test
   void aCopyWhoseWorkerStoppedHeartbeatingShowsWorkerLostNotStaleProgress() {
     StepView silent = copying(activity("CopyTable", PendingActivityState.PENDING_ACTIVITY_STATE_STARTED, 1)
-        .setLastHeartbeatTime(at(NOW.minusSeconds(19))), new CopyProgress("public.orders", 36, 100, 3600, 36L << 20));
+        .setLastHeartbeatTime(at(NOW.minusSeconds(12))), new CopyProgress("public.orders", 36, 100, 3600, 36L << 20));
     assertEquals("worker lost", silent.state());
     String out = StatusCommand.render(new LiveStatus(status(Phase.MIGRATE, "copying tables", null, null),
         List.of(silent), NOW.minusSeconds(300), NOW, null));
     assertTrue(out.contains("public.orders") && out.contains(" 36%") && out.contains("worker lost (progress as last reported)"), out);
-    assertTrue(out.contains("CopyTable: worker lost, attempt 1 of 10, silent for 19 s; Temporal retries it on another worker"), out);
+    assertTrue(out.contains("CopyTable: worker lost, attempt 1 of 10, silent for 12 s; Temporal retries it on another worker"), out);
 
     Failure heartbeatTimeout = Failure.newBuilder().setMessage("activity Heartbeat timeout")
         .setTimeoutFailureInfo(TimeoutFailureInfo.newBuilder().setTimeoutType(TimeoutType.TIMEOUT_TYPE_HEARTBEAT)).build();
