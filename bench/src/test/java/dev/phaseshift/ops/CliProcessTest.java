@@ -3,21 +3,20 @@ package dev.phaseshift.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.phaseshift.testing.Eventually.await;
 
-import dev.phaseshift.activities.PhaseshiftWorkers;
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.worker.WorkerFactory;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,8 +26,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -50,7 +47,7 @@ class CliProcessTest {
 
   static EmbeddedPostgresServer source;
   static EmbeddedPostgresServer target;
-  static WorkerFactory workers;
+  static InProcessWorker worker;
   @TempDir static Path dir;
 
   @BeforeAll
@@ -65,17 +62,12 @@ class CliProcessTest {
         s.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 300) g");
       }
     }
-    workers = WorkerFactory.newInstance(temporal.client());
-    PhaseshiftWorkers.register(workers, TaskQueues.MIGRATIONS);
-    workers.start();
+    worker = new InProcessWorker(temporal.client());
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (workers != null) {
-      workers.shutdownNow();
-      workers.awaitTermination(10, TimeUnit.SECONDS);
-    }
+    if (worker != null) worker.close();
     if (source != null) source.close();
     if (target != null) target.close();
   }
@@ -113,21 +105,6 @@ class CliProcessTest {
   static void startMigration(String name, String planJson) throws Exception {
     temporal.cli("workflow", "start", "--task-queue", TaskQueues.MIGRATIONS, "--type", MigrationWorkflow.TYPE,
         "--workflow-id", "migration-" + name, "--input", planJson);
-  }
-
-  static <T> T await(String what, Supplier<T> probe, Predicate<T> done) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = probe.get();
-        if (done.test(last)) return last;
-      } catch (RuntimeException notYet) {
-        // the first workflow task may not have run yet
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + "; last: " + last);
   }
 
   static MigrationStatus status(String name) {
@@ -198,9 +175,8 @@ class CliProcessTest {
     assertTrue(live.out().contains("Migration waits: SWITCHOVER"), live.all());
     assertTrue(live.out().contains("lag: ") && live.out().contains(" ago ("), "lag says how old it is:\n" + live.out());
 
-    workers.shutdownNow();
-    workers.awaitTermination(10, TimeUnit.SECONDS);
-    workers = null;
+    worker.close();
+    worker = null;
 
     long started = System.nanoTime();
     Run noWorker = phaseshift("status", "waits");

@@ -3,12 +3,12 @@ package dev.phaseshift.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.phaseshift.activities.PhaseshiftWorkers;
 import dev.phaseshift.cli.PhaseshiftCli;
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationActivities;
 import dev.phaseshift.workflow.MigrationWorkflow;
@@ -18,7 +18,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptorBase;
 import io.temporal.common.interceptors.WorkerInterceptorBase;
-import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -95,10 +94,8 @@ class WorkerLostStatusTest {
         s.execute("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)");
         s.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
       }
-      WorkerFactory workers = WorkerFactory.newInstance(temporal.client(),
+      InProcessWorker worker = new InProcessWorker(temporal.client(),
           WorkerFactoryOptions.newBuilder().setWorkerInterceptors(new DeadOnFirstCopy()).build());
-      PhaseshiftWorkers.register(workers, TaskQueues.MIGRATIONS);
-      workers.start();
       try {
         temporal.cli("workflow", "start", "--task-queue", TaskQueues.MIGRATIONS, "--type", MigrationWorkflow.TYPE,
             "--workflow-id", "migration-lost", "--input", "{\"name\":\"lost\",\"source\":{\"url\":\""
@@ -147,8 +144,7 @@ class WorkerLostStatusTest {
         }
       } finally {
         release.countDown();
-        workers.shutdownNow();
-        workers.awaitTermination(10, TimeUnit.SECONDS);
+        worker.close();
       }
     }
   }
