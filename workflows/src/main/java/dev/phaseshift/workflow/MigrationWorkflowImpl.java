@@ -166,7 +166,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         run.decide("switchover", "workflow", null, false, why);
         run.show("switchover attempt " + attempt + " released: " + why
             + "; trying again in " + SWITCHOVER_RETRY_PAUSE.toSeconds() + "s");
-        Workflow.sleep(SWITCHOVER_RETRY_PAUSE);
+        run.sleep(SWITCHOVER_RETRY_PAUSE, "switchover attempt " + attempt + " released; trying again");
       }
     }
     state.primary = "target";
@@ -202,10 +202,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       long deadline = until + state.retentionExtensionMillis;
       long now = Workflow.currentTimeMillis();
       if (now >= deadline) break;
-      run.show("retention window: old database kept until " + Instant.ofEpochMilli(deadline)
-          + "; send 'rollback' to move writes back");
+      String keeping = "retention window: old database kept until " + Instant.ofEpochMilli(deadline);
+      run.show(keeping + "; send 'rollback' to move writes back");
       long extension = state.retentionExtensionMillis;
-      Workflow.await(Duration.ofMillis(deadline - now),
+      run.await(Duration.ofMillis(deadline - now), keeping,
           () -> state.rollbackRequested || state.retentionExtensionMillis != extension);
     }
     if (state.rollbackRequested) return Recovery.ROLL_BACK;
