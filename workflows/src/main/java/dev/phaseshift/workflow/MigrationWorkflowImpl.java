@@ -379,13 +379,13 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   /**
    * An Update's decision, already in the audit trail; a refusal then fails the Update, so the
    * caller (the CLI, {@code temporal workflow update}, the Web UI) sees it failed, with one line
-   * and no stack trace. No Update validator refuses: a rejected Update leaves no trace in history,
+   * and no stack trace; its details hold the decision. No Update validator refuses: a rejected Update leaves no trace in history,
    * and the audit trail must show refused requests too.
    */
   private static Decision decidedOrRefused(Decision d) {
     if (d.accepted()) return d;
     ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
-        d.action() + " refused: " + d.reason().replace('\n', ' '), FailureTypes.REFUSED);
+        d.action() + " refused: " + d.reason().replace('\n', ' '), FailureTypes.REFUSED, d);
     refusal.setStackTrace(new StackTraceElement[0]);
     throw refusal;
   }
