@@ -151,7 +151,7 @@ final class SwitchoverGate {
     }
     s.append("; approvers: ").append(policy.approvers().isEmpty() ? "anyone" : String.join(", ", policy.approvers()));
     if (deadlineAt != Long.MAX_VALUE) {
-      s.append("; deadline ").append(Instant.ofEpochMilli(deadlineAt)).append(", then ").append(policy.onDeadline());
+      s.append("; deadline ").append(Instant.ofEpochMilli(deadlineAt)).append("abort".equals(policy.onDeadline()) ? ", then abort" : ", then a notification and waiting on");
     }
     return s.toString();
   }
