@@ -3,11 +3,13 @@ package dev.phaseshift.activities;
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
+import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -57,7 +59,12 @@ public final class PhaseshiftWorkers {
         .setMaxConcurrentActivityExecutionSize(maxConcurrentActivities)
         .build();
     Worker shared = factory.newWorker(taskQueue, options);
-    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
+    // A plan that does not parse fails its run at once, with a message naming fields only
+    // (PlanPayloadConverter on the client); retrying the workflow task could never fix it.
+    WorkflowImplementationOptions workflows = WorkflowImplementationOptions.newBuilder()
+        .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
+        .build();
+    shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
   }
 }

@@ -155,7 +155,11 @@ class OperatorSurfacesTest {
 
     Run selfApproval = phaseshift("approve", "x", "--as", "alice");
     assertEquals(1, selfApproval.code(), selfApproval.all());
-    assertTrue(selfApproval.err().contains("alice requested this migration and may not approve it"), selfApproval.all());
+    assertEquals("refused: approve of x by alice (alice requested this migration and may not approve it"
+        + " (four-eyes rule); ask another approver)\n", selfApproval.err(), selfApproval.all());
+    // The refused Update is in the audit trail, as a refused signal is.
+    assertTrue(status("x").decisions().stream().anyMatch(d -> d.action().equals("approve") && d.by().equals("alice")
+        && !d.accepted() && d.reason().contains("four-eyes")), status("x").decisions().toString());
 
     Run notPaused = phaseshift("resume", "x", "--as", "carol");
     assertEquals(1, notPaused.code(), notPaused.all());

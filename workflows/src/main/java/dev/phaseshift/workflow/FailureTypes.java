@@ -16,6 +16,9 @@ public final class FailureTypes {
   /** Source and target differ. */
   public static final String VALIDATION_FAILED = "ValidationFailed";
 
+  /** An operator's request that the rules refused (an Update's failure; recorded in the audit trail). */
+  public static final String REFUSED = "Refused";
+
   public static final String[] NON_RETRYABLE = {
     INVALID_PLAN, PREREQUISITE, SNAPSHOT_LOST, LAG_NOT_DRAINED, VALIDATION_FAILED
   };

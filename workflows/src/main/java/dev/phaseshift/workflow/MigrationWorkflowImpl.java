@@ -166,7 +166,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         run.decide("switchover", "workflow", null, false, why);
         run.show("switchover attempt " + attempt + " released: " + why
             + "; trying again in " + SWITCHOVER_RETRY_PAUSE.toSeconds() + "s");
-        Workflow.sleep(SWITCHOVER_RETRY_PAUSE);
+        run.sleep(SWITCHOVER_RETRY_PAUSE, "switchover attempt " + attempt + " released; trying again");
       }
     }
     state.primary = "target";
@@ -202,10 +202,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       long deadline = until + state.retentionExtensionMillis;
       long now = Workflow.currentTimeMillis();
       if (now >= deadline) break;
-      run.show("retention window: old database kept until " + Instant.ofEpochMilli(deadline)
-          + "; send 'rollback' to move writes back");
+      String keeping = "retention window: old database kept until " + Instant.ofEpochMilli(deadline);
+      run.show(keeping + "; send 'rollback' to move writes back");
       long extension = state.retentionExtensionMillis;
-      Workflow.await(Duration.ofMillis(deadline - now),
+      run.await(Duration.ofMillis(deadline - now), keeping,
           () -> state.rollbackRequested || state.retentionExtensionMillis != extension);
     }
     if (state.rollbackRequested) return Recovery.ROLL_BACK;
@@ -285,14 +285,11 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision approveUpdate(Approval approval) {
-    state.approvals.add(stamp(approval));
-    return run.decide("approve", OperatorRules.approver(approval), approval.comment(), true,
-        state.approvals.size() + " of " + plan.approval().required() + " approvals");
-  }
-
-  @Override
-  public void validateApprove(Approval approval) {
-    refuseIf(rules.approval(approval));
+    String refused = rules.approval(approval);
+    if (refused == null) state.approvals.add(stamp(approval));
+    return decidedOrRefused(run.decide("approve", OperatorRules.approver(approval),
+        approval == null ? null : approval.comment(), refused == null,
+        refused != null ? refused : state.approvals.size() + " of " + plan.approval().required() + " approvals"));
   }
 
   @Override
@@ -305,15 +302,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision rejectUpdate(Approval rejection) {
-    Decision d = run.decide("reject", OperatorRules.approver(rejection), rejection.comment(), true,
-        "the migration is undone");
+    String refused = rules.rejection(rejection);
+    Decision d = decidedOrRefused(run.decide("reject", OperatorRules.approver(rejection),
+        rejection == null ? null : rejection.comment(), refused == null,
+        refused != null ? refused : "the migration is undone"));
     stop("rejected by " + rejection.approver() + OperatorRules.suffix(rejection.comment()));
     return d;
-  }
-
-  @Override
-  public void validateReject(Approval rejection) {
-    refuseIf(rules.rejection(rejection));
   }
 
   @Override
@@ -352,14 +346,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision rollbackUpdate(OperatorRequest request) {
+    String refused = rules.rollbackUpdate(request);
+    Decision d = decidedOrRefused(run.decide("rollback", OperatorRules.requester(request),
+        request == null ? null : request.comment(), refused == null,
+        refused != null ? refused : "writes move back to the old database"));
     state.rollbackRequested = true;
-    return run.decide("rollback", OperatorRules.requester(request), request.comment(), true,
-        "writes move back to the old database");
-  }
-
-  @Override
-  public void validateRollback(OperatorRequest request) {
-    refuseIf(rules.rollbackUpdate(request));
+    return d;
   }
 
   @Override
@@ -384,8 +376,18 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     return refused == null;
   }
 
-  private static void refuseIf(String refused) {
-    if (refused != null) throw new IllegalArgumentException(refused);
+  /**
+   * An Update's decision, already in the audit trail; a refusal then fails the Update, so the
+   * caller (the CLI, {@code temporal workflow update}, the Web UI) sees it failed, with one line
+   * and no stack trace; its details hold the decision. No Update validator refuses: a rejected Update leaves no trace in history,
+   * and the audit trail must show refused requests too.
+   */
+  private static Decision decidedOrRefused(Decision d) {
+    if (d.accepted()) return d;
+    ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
+        d.action() + " refused: " + d.reason().replace('\n', ' '), FailureTypes.REFUSED, d);
+    refusal.setStackTrace(new StackTraceElement[0]);
+    throw refusal;
   }
 
   private Approval stamp(Approval approval) {
