@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,7 +49,7 @@ public final class PhaseshiftWorkers {
           + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
     }
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), metrics);
+        new EngineRegistry(List.of(new PostgresEngine())), metrics, new DatabaseLeases(factory.getWorkflowClient()));
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()
@@ -57,7 +58,8 @@ public final class PhaseshiftWorkers {
         .setMaxConcurrentActivityExecutionSize(maxConcurrentActivities)
         .build();
     Worker shared = factory.newWorker(taskQueue, options);
-    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
+        DatabaseLeaseWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
   }
 }

@@ -4,6 +4,7 @@ import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ClientConnection;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.ServerInfo;
 import dev.phaseshift.model.Severity;
@@ -53,6 +54,11 @@ final class PgInspector implements Inspector {
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
     }
+  }
+
+  @Override
+  public DatabaseIdentities identify(MigrationPlan plan) {
+    return PgIdentity.identify(plan);
   }
 
   private ServerInfo serverInfo(PgSession on) {
