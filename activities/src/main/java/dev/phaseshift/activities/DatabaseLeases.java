@@ -133,7 +133,7 @@ final class DatabaseLeases {
   private Held held(String leaseId) {
     WorkflowExecutionDescription d = describe(leaseId);
     if (d == null || d.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) return null;
-    LeaseHolder holder = d.getMemo(DatabaseLeaseWorkflow.HOLDER_MEMO, LeaseHolder.class);
+    LeaseHolder holder = d.getMemo(DatabaseLeaseWorkflow.HOLDER_MEMO, LeaseHolder.class, LeaseHolder.class);
     return holder == null ? null : new Held(d.getExecution().getRunId(), holder);
   }
 

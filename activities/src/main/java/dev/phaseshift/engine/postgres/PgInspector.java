@@ -52,6 +52,8 @@ final class PgInspector implements Inspector {
                 + "; these applications must be pointed at the target at switchover"));
       }
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
+      s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
+      t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));
       return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
     }
   }
