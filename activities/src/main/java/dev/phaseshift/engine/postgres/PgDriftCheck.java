@@ -48,8 +48,8 @@ final class PgDriftCheck {
       return "the migration has switched over to the target and no reverse stream runs (reverseReplication is "
           + (Boolean.FALSE.equals(plan.reverseReplication()) ? "off" : "over: the retention window ended") + ")";
     }
-    return "the migration's change stream does not run: it has not started yet, or it was undone (aborted, failed)"
-        + " or decommissioned";
+    return "no change stream of this migration runs: it has not started streaming yet, was undone (aborted,"
+        + " failed), or has ended and its streams were decommissioned (completed, rolled back)";
   }
 
   /** The migration seen from the new primary: what the reverse stream carries, from target to old source. */
