@@ -24,6 +24,7 @@ import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
+import io.temporal.client.WorkflowClient;
 import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -37,17 +38,22 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   private final EngineRegistry engines;
   private final Notifier notifier = new Notifier();
   private final MigrationMetrics metrics;
-  /** Null when steps run outside a worker (tests that call a step directly): there is no lease to take then. */
+  /**
+   * Both null when steps run outside a worker (tests that call a step directly): no Temporal client,
+   * so there is no lease to take and no schedule to pause.
+   */
   private final DatabaseLeases leases;
+  private final DriftCheckSchedules driftChecks;
 
   public MigrationActivitiesImpl(EngineRegistry engines) {
     this(engines, MigrationMetrics.none(), null);
   }
 
-  MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics, DatabaseLeases leases) {
+  MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics, WorkflowClient client) {
     this.engines = engines;
     this.metrics = metrics;
-    this.leases = leases;
+    this.leases = client == null ? null : new DatabaseLeases(client);
+    this.driftChecks = client == null ? null : new DriftCheckSchedules(client);
   }
 
   @Override
@@ -66,6 +72,11 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed) {
     if (leases != null && claimed != null) leases.release(workflowId(), claimed);
+  }
+
+  @Override
+  public void pauseDriftCheck(MigrationPlan plan, String note) {
+    if (driftChecks != null) driftChecks.pause(plan.name(), note);
   }
 
   private static String workflowId() {

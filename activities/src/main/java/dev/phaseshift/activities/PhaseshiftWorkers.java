@@ -49,7 +49,7 @@ public final class PhaseshiftWorkers {
           + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
     }
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), metrics, new DatabaseLeases(factory.getWorkflowClient()));
+        new EngineRegistry(List.of(new PostgresEngine())), metrics, factory.getWorkflowClient());
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()

@@ -67,7 +67,7 @@ public final class ScheduleCommand {
   }
 
   static String scheduleId(Kind kind, String name) {
-    return (kind == Kind.rehearsal ? "rehearsal-" : "drift-check-") + name;
+    return kind == Kind.rehearsal ? "rehearsal-" + name : DriftCheckWorkflow.scheduleId(name);
   }
 
   /** When the schedule fires: exactly one of cron or interval. */

@@ -43,6 +43,13 @@ public interface MigrationActivities {
   @ActivityMethod(name = "ReleaseDatabases")
   void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed);
 
+  /**
+   * Pauses the migration's drift check schedule, if there is one, with {@code note} saying why:
+   * once the migration has ended no stream runs to compare through.
+   */
+  @ActivityMethod(name = "PauseDriftCheck")
+  void pauseDriftCheck(MigrationPlan plan, String note);
+
   /** Creates the selected tables, sequences and types on the target, without indexes or constraints. */
   @ActivityMethod(name = "CreateTargetSchema")
   void createTargetSchema(MigrationPlan plan);

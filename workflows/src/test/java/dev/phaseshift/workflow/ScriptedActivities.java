@@ -188,6 +188,11 @@ public class ScriptedActivities implements MigrationActivities {
   }
 
   @Override
+  public void pauseDriftCheck(MigrationPlan plan, String note) {
+    leaseCalls.add("pauseDriftCheck: " + note);
+  }
+
+  @Override
   public ValidationResult checkDrift(MigrationPlan plan) {
     step("checkDrift");
     return validate(plan);
