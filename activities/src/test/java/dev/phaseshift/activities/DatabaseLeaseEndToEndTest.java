@@ -1,8 +1,6 @@
 package dev.phaseshift.activities;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.model.MigrationReport;
@@ -13,22 +11,16 @@ import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.Endpoint;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.TableSelection;
+import dev.phaseshift.testing.MigrationRuns;
 import dev.phaseshift.testing.PgPair;
-import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
-import dev.phaseshift.workflow.TaskQueues;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,12 +58,7 @@ class DatabaseLeaseEndToEndTest {
       st.execute("DROP DATABASE IF EXISTS other WITH (FORCE)");
       st.execute("CREATE DATABASE other");
     }
-    env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
-    for (String name : MigrationSearchAttributes.NAMES) {
-      env.registerSearchAttribute(name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
-    PhaseshiftWorkers.register(env.getWorkerFactory(), TaskQueues.MIGRATIONS);
-    env.start();
+    env = MigrationRuns.environment();
   }
 
   @AfterEach
@@ -98,29 +85,11 @@ class DatabaseLeaseEndToEndTest {
   }
 
   private MigrationWorkflow start(MigrationPlan plan) {
-    MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
-        WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
-    WorkflowClient.start(workflow::run, plan);
-    return workflow;
-  }
-
-  private static MigrationStatus awaitStatus(MigrationWorkflow workflow, Predicate<MigrationStatus> condition)
-      throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 90_000;
-    while (System.currentTimeMillis() < deadline) {
-      MigrationStatus status = workflow.status();
-      if (condition.test(status)) return status;
-      Thread.sleep(100);
-    }
-    throw new AssertionError("status never matched: " + workflow.status());
+    return MigrationRuns.start(env, plan);
   }
 
   private static MigrationReport failedReport(MigrationWorkflow workflow, String type) {
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
-        () -> WorkflowStub.fromTyped(workflow).getResult(MigrationReport.class));
-    ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
-    assertEquals(type, failure.getType(), failure.getOriginalMessage());
-    return failure.getDetails().get(MigrationReport.class);
+    return MigrationRuns.stoppedReport(workflow, type);
   }
 
   private static long tablesIn(String database) throws Exception {
@@ -132,7 +101,8 @@ class DatabaseLeaseEndToEndTest {
   }
 
   private static MigrationStatus waitingForApproval(MigrationWorkflow workflow) throws InterruptedException {
-    return awaitStatus(workflow, s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
+    return MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(90),
+        s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
   }
 
   @Test

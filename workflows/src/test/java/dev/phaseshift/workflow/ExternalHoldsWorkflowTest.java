@@ -11,7 +11,6 @@ import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.MigrationPlan;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
@@ -39,10 +38,7 @@ class ExternalHoldsWorkflowTest {
 
   @BeforeEach
   void start() {
-    env = TestWorkflowEnvironment.newInstance();
-    for (String name : MigrationSearchAttributes.NAMES) {
-      env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
+    env = TestEnvironments.withSearchAttributes();
     activities = new ScriptedActivities();
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DatabaseLeaseWorkflowImpl.class);
