@@ -17,7 +17,13 @@ import dev.phaseshift.workflow.FailureTypes;
 final class PgDriftCheck {
   private PgDriftCheck() {}
 
-  static ValidationResult check(PgValidator validator, MigrationPlan plan) {
+  /** A comparison at a point of the stream recorded in the named slot on the plan's source. */
+  @FunctionalInterface
+  interface Comparison {
+    ValidationResult at(MigrationPlan plan, String slot);
+  }
+
+  static ValidationResult check(Comparison validator, MigrationPlan plan) {
     boolean switched;
     boolean rolledBack;
     boolean forward;
@@ -31,9 +37,9 @@ final class PgDriftCheck {
       forward = s.call("looking for the change stream", c -> PgReplication.slotExists(c, PgNames.slot(plan)));
       reverse = t.call("looking for the reverse stream", c -> PgReplication.slotExists(c, PgNames.reverseSlot(plan)));
     }
-    if ((!switched || rolledBack) && forward) return validator.validate(plan, PgNames.slot(plan));
+    if ((!switched || rolledBack) && forward) return validator.at(plan, PgNames.slot(plan));
     if (switched && !rolledBack && reverse) {
-      return validator.validate(reversed(plan), PgNames.reverseSlot(plan));
+      return validator.at(reversed(plan), PgNames.reverseSlot(plan));
     }
     throw new MigrationException(FailureTypes.PREREQUISITE, plan.name() + ": " + noStream(plan, switched, rolledBack)
         + "; there is no stream to compare through, so this check cannot tell drift from writes in flight."

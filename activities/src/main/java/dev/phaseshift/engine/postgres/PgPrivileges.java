@@ -6,6 +6,7 @@ import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.MigrationPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -126,34 +127,46 @@ final class PgPrivileges {
       throws SQLException {
     Set<String> selected = new TreeSet<>();
     for (TableInfo t : tables) selected.add(t.qualifiedName());
+    Set<String> schemas = PgInventory.schemasOf(tables);
     Map<String, List<String>> unreadable = new TreeMap<>();
+    Map<String, List<String>> unreadableSequences = new TreeMap<>();
     Set<String> owners = new TreeSet<>();
     Set<String> schemasWithoutUsage = new TreeSet<>();
     for (String[] row : Sql.query(c, "SELECT n.nspname, c.relname, has_table_privilege(c.oid, 'SELECT'),"
             + " pg_has_role(current_user, c.relowner, 'USAGE'), pg_get_userbyid(c.relowner),"
-            + " has_schema_privilege(n.oid, 'USAGE')"
-            + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')",
+            + " has_schema_privilege(n.oid, 'USAGE'), c.relkind::text"
+            + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'S')",
         rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getString(6)})) {
-      if (!selected.contains(row[0] + "." + row[1])) continue;
+            rs.getString(6), rs.getString(7)})) {
+      // Sequences of the migrated schemas are copied at the switchover; tables only when selected.
+      boolean sequence = "S".equals(row[6]);
+      if (sequence ? !schemas.contains(row[0]) : !selected.contains(row[0] + "." + row[1])) continue;
       if ("f".equals(row[5])) schemasWithoutUsage.add(row[0]);
-      if ("f".equals(row[2])) unreadable.computeIfAbsent(row[0], k -> new java.util.ArrayList<>()).add(row[1]);
-      if ("f".equals(row[3])) owners.add(row[4]);
+      if ("f".equals(row[2])) {
+        (sequence ? unreadableSequences : unreadable).computeIfAbsent(row[0], k -> new ArrayList<>()).add(row[1]);
+      }
+      if (!sequence && "f".equals(row[3])) owners.add(row[4]);
     }
     for (String schema : schemasWithoutUsage) {
       missing(findings, "source", r, "USAGE on schema " + schema, "it reads the tables there",
           "GRANT USAGE ON SCHEMA " + Sql.ident(schema) + " TO " + who);
     }
-    unreadable.forEach((schema, names) -> {
-      String grant = names.size() > TABLES_PER_GRANT ? "GRANT SELECT ON ALL TABLES IN SCHEMA " + Sql.ident(schema)
-          : "GRANT SELECT ON " + String.join(", ", names.stream().map(n -> Sql.qualified(schema, n)).toList());
-      missing(findings, "source", r, "SELECT on " + names.size() + " table(s) of schema " + schema,
-          "it copies and validates them", grant + " TO " + who);
-    });
+    unreadable.forEach((schema, names) -> missing(findings, "source", r,
+        "SELECT on " + names.size() + " table(s) of schema " + schema, "it copies and validates them",
+        selectGrant("TABLES", schema, names) + " TO " + who));
+    unreadableSequences.forEach((schema, names) -> missing(findings, "source", r,
+        "SELECT on " + names.size() + " sequence(s) of schema " + schema, "the switchover copies their values",
+        selectGrant("SEQUENCES", schema, names) + " TO " + who));
     for (String owner : owners) {
       missing(findings, "source", r, "ownership of the tables owned by " + owner,
           "only a table's owner may add it to a publication", "GRANT " + Sql.ident(owner) + " TO " + who);
     }
+  }
+
+  /** One grant per relation while they are few, else one for every relation of the kind in the schema. */
+  private static String selectGrant(String kind, String schema, List<String> names) {
+    return names.size() > TABLES_PER_GRANT ? "GRANT SELECT ON ALL " + kind + " IN SCHEMA " + Sql.ident(schema)
+        : "GRANT SELECT ON " + String.join(", ", names.stream().map(n -> Sql.qualified(schema, n)).toList());
   }
 
   private static void missing(List<Finding> findings, String side, Role r, String privilege, String why,

@@ -82,7 +82,7 @@ final class PgValidator implements Validator {
 
   @Override
   public ValidationResult checkDrift(MigrationPlan plan) {
-    return PgDriftCheck.check(this, plan);
+    return PgDriftCheck.check(this::validate, plan);
   }
 
   /** Compares at a point of the stream recorded in {@code slot} on the plan's source. */

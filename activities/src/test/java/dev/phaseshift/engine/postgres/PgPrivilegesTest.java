@@ -86,6 +86,8 @@ class PgPrivilegesTest extends PgPairTest {
         "GRANT USAGE ON SCHEMA \"sales\" TO " + QUOTED,
         "GRANT SELECT ON \"public\".\"customers\" TO " + QUOTED,
         "GRANT SELECT ON \"sales\".\"orders\" TO " + QUOTED,
+        "GRANT SELECT ON \"public\".\"customers_id_seq\" TO " + QUOTED,
+        "GRANT SELECT ON \"sales\".\"orders_id_seq\" TO " + QUOTED,
         "GRANT \"shop_owner\" TO " + QUOTED)), source, blockers.toString());
     assertEquals(new TreeSet<>(List.of(
         "GRANT CREATE ON DATABASE \"app\" TO " + QUOTED,
