@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
@@ -50,7 +51,7 @@ public final class PhaseshiftWorkers {
           + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
     }
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), metrics);
+        new EngineRegistry(List.of(new PostgresEngine())), metrics, factory.getWorkflowClient());
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()
@@ -64,7 +65,8 @@ public final class PhaseshiftWorkers {
     WorkflowImplementationOptions workflows = WorkflowImplementationOptions.newBuilder()
         .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
         .build();
-    shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
+        DatabaseLeaseWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
   }
 }

@@ -55,6 +55,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private final MigrationState state = run.state;
   private final OperatorRules rules = new OperatorRules(state);
   private final LagWatch lag = new LagWatch(run);
+  private final ExternalHolds holds = new ExternalHolds(run);
   private MigrationPlan plan;
   /** PREPARE to TEST: what an abort or a rejection cancels. */
   private CancellationScope forward;
@@ -81,14 +82,14 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       forward.run();
       // An abort accepted while the last step of TEST finished found nothing left to cancel.
       run.checkStop();
-      if (plan.rehearsal()) return Rehearsal.forecastAndTearDown(run);
+      if (plan.rehearsal()) return holds.released(Rehearsal.forecastAndTearDown(run));
       switchOver();
       verify();
-      if (recovery() == Recovery.ROLL_BACK) return rollBack();
+      if (recovery() == Recovery.ROLL_BACK) return holds.released(rollBack());
       optimize();
-      return completed();
+      return holds.released(completed());
     } catch (TemporalFailure failure) {
-      throw ended(failure, saga);
+      throw holds.released(ended(failure, saga));
     }
   }
 
@@ -106,6 +107,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
               + blockers.stream().limit(BLOCKERS_NAMED).map(f -> f.subject() + ": " + f.message())
                   .collect(Collectors.joining("\n- ")) + more, FailureTypes.PREREQUISITE);
     }
+    holds.claim();
     state.tablesTotal = assessment.tableCount();
     state.waitingFor = "creating tables on the target";
     if (plan.targetDisposable() || plan.rehearsal()) saga.addCompensation(run.steps()::dropTargetObjects, plan);

@@ -33,6 +33,7 @@ final class PgSwitchover {
       // Done before: the record and the subscription's stop commit together, so the target is
       // already the primary and freezing the source again would gain nothing.
       if (recorded != null) return recorded.result();
+      PgPrimaryCheck.confirm(s, plan);
 
       WriteFreeze.allowOwnWrites(s);
       List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
