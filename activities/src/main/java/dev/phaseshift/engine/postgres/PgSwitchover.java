@@ -48,7 +48,7 @@ final class PgSwitchover {
       long[] sourceWrites = {0};
       WriteMove move = new WriteMove(WriteMove.Direction.SWITCHOVER, s, t, slot, subscription,
           plan.cutover().maxFreeze(), () -> dropReverseSlotQuietly(t, plan));
-      return move.run(sequences, drained -> {
+      return move.run(tables, sequences, drained -> {
         sourceWrites[0] = s.call("reading table statistics", c -> SourceWrites.count(c, tables));
         steps[0] = System.nanoTime();
         if (Boolean.TRUE.equals(plan.reverseReplication())) {
