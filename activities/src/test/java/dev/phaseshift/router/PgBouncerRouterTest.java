@@ -88,7 +88,7 @@ class PgBouncerRouterTest {
    * Debian's /usr/bin/pgbench is a wrapper that fails without the server package, so the real
    * binaries under /usr/lib/postgresql come first, newest version first.
    */
-  private static Path pgbench() {
+  static Path pgbench() {
     List<Path> candidates = new ArrayList<>();
     Path debian = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(debian)) {
@@ -144,15 +144,8 @@ class PgBouncerRouterTest {
     }
   }
 
-  /** SHOW DATABASES' paused column for the entry, read with psql as an operator would. */
   private String paused() {
-    String out = tools.run(List.of(tools.installations().get(0).psql().toString(), "-X", "-A", "-t", "-F", "|",
-        "-c", "SHOW DATABASES"), Map.of("PGHOST", "127.0.0.1", "PGPORT", Integer.toString(bouncer.port),
-        "PGUSER", "postgres", "PGDATABASE", "pgbouncer"), null).stdout();
-    for (String line : out.split("\n")) {
-      if (line.startsWith(PgPair.DATABASE + "|")) return line.split("\\|", -1)[11];
-    }
-    throw new AssertionError("no entry app in SHOW DATABASES:\n" + out);
+    return bouncer.paused(tools, PgPair.DATABASE);
   }
 
   private static long number(Connection c, String sql) throws SQLException {
