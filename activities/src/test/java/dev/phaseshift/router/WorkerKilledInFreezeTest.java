@@ -4,32 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.activities.MigrationActivitiesImpl;
+import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PgEndpoint;
 import dev.phaseshift.engine.postgres.PgNames;
 import dev.phaseshift.engine.postgres.PgTools;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.plan.CutoverPolicy;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.testing.PgPair;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,7 +74,7 @@ class WorkerKilledInFreezeTest {
     MigrationPlan plan = plan("killed-in-freeze");
     shopReplicated(plan);
 
-    Bench shop = shopThroughBouncer(30);
+    ShopLoad shop = ShopLoad.start(bouncer.port, PgPair.DATABASE, 30);
     awaitOrders(400);
     String sub = PgNames.subscription(plan);
     try (Connection t = pairs.target()) {
@@ -89,13 +83,13 @@ class WorkerKilledInFreezeTest {
     }
 
     Process worker = WorkerProcess.switchover(plan, dir.resolve("worker.log"));
-    long frozenAt = awaitFreeze(worker);
+    long frozenAt = awaitFreeze(worker, pairs.source);
     assertEquals("1", bouncer.paused(tools, PgPair.DATABASE), "PgBouncer holds the application's queries");
     worker.destroyForcibly(); // SIGKILL: no shutdown hook, no finally block runs
     assertTrue(worker.waitFor(10, TimeUnit.SECONDS));
     long killedAt = System.nanoTime();
 
-    long writableAfter = awaitWritableThroughBouncer(killedAt);
+    long writableAfter = FreezeProbe.millisUntilWritable(bouncer, PgPair.DATABASE, killedAt, MAX_FREEZE_MILLIS + 15_000);
     System.out.println("killed " + (killedAt - frozenAt) / 1_000_000 + " ms into the freeze; writes possible"
         + " again through PgBouncer " + writableAfter + " ms later");
     assertTrue(writableAfter < MAX_FREEZE_MILLIS + 10_000, "writes possible again after " + writableAfter + " ms");
@@ -115,16 +109,69 @@ class WorkerKilledInFreezeTest {
     String out = shop.finish();
     System.out.println("second worker's switchover: " + result + "\nshop workload:\n" + out);
     assertEquals(0, shop.process.exitValue(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
-    assertEquals(0, figure(out, "number of failed transactions: (\\d+)"), out);
+    assertEquals(0, shop.failed(), out);
     assertTrue(!out.contains("aborted"), out);
 
-    long orders = figure(out, "script 1: [^\\n]*order\\.sql\\n - weight: \\d+ \\([^)]*\\)\\n - (\\d+) transactions");
-    long payments = figure(out, "script 2: [^\\n]*payment\\.sql\\n - weight: \\d+ \\([^)]*\\)\\n - (\\d+) transactions");
+    long orders = shop.orders();
+    long payments = shop.payments();
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       assertEquals(200 + orders, number(t, "SELECT count(*) FROM shop.orders"), "every acknowledged order is on the target");
       assertEquals(payments, number(t, "SELECT count(*) FROM shop.payments"), "every acknowledged payment is on the target");
       assertEquals("on", text(s, "SHOW default_transaction_read_only"), "the old source is retired");
       assertTrue(number(s, "SELECT count(*) FROM shop.orders") < 200 + orders, "the last orders went to the target");
+    }
+  }
+
+  @Test
+  void aRollbackKilledInsideItsFreezeReleasesTheTargetAndTheNextWorkerRollsBack() throws Exception {
+    pairs.resetDatabases();
+    bouncer = PgBouncerProcess.start(dir, "transaction",
+        "app = host=127.0.0.1 port=" + pairs.source.port() + " dbname=" + PgPair.DATABASE + " pool_size=8");
+    MigrationPlan plan = plan("killed-in-rollback");
+    shopReplicated(plan);
+    MigrationActivitiesImpl activities = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine())));
+
+    ShopLoad shop = ShopLoad.start(bouncer.port, PgPair.DATABASE, 40);
+    awaitOrders(300);
+    activities.switchover(plan);
+    activities.startReverseReplication(plan);
+    Process worker;
+    long frozenAt;
+    try (Connection s = pairs.source()) {
+      // The reverse stream stalls behind this lock on the old source, so the rollback's drain waits
+      // and its worker stays inside the freeze (of the target, this time).
+      exec(s, "SET default_transaction_read_only = off");
+      s.setAutoCommit(false);
+      exec(s, "LOCK TABLE shop.products IN ACCESS EXCLUSIVE MODE");
+      worker = WorkerProcess.rollback(plan, dir.resolve("worker.log"));
+      frozenAt = awaitFreeze(worker, pairs.target);
+      assertEquals("1", bouncer.paused(tools, PgPair.DATABASE), "PgBouncer holds the application's queries");
+      worker.destroyForcibly(); // SIGKILL
+      assertTrue(worker.waitFor(10, TimeUnit.SECONDS));
+      s.rollback();
+    }
+    long killedAt = System.nanoTime();
+    long writableAfter = FreezeProbe.millisUntilWritable(bouncer, PgPair.DATABASE, killedAt, MAX_FREEZE_MILLIS + 15_000);
+    System.out.println("rollback killed " + (killedAt - frozenAt) / 1_000_000 + " ms into the freeze; writes possible"
+        + " again through PgBouncer " + writableAfter + " ms later");
+    assertTrue(writableAfter < MAX_FREEZE_MILLIS + 10_000, "writes possible again after " + writableAfter + " ms");
+    try (Connection t = pairs.target()) {
+      assertEquals("off", text(t, "SHOW default_transaction_read_only"), "the target was not left read-only");
+    }
+
+    RollbackResult result = activities.rollback(plan);
+    String out = shop.finish();
+    System.out.println("second worker's rollback: " + result + "\nshop workload:\n" + out);
+    assertEquals(0, shop.process.exitValue(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
+    assertEquals(0, shop.failed(), out);
+    assertTrue(!out.contains("aborted"), out);
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      assertEquals(200 + shop.orders(), number(s, "SELECT count(*) FROM shop.orders"),
+          "every acknowledged order is on the old source, the primary again");
+      assertEquals(shop.payments(), number(s, "SELECT count(*) FROM shop.payments"),
+          "every acknowledged payment is on the primary");
+      assertEquals("off", text(s, "SHOW default_transaction_read_only"));
+      assertEquals("on", text(t, "SHOW default_transaction_read_only"), "the target is retired");
     }
   }
 
@@ -141,7 +188,7 @@ class WorkerKilledInFreezeTest {
   /** The shop's schema and data on the source, its schema on the target, replicated as the migration leaves it. */
   private void shopReplicated(MigrationPlan plan) throws Exception {
     PgTools.Installation inst = tools.forServer(150000);
-    tools.psqlScript(inst, PgEndpoint.source(plan), Files.readString(appload("schema.sql")));
+    tools.psqlScript(inst, PgEndpoint.source(plan), Files.readString(ShopLoad.schema()));
     tools.psqlScript(inst, PgEndpoint.target(plan), tools.pgDump(inst, PgEndpoint.source(plan),
         List.of("--schema-only", "--no-owner", "--no-privileges", "--no-publications", "--no-subscriptions")));
     String pub = PgNames.publication(plan);
@@ -161,10 +208,6 @@ class WorkerKilledInFreezeTest {
     }
   }
 
-  private static Path appload(String file) throws Exception {
-    return Path.of(WorkerKilledInFreezeTest.class.getResource("/appload/" + file).toURI());
-  }
-
   private void awaitOrders(long count) throws Exception {
     try (Connection s = pairs.source()) {
       long deadline = System.currentTimeMillis() + 20_000;
@@ -175,14 +218,12 @@ class WorkerKilledInFreezeTest {
     }
   }
 
-  /** Waits until the worker holds the freeze's locks on the source; returns when it did. */
-  private long awaitFreeze(Process worker) throws Exception {
+  /** Waits until the worker holds the freeze's locks on {@code side}; returns when it did. */
+  private long awaitFreeze(Process worker, EmbeddedPostgresServer side) throws Exception {
     long deadline = System.currentTimeMillis() + 30_000;
-    // Watched from another database: the switchover ends every other session on the migrated one.
-    try (Connection s = pairs.source.connect("postgres")) {
-      while (number(s, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-          + " WHERE a.application_name = 'phaseshift freeze' AND l.granted AND l.mode = 'ExclusiveLock'"
-          + " AND l.locktype = 'relation'") < SHOP_TABLES.size()) {
+    // Watched from another database: the move ends every other session on the migrated one.
+    try (Connection s = side.connect("postgres")) {
+      while (FreezeProbe.freezeLocks(s) < SHOP_TABLES.size()) {
         if (!worker.isAlive() || System.currentTimeMillis() > deadline) {
           throw new AssertionError("the worker never froze writes:\n" + Files.readString(dir.resolve("worker.log")));
         }
@@ -193,66 +234,6 @@ class WorkerKilledInFreezeTest {
     Thread.sleep(1_000);
     assertTrue(worker.isAlive(), "the worker is inside the freeze");
     return frozenAt;
-  }
-
-  /** Milliseconds from the kill until a write through PgBouncer commits. */
-  private long awaitWritableThroughBouncer(long killedAt) throws Exception {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("connectTimeout", "5");
-    p.setProperty("socketTimeout", "5");
-    long deadline = System.currentTimeMillis() + MAX_FREEZE_MILLIS + 15_000;
-    while (true) {
-      try (Connection c = DriverManager.getConnection(bouncer.jdbcUrl(PgPair.DATABASE), p)) {
-        exec(c, "UPDATE shop.products SET on_hand = on_hand + 1 WHERE sku = 1");
-        return (System.nanoTime() - killedAt) / 1_000_000;
-      } catch (SQLException e) {
-        if (System.currentTimeMillis() > deadline) throw new AssertionError("no write possible: " + e.getMessage(), e);
-        Thread.sleep(100);
-      }
-    }
-  }
-
-  /** The shop workload through PgBouncer, its output collected as it runs. */
-  private static final class Bench {
-    final Process process;
-    final ByteArrayOutputStream output = new ByteArrayOutputStream();
-    final Thread reader;
-
-    Bench(Process process) {
-      this.process = process;
-      reader = new Thread(() -> {
-        try (InputStream in = process.getInputStream()) {
-          in.transferTo(output);
-        } catch (IOException e) {
-          // The process ended; what was read is what there is.
-        }
-      });
-      reader.start();
-    }
-
-    String finish() throws Exception {
-      assertTrue(process.waitFor(90, TimeUnit.SECONDS), "pgbench did not finish");
-      reader.join();
-      return output.toString(StandardCharsets.UTF_8);
-    }
-  }
-
-  private Bench shopThroughBouncer(int seconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(PgBouncerRouterTest.pgbench().toString(), "-h", "127.0.0.1",
-        "-p", Integer.toString(bouncer.port), "-U", "postgres", "-n", "-c", "8", "-j", "2",
-        "-T", Integer.toString(seconds), "-R", "150", "--max-tries=1", "--failures-detailed",
-        "-f", appload("order.sql") + "@5", "-f", appload("payment.sql") + "@3", "-f", appload("restock.sql") + "@2",
-        PgPair.DATABASE);
-    pb.environment().put("LC_MESSAGES", "C");
-    pb.redirectErrorStream(true);
-    return new Bench(pb.start());
-  }
-
-  private static long figure(String output, String pattern) {
-    Matcher m = Pattern.compile(pattern).matcher(output);
-    assertTrue(m.find(), "pgbench output lacks /" + pattern + "/:\n" + output);
-    return Long.parseLong(m.group(1));
   }
 
   private static long number(Connection c, String sql) throws SQLException {
