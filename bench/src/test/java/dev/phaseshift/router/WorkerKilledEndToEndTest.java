@@ -34,6 +34,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,11 +42,18 @@ import org.junit.jupiter.api.io.TempDir;
  * A whole migration on a real Temporal dev server, run by a worker process that is killed with
  * {@code kill -9} inside the switchover's freeze, under the shop application through PgBouncer in
  * transaction pooling (running from the wait for the maintenance window on). Writes go through
- * again at once; a second worker process, started after
- * the kill, takes the switchover over once its heartbeat timed out, and the migration reaches
+ * again at once; a second worker process, started after the kill, takes the switchover over once
+ * its heartbeat timed out, and the migration reaches
  * VERIFY with the target as the primary; pgbench reports no failed transaction and every
  * transaction it counted is on the target.
+ *
+ * <p>It takes about two minutes (the window opens a minute in), so it runs when asked:
+ * {@code ./mvnw -B -pl bench -am test -Dtest=WorkerKilledEndToEndTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dphaseshift.killTests=true}. The engine-level kill tests (activities' WorkerKilledInFreezeTest)
+ * run with every build.
  */
+@EnabledIfSystemProperty(named = "phaseshift.killTests", matches = "true",
+    disabledReason = "takes two minutes; run with -Dphaseshift.killTests=true")
 class WorkerKilledEndToEndTest {
   @RegisterExtension static final TemporalDevServer temporal = new TemporalDevServer();
   private static final String DATABASE = "shop";
