@@ -2,12 +2,7 @@ package dev.phaseshift.router;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,20 +13,12 @@ import java.util.regex.Pattern;
  */
 final class ShopLoad {
   final Process process;
-  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
-  private final Thread reader;
+  private final CollectedProcess pgbench;
   private String finished;
 
-  private ShopLoad(Process process) {
-    this.process = process;
-    reader = new Thread(() -> {
-      try (InputStream in = process.getInputStream()) {
-        in.transferTo(output);
-      } catch (IOException e) {
-        // The process ended; what was read is what there is.
-      }
-    });
-    reader.start();
+  private ShopLoad(CollectedProcess pgbench) {
+    this.pgbench = pgbench;
+    this.process = pgbench.process;
   }
 
   /** The shop's schema and data, to load into the source before anything else. */
@@ -47,15 +34,12 @@ final class ShopLoad {
         database);
     pb.environment().put("LC_MESSAGES", "C");
     pb.redirectErrorStream(true);
-    return new ShopLoad(pb.start());
+    return new ShopLoad(new CollectedProcess(pb));
   }
 
   /** Waits for pgbench to end and returns its report. */
   String finish() throws Exception {
-    if (finished != null) return finished;
-    assertTrue(process.waitFor(180, TimeUnit.SECONDS), "pgbench did not finish");
-    reader.join();
-    finished = output.toString(StandardCharsets.UTF_8);
+    if (finished == null) finished = pgbench.finish(180);
     return finished;
   }
 

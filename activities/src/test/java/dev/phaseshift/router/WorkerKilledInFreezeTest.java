@@ -66,13 +66,19 @@ class WorkerKilledInFreezeTest {
     if (bouncer != null) bouncer.close();
   }
 
-  @Test
-  void theFreezeEndsWithTheWorkerAndTheNextWorkerSwitchesOver() throws Exception {
+  /** Fresh databases, the shop replicated to the target, and PgBouncer in front of the source. */
+  private MigrationPlan shopBehindBouncer(String name) throws Exception {
     pairs.resetDatabases();
     bouncer = PgBouncerProcess.start(dir, "transaction",
         "app = host=127.0.0.1 port=" + pairs.source.port() + " dbname=" + PgPair.DATABASE + " pool_size=8");
-    MigrationPlan plan = plan("killed-in-freeze");
+    MigrationPlan plan = plan(name);
     shopReplicated(plan);
+    return plan;
+  }
+
+  @Test
+  void theFreezeEndsWithTheWorkerAndTheNextWorkerSwitchesOver() throws Exception {
+    MigrationPlan plan = shopBehindBouncer("killed-in-freeze");
 
     ShopLoad shop = ShopLoad.start(bouncer.port, PgPair.DATABASE, 30);
     awaitOrders(400);
@@ -124,11 +130,7 @@ class WorkerKilledInFreezeTest {
 
   @Test
   void aRollbackKilledInsideItsFreezeReleasesTheTargetAndTheNextWorkerRollsBack() throws Exception {
-    pairs.resetDatabases();
-    bouncer = PgBouncerProcess.start(dir, "transaction",
-        "app = host=127.0.0.1 port=" + pairs.source.port() + " dbname=" + PgPair.DATABASE + " pool_size=8");
-    MigrationPlan plan = plan("killed-in-rollback");
-    shopReplicated(plan);
+    MigrationPlan plan = shopBehindBouncer("killed-in-rollback");
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine())));
 
     ShopLoad shop = ShopLoad.start(bouncer.port, PgPair.DATABASE, 40);
@@ -191,21 +193,7 @@ class WorkerKilledInFreezeTest {
     tools.psqlScript(inst, PgEndpoint.source(plan), Files.readString(ShopLoad.schema()));
     tools.psqlScript(inst, PgEndpoint.target(plan), tools.pgDump(inst, PgEndpoint.source(plan),
         List.of("--schema-only", "--no-owner", "--no-privileges", "--no-publications", "--no-subscriptions")));
-    String pub = PgNames.publication(plan);
-    String sub = PgNames.subscription(plan);
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE PUBLICATION " + pub + " FOR TABLE " + String.join(", ", SHOP_TABLES));
-    }
-    try (Connection t = pairs.target()) {
-      exec(t, "CREATE SUBSCRIPTION " + sub + " CONNECTION 'host=127.0.0.1 port=" + pairs.source.port()
-          + " dbname=" + PgPair.DATABASE + " user=postgres' PUBLICATION " + pub);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (number(t, "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
-          + " WHERE s.subname = '" + sub + "' AND r.srsubstate = 'r'") < SHOP_TABLES.size()) {
-        if (System.currentTimeMillis() > deadline) throw new AssertionError("subscription did not sync");
-        Thread.sleep(50);
-      }
-    }
+    pairs.replicate(PgNames.publication(plan), PgNames.subscription(plan), SHOP_TABLES);
   }
 
   private void awaitOrders(long count) throws Exception {
