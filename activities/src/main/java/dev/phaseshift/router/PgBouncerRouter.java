@@ -30,6 +30,10 @@ import java.util.Map;
  *   <li>the worker may write the ini file and its directory (the file is replaced atomically).
  * </ul>
  *
+ * <p>PgBouncer keeps a PAUSE when the connection that sent it is gone, so {@link #hold} first arms
+ * a {@link PauseGuard} that resumes the database if this worker dies or hangs before
+ * {@link #release} disarms it.
+ *
  * <p>This class is the policy: what is sent when, and how long each step may take. Talking to the
  * console is {@link PgBouncerConsole}'s, editing the ini file {@link PgBouncerIniFile}'s.
  */

@@ -156,7 +156,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     for (int attempt = 1; state.switchover == null; attempt++) {
       gate.awaitReady();
       state.freezeStarted = true;
-      run.show("switchover: writes frozen on the source until the target has every change");
+      run.show("switchover: writes frozen on the source until the target has every change, for at most "
+          + plan.cutover().maxFreeze() + " (a dead worker's freeze ends with it)");
       try {
         state.switchover = run.freezing("switchover: freeze writes, drain, hand over").switchover(plan);
       } catch (ActivityFailure failure) {
