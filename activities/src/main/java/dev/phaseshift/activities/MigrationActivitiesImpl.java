@@ -182,12 +182,17 @@ public class MigrationActivitiesImpl implements MigrationActivities {
         (result, held) -> result));
   }
 
-  /** The switch with traffic held at the plan's router around it (see {@link RoutedMove}). */
+  /**
+   * The switch with traffic held at the plan's router around it (see {@link RoutedMove}),
+   * heartbeating throughout so a dead worker's step moves to another worker within seconds.
+   */
   private <T> T moveWrites(MigrationPlan plan, Router.Side to, Function<Runnable, T> move,
       BiFunction<T, Long, T> withPause) {
-    Router router = Routers.forPlan(plan);
-    RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
-    return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    try (StepHeartbeat beating = StepHeartbeat.start(to == Router.Side.TARGET ? "switchover" : "rollback")) {
+      Router router = Routers.forPlan(plan);
+      RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
+      return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    }
   }
 
   @Override

@@ -28,8 +28,10 @@ public record LiveStatus(MigrationStatus status, List<CopyProgress> runningCopie
     List<CopyProgress> running = new ArrayList<>();
     for (PendingActivityInfo activity : describe.getPendingActivitiesList()) {
       if (!activity.hasHeartbeatDetails() || activity.getHeartbeatDetails().getPayloadsCount() == 0) continue;
-      running.add(client.getOptions().getDataConverter().fromPayloads(0,
-          Optional.of(activity.getHeartbeatDetails()), CopyProgress.class, CopyProgress.class));
+      // Only the copies heartbeat progress; the switchover and rollback heartbeat without details.
+      CopyProgress progress = client.getOptions().getDataConverter().fromPayloads(0,
+          Optional.of(activity.getHeartbeatDetails()), CopyProgress.class, CopyProgress.class);
+      if (progress != null) running.add(progress);
     }
     return new LiveStatus(status, running);
   }

@@ -158,9 +158,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     for (int attempt = 1; state.switchover == null; attempt++) {
       gate.awaitReady();
       state.freezeStarted = true;
-      run.show("switchover: writes frozen on the source until the target has every change");
+      run.show("switchover: writes frozen on the source until the target has every change, for at most "
+          + plan.cutover().maxFreeze() + " (a dead worker's freeze ends with it)");
       try {
-        state.switchover = run.step("switchover: freeze writes, drain, hand over").switchover(plan);
+        state.switchover = run.freezing("switchover: freeze writes, drain, hand over").switchover(plan);
       } catch (ActivityFailure failure) {
         state.freezeStarted = false;
         if (!Failures.lagNotDrained(failure) || attempt >= MAX_SWITCHOVER_ATTEMPTS) throw failure;
@@ -229,7 +230,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private MigrationReport rollBack() {
     run.show("rollback: writes frozen on the target until the old database has every change");
-    state.rollback = run.steps().rollback(plan);
+    state.rollback = run.freezing("rollback: freeze writes on the target, drain, hand back").rollback(plan);
     state.primary = "source";
     run.notify("rollback", "writes moved back to the old database after a " + state.rollback.writePauseMillis() + " ms pause");
     if (RouterConfig.MANUAL.equals(plan.router().typeOrDefault())) {

@@ -42,6 +42,18 @@ final class RunContext {
       .setRetryOptions(retries())
       .build();
 
+  /**
+   * Steps that hold writes frozen or clients paused (switchover, rollback) heartbeat every second,
+   * so Temporal hands them to another worker seconds after the worker holding the freeze died; the
+   * freeze itself ends with that worker. Their retry is idempotent: it finds the recorded hand-over
+   * or freezes again.
+   */
+  static final Duration FREEZE_HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
+  private static final ActivityOptions FREEZE_OPTIONS = ActivityOptions.newBuilder(STEP_OPTIONS)
+      .setStartToCloseTimeout(Duration.ofHours(1))
+      .setHeartbeatTimeout(FREEZE_HEARTBEAT_TIMEOUT)
+      .build();
+
   final MigrationState state = new MigrationState();
   private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class, STEP_OPTIONS);
 
@@ -131,6 +143,12 @@ final class RunContext {
   /** {@code Workflow.sleep} with a timer the Web UI shows by {@code summary}. */
   void sleep(Duration duration, String summary) {
     Workflow.newTimer(duration, TimerOptions.newBuilder().setSummary(summary).build()).get();
+  }
+
+  /** The stub for a step that freezes writes, with a summary the Web UI shows on the activity. */
+  MigrationActivities freezing(String summary) {
+    return Workflow.newActivityStub(MigrationActivities.class,
+        ActivityOptions.newBuilder(FREEZE_OPTIONS).setSummary(summary).build());
   }
 
   void enter(Phase next, String doing) {

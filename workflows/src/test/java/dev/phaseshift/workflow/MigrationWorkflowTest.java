@@ -470,6 +470,19 @@ class MigrationWorkflowTest {
     List<String> calls = activities.calls;
     assertEquals(List.of("rollback", "decommission"), calls.subList(calls.size() - 2, calls.size()));
     assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("rollback")));
+
+    // The steps that freeze writes heartbeat with a short timeout, so a dead worker's freeze moves
+    // to another worker in seconds; the others run without one.
+    Map<String, Duration> heartbeatTimeouts = new LinkedHashMap<>();
+    for (HistoryEvent e : env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList()) {
+      if (!e.hasActivityTaskScheduledEventAttributes()) continue;
+      var scheduled = e.getActivityTaskScheduledEventAttributes();
+      heartbeatTimeouts.put(scheduled.getActivityType().getName(),
+          Duration.ofSeconds(scheduled.getHeartbeatTimeout().getSeconds()));
+    }
+    assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Switchover"), heartbeatTimeouts.toString());
+    assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Rollback"), heartbeatTimeouts.toString());
+    assertEquals(Duration.ZERO, heartbeatTimeouts.get("Verify"), heartbeatTimeouts.toString());
   }
 
   @Test
