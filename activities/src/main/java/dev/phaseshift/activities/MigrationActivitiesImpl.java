@@ -7,6 +7,7 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.RollbackResult;
@@ -22,6 +23,7 @@ import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
+import io.temporal.client.WorkflowClient;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -40,19 +42,49 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   private final EngineRegistry engines;
   private final Notifier notifier = new Notifier();
   private final MigrationMetrics metrics;
+  /**
+   * Both null when steps run outside a worker (tests that call a step directly): no Temporal client,
+   * so there is no lease to take and no schedule to pause.
+   */
+  private final DatabaseLeases leases;
+  private final DriftCheckSchedules driftChecks;
 
   public MigrationActivitiesImpl(EngineRegistry engines) {
-    this(engines, MigrationMetrics.none());
+    this(engines, MigrationMetrics.none(), null);
   }
 
-  public MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics) {
+  MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics, WorkflowClient client) {
     this.engines = engines;
     this.metrics = metrics;
+    this.leases = client == null ? null : new DatabaseLeases(client);
+    this.driftChecks = client == null ? null : new DriftCheckSchedules(client);
   }
 
   @Override
   public Assessment assess(MigrationPlan plan) {
     return call("assess", plan, e -> e.inspector().assess(plan));
+  }
+
+  @Override
+  public DatabaseIdentities claimDatabases(MigrationPlan plan) {
+    return call("claimDatabases", plan, e -> {
+      DatabaseIdentities ids = e.inspector().identify(plan);
+      return leases == null ? ids : leases.claim(workflowId(), plan, ids);
+    });
+  }
+
+  @Override
+  public void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed) {
+    if (leases != null && claimed != null) leases.release(workflowId(), claimed);
+  }
+
+  @Override
+  public void pauseDriftCheck(MigrationPlan plan, String note) {
+    if (driftChecks != null) driftChecks.pause(plan.name(), note);
+  }
+
+  private static String workflowId() {
+    return Activity.getExecutionContext().getInfo().getWorkflowId();
   }
 
   @Override
@@ -121,10 +153,20 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   @Override
+  public ValidationResult checkDrift(MigrationPlan plan) {
+    ValidationResult result = call("checkDrift", plan, e -> e.validator().checkDrift(plan));
+    metrics.validation(plan.name(), result);
+    return result;
+  }
+
+  @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
-    SwitchoverResult switched = call("switchover", plan, e -> moveWrites(plan, Router.Side.TARGET,
-        hold -> e.cutover().switchover(plan, hold),
-        (result, held) -> result.withRouterPause(held)));
+    SwitchoverResult switched = call("switchover", plan, e -> {
+      // Before anything is held or frozen: the source must still be the database PREPARE leased.
+      if (leases != null) leases.confirmSource(workflowId(), plan, e.inspector().identify(plan).source());
+      return moveWrites(plan, Router.Side.TARGET, hold -> e.cutover().switchover(plan, hold),
+          (result, held) -> result.withRouterPause(held));
+    });
     metrics.switchover(plan.name(), switched);
     return switched;
   }
@@ -144,12 +186,17 @@ public class MigrationActivitiesImpl implements MigrationActivities {
         (result, held) -> result));
   }
 
-  /** The switch with traffic held at the plan's router around it (see {@link RoutedMove}). */
+  /**
+   * The switch with traffic held at the plan's router around it (see {@link RoutedMove}),
+   * heartbeating throughout so a dead worker's step moves to another worker within seconds.
+   */
   private <T> T moveWrites(MigrationPlan plan, Router.Side to, Function<Runnable, T> move,
       BiFunction<T, Long, T> withPause) {
-    Router router = Routers.forPlan(plan);
-    RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
-    return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    try (StepHeartbeat beating = StepHeartbeat.start(to == Router.Side.TARGET ? "switchover" : "rollback")) {
+      Router router = Routers.forPlan(plan);
+      RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
+      return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    }
   }
 
   @Override

@@ -41,8 +41,8 @@ public record StepView(String activity, String state, int attempt, int maximumAt
     }
     Failure failure = info.hasLastFailure() ? info.getLastFailure() : null;
     Long silent = null;
-    if (progress != null && info.getState() == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-        && info.hasLastHeartbeatTime()) {
+    // Only heartbeating steps have a heartbeat time (copies, and the steps that hold writes frozen).
+    if (info.getState() == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED && info.hasLastHeartbeatTime()) {
       silent = Math.max(0, now.getEpochSecond() - info.getLastHeartbeatTime().getSeconds());
     }
     Long nextIn = info.hasNextAttemptScheduleTime()

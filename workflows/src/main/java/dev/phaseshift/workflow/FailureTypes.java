@@ -25,6 +25,8 @@ public final class FailureTypes {
   public static final String UNREACHABLE = "Unreachable";
   /** Anything else that may pass: a dropped connection, a lock timeout, a server restarting. Retried. */
   public static final String TRANSIENT = "Transient";
+  /** An operator's request that the rules refused (an Update's failure; recorded in the audit trail). */
+  public static final String REFUSED = "Refused";
 
   public static final String[] NON_RETRYABLE = {
     INVALID_PLAN, PREREQUISITE, SNAPSHOT_LOST, LAG_NOT_DRAINED, VALIDATION_FAILED

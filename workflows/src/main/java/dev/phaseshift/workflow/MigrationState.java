@@ -29,8 +29,6 @@ final class MigrationState {
   String waitingFor = "";
   /** The step the run last started, as the Web UI names it; its attempts are Temporal's to show. */
   String step;
-  /** When the wait for sign-off passes the plan's approval deadline (ISO-8601); null without one. */
-  String approvalDeadline;
   String primary = "source";
   String error;
 

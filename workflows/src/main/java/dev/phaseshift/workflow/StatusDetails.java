@@ -48,7 +48,10 @@ final class StatusDetails {
     return md.toString();
   }
 
-  /** Who has signed off, who may, until when, and the exact payload, in code spans the UI keeps verbatim. */
+  /**
+   * Who has signed off, who may, and the exact payload and command, in code spans the UI keeps
+   * verbatim; the deadline is in the waiting text.
+   */
   private static void approvals(StringBuilder md, MigrationState s) {
     md.append("| Approvals | ").append(s.approvals.size()).append(" of ").append(s.approvalsRequired())
         .append(s.approvals.isEmpty() ? ""
@@ -60,10 +63,6 @@ final class StatusDetails {
         .append(policy != null && Boolean.FALSE.equals(policy.requesterMayApprove()) && s.plan.requestedBy() != null
             ? " (not the requester, " + s.plan.requestedBy() + ")" : "")
         .append(" |\n");
-    if (s.approvalDeadline != null) {
-      md.append("| Deadline | ").append(s.approvalDeadline).append(", then ")
-          .append("abort".equals(policy.onDeadline()) ? "the migration is aborted" : "keeps waiting").append(" |\n");
-    }
     if (s.approvals.size() < s.approvalsRequired() && s.phase == Phase.SWITCHOVER) {
       String example = anyone ? "bob" : policy.approvers().get(0);
       md.append("| How to approve | update or signal `approve` with `{\"approver\": \"").append(example)

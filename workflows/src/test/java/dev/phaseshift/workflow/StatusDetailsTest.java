@@ -20,7 +20,6 @@ class StatusDetailsTest {
   private String awaitingApproval() {
     state.plan = TestPlans.routed("shop", BOB_AND_CAROL, null).withDefaults();
     state.phase = Phase.SWITCHOVER;
-    state.approvalDeadline = "2026-12-05T02:00:00Z";
     state.approvals.add(new Approval("bob", "ok", "2026-12-04T10:00:00Z"));
     state.waitingFor = "approval: 1 of 2 given; send the `approve` update or signal with"
         + " `{\"approver\": \"...\", \"comment\": \"...\"}`";
@@ -28,11 +27,10 @@ class StatusDetailsTest {
   }
 
   @Test
-  void theApprovalWaitNamesWhoMayApproveTheDeadlineAndTheExactPayloadInCodeSpans() {
+  void theApprovalWaitNamesWhoMayApproveAndTheExactPayloadInCodeSpans() {
     String md = awaitingApproval();
     assertTrue(md.contains("| Approvals | 1 of 2 (bob) |"), md);
     assertTrue(md.contains("| May approve | bob, carol (not the requester, alice) |"), md);
-    assertTrue(md.contains("| Deadline | 2026-12-05T02:00:00Z, then the migration is aborted |"), md);
     assertTrue(md.contains("`{\"approver\": \"bob\", \"comment\": \"why\"}`"), md);
     assertTrue(md.contains("`phaseshift approve shop --as bob -m \"why\"`"), md);
     // Every JSON example sits inside a code span, so Markdown cannot turn its quotes into curly ones.

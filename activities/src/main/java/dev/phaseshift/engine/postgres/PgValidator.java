@@ -77,8 +77,17 @@ final class PgValidator implements Validator {
 
   @Override
   public ValidationResult validate(MigrationPlan plan) {
+    return validate(plan, PgNames.slot(plan));
+  }
+
+  @Override
+  public ValidationResult checkDrift(MigrationPlan plan) {
+    return PgDriftCheck.check(this::validate, plan);
+  }
+
+  /** Compares at a point of the stream recorded in {@code slot} on the plan's source. */
+  ValidationResult validate(MigrationPlan plan, String slot) {
     long started = System.nanoTime();
-    String slot = PgNames.slot(plan);
     try (PgSession lock = PgSession.open(PgEndpoint.source(plan)); PgSessionPair sides = PgSessionPair.open(plan)) {
       PgSession s = sides.source();
       PgSession t = sides.target();
