@@ -3,7 +3,6 @@ package dev.phaseshift.activities;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.Heartbeat;
-import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
@@ -25,16 +24,21 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
 import io.temporal.client.WorkflowClient;
-import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Temporal's face of the engines: picks the engine for the plan, forwards heartbeats, and turns
- * engine failures into typed, non-retryable application failures.
+ * engine failures into typed application failures whose type says whether retrying can help
+ * (see {@link StepFailures}).
  */
 public class MigrationActivitiesImpl implements MigrationActivities {
+  private static final Logger log = LoggerFactory.getLogger(MigrationActivitiesImpl.class);
+  /** The step that first connects to both servers; an unreachable one fails it after a few attempts. */
+  static final String FIRST_CONTACT = "assess";
   private final EngineRegistry engines;
   private final Notifier notifier = new Notifier();
   private final MigrationMetrics metrics;
@@ -136,7 +140,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public Lag measureLag(MigrationPlan plan) {
-    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan));
+    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan)).at(java.time.Instant.now());
     metrics.lag(plan.name(), lag);
     return lag;
   }
@@ -250,6 +254,15 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     run("undoChangeCapture", plan, e -> e.changeStream().undo(plan));
   }
 
+  /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */
+  private static int attempt() {
+    try {
+      return Activity.getExecutionContext().getInfo().getAttempt();
+    } catch (IllegalStateException notInAnActivity) {
+      return 1;
+    }
+  }
+
   private void run(String name, MigrationPlan plan, java.util.function.Consumer<Engine> step) {
     call(name, plan, e -> {
       step.accept(e);
@@ -264,8 +277,10 @@ public class MigrationActivitiesImpl implements MigrationActivities {
       T result = step.apply(engines.forPlan(plan));
       succeeded = true;
       return result;
-    } catch (MigrationException e) {
-      throw ApplicationFailure.newNonRetryableFailureWithCause(e.getMessage(), e.type(), e.getCause());
+    } catch (RuntimeException e) {
+      int attempt = attempt();
+      log.warn("step {} of {} failed on attempt {}", name, plan.name(), attempt, e);
+      throw StepFailures.of(e, FIRST_CONTACT.equals(name), attempt);
     } finally {
       metrics.step(plan.name(), name, System.nanoTime() - start, succeeded);
     }

@@ -3,6 +3,7 @@ package dev.phaseshift.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.phaseshift.testing.Eventually.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,21 +108,6 @@ class OperatorSurfacesTest {
 
   static MigrationStatus status(String name) {
     return temporal.client().newWorkflowStub(MigrationWorkflow.class, "migration-" + name).status();
-  }
-
-  static <T> T await(String what, Supplier<T> probe, Predicate<T> done) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = probe.get();
-        if (done.test(last)) return last;
-      } catch (RuntimeException notYet) {
-        // the first workflow task may not have run yet
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + "; last: " + last);
   }
 
   @Test

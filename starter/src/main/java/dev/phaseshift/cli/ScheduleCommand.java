@@ -85,9 +85,10 @@ public final class ScheduleCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
       exitCodeList = {"0:created", "1:refused by Temporal (e.g. it exists)", "2:bad input", "3:cannot reach Temporal"},
-      description = {"Creates a schedule for a plan: rehearsal (the plan must say mode: rehearsal and point at a",
-          "scratch target, which the rehearsal fills and empties again) or drift-check (compares the",
-          "plan's source and target and fails when they differ)."})
+      description = {"Creates a rehearsal or drift-check schedule for a plan.",
+          "A rehearsal's plan must say mode: rehearsal and point at a scratch target, which the",
+          "rehearsal fills and empties again; a drift check compares the plan's source and target",
+          "and fails when they differ."})
   static final class Create implements Callable<Integer> {
     @Parameters(paramLabel = "PLAN", description = "plan file (YAML or JSON)")
     Path file;

@@ -26,6 +26,12 @@ import java.util.List;
  */
 @ActivityInterface
 public interface MigrationActivities {
+  /**
+   * A copy heartbeats every few seconds; one silent this long lost its worker and is retried on
+   * another. Short, so a killed worker's table is copied again within seconds, and public, so the
+   * CLI can tell a silent copy from a slow one.
+   */
+  java.time.Duration COPY_HEARTBEAT_TIMEOUT = java.time.Duration.ofSeconds(20);
 
   /** Reads both servers; changes nothing. Blockers come back as findings, not failures. */
   @ActivityMethod(name = "Assess")

@@ -175,7 +175,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     state.primary = "target";
     // The switchover drained the stream completely; no more lag is measured after it.
     Position drained = state.switchover.finalPosition();
-    state.lag = new Lag(0, drained, drained);
+    state.lag = new Lag(0, drained, drained, run.now());
     run.notify("switchover", "writes moved to the target after a " + state.switchover.writeFreezeMillis() + " ms freeze");
     if (RouterConfig.MANUAL.equals(plan.router().typeOrDefault())) {
       run.show("connectionSwitched: point the application at the target, then send the 'connectionSwitched' signal");

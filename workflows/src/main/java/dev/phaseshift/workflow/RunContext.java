@@ -111,6 +111,7 @@ final class RunContext {
 
   /** The steps stub with a summary the Web UI shows on the activity. */
   MigrationActivities step(String summary) {
+    state.step = summary;
     return Workflow.newActivityStub(MigrationActivities.class,
         ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
   }

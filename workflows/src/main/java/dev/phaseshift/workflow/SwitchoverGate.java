@@ -121,7 +121,8 @@ final class SwitchoverGate {
     while (state.approvals.size() < required) {
       run.checkStop();
       String awaiting = awaitingApproval(required, deadlineReported ? Long.MAX_VALUE : overdueAt);
-      run.show(awaiting + "; send the 'approve' update or signal with {\"approver\": \"...\", \"comment\": \"...\"}");
+      // Code spans: the Web UI renders current details as Markdown, which would curl bare quotes.
+      run.show(awaiting + "; send the `approve` update or signal with `{\"approver\": \"...\", \"comment\": \"...\"}`");
       long now = Workflow.currentTimeMillis();
       Duration refresh = now - approvalWaitStart < LAG_REFRESH_FIRST_FOR.toMillis() ? LAG_REFRESH_FIRST : LAG_REFRESH_LATER;
       boolean deadlineFirst = !deadlineReported && overdueAt - now <= refresh.toMillis();
