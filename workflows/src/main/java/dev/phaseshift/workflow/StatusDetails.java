@@ -19,7 +19,7 @@ final class StatusDetails {
     }
     if (s.lag != null) md.append("| Lag | ").append(s.lag.bytes()).append(" bytes |\n");
     if (s.validation != null) {
-      md.append("| Validation | ").append(s.validation.passed() ? "passed" : s.validation.mismatches() + " mismatch(es)")
+      md.append("| Validation | ").append(s.validation.verdict())
           .append(" |\n");
     }
     if (s.plan != null && s.plan.approvalRequired()) {

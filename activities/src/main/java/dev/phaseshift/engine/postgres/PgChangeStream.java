@@ -217,22 +217,31 @@ final class PgChangeStream implements ChangeStream {
     PgEndpoint target = PgEndpoint.target(plan);
     try (Connection t = target.connect()) {
       requireSubscription(t, subscription, target, "pause");
-      Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
-      // DISABLE only tells the apply worker to stop; it may still commit the transaction it is
-      // applying. Waiting for it to exit makes "paused" mean that nothing arrives any more.
-      long deadline = System.nanoTime() + PAUSE_WAIT_MILLIS * 1_000_000;
-      while (applyWorkerRunning(t, subscription)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("subscription " + subscription + " on " + target
-              + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
-              + "s; the pause is retried");
-        }
-        Polling.sleep(20);
-      }
+      // The operator's pause: a validation must not take it for one of its own and resume it.
+      PgApplyPause.forget(t, subscription);
+      stopApply(t, subscription, target);
       log.info("paused subscription {} on {}; slot {} keeps the position", subscription, target,
           PgNames.slot(plan));
     } catch (SQLException e) {
       throw failure("cannot pause subscription " + subscription + " on " + target, e);
+    }
+  }
+
+  /**
+   * Disables the subscription and waits until its apply worker has exited. DISABLE only tells the
+   * apply worker to stop; it may still commit the transaction it is applying. Waiting for it to
+   * exit makes "paused" mean that nothing arrives any more.
+   */
+  static void stopApply(Connection t, String subscription, PgEndpoint target) throws SQLException {
+    Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
+    long deadline = System.nanoTime() + PAUSE_WAIT_MILLIS * 1_000_000;
+    while (applyWorkerRunning(t, subscription)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("subscription " + subscription + " on " + target
+            + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
+            + "s; the pause is retried");
+      }
+      Polling.sleep(20);
     }
   }
 
@@ -243,6 +252,7 @@ final class PgChangeStream implements ChangeStream {
     try (Connection t = target.connect()) {
       requireSubscription(t, subscription, target, "resume");
       Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE");
+      PgApplyPause.forget(t, subscription);
       log.info("resumed subscription {} on {}", subscription, target);
     } catch (SQLException e) {
       throw failure("cannot resume subscription " + subscription + " on " + target, e);
