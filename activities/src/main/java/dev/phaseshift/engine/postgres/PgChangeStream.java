@@ -170,7 +170,7 @@ final class PgChangeStream implements ChangeStream {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
         // A switchover that failed after creating the reverse slot leaves it behind, holding WAL.
         PgReplication.dropSlot(t, PgNames.reverseSlot(plan));
-        PgReplication.dropPublication(t, PgNames.reversePublication(plan));
+        PgReplication.dropPublication(t, PgNames.reversePublication(plan), PgLockBound.of(plan));
         Sql.exec(t, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       } catch (SQLException e) {
         targetFailure = failure("cannot remove subscription and bookkeeping from " + target, e);
@@ -184,7 +184,7 @@ final class PgChangeStream implements ChangeStream {
         WriteFreeze.releaseIfFrozen(s, source);
         SnapshotHolder.endSessions(s, slot);
         PgReplication.dropSlot(s, slot);
-        PgReplication.dropPublication(s, PgNames.publication(plan));
+        PgReplication.dropPublication(s, PgNames.publication(plan), PgLockBound.of(plan));
       } catch (SQLException e) {
         RuntimeException sourceFailure = failure("cannot remove slot and publication from " + source, e);
         if (targetFailure != null) sourceFailure.addSuppressed(targetFailure);

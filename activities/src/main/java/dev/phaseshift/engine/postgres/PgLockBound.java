@@ -6,6 +6,8 @@ import dev.phaseshift.plan.PlanDefaults;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The plan's bound on waiting for locks on application tables. A statement that queues for a lock
@@ -94,4 +96,23 @@ final class PgLockBound {
     }
     Polling.sleep(Math.min(MAX_BACKOFF_MILLIS, 25L << Math.min(attempt, 6)));
   }
-}
+
+  /**
+   * pg_dump, which takes ACCESS SHARE on every table it dumps: an ALTER TABLE of the application
+   * already waiting there would keep it waiting forever, and the application's writes behind that.
+   * It gives up after the bound and is run again; other failures are left to the caller.
+   */
+  static String pgDump(PgTools tools, PgTools.Installation inst, PgEndpoint on, List<String> args, Duration timeout) {
+    List<String> bounded = new ArrayList<>(args);
+    bounded.add("--lock-wait-timeout=" + Math.max(1, timeout.toMillis()) + "ms");
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return tools.pgDump(inst, on, bounded);
+      } catch (PgTools.ToolFailure e) {
+        String stderr = e.stderr() == null ? "" : e.stderr();
+        // pg_dump bounds the wait with statement_timeout around its LOCK TABLE statements.
+        if (!stderr.contains("statement timeout") && !stderr.contains("lock timeout")) throw e;
+        giveUpOrWait(attempt, timeout, "dumping the " + on.role() + " schema", new SQLException(stderr, "55P03"));
+      }
+    }
+  }

@@ -26,6 +26,14 @@ final class PgPublication {
         .filter(n -> !n.unlogged())
         .map(n -> Sql.qualified(n.schema(), n.name()))
         .toList();
+    // Adding or removing a table takes SHARE UPDATE EXCLUSIVE on it: it waits for a running VACUUM,
+    // ANALYZE or index build, and while it waits, the application's own DDL would queue behind it.
+    PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing " + abbreviated(wanted),
+        () -> ensure(c, plan, publication, wanted));
+  }
+
+  private static void ensure(Connection c, MigrationPlan plan, String publication, List<String> wanted)
+      throws SQLException {
     int version = PgInventory.serverVersionNum(c);
     String pub = Sql.ident(publication);
     Boolean allTables = Sql.one(c, "SELECT puballtables FROM pg_publication WHERE pubname = ?",
@@ -57,5 +65,10 @@ final class PgPublication {
       Sql.exec(c, "ALTER PUBLICATION " + pub + " SET (publish_via_partition_root = true)");
     }
     log.info("publication {} now has {} tables", publication, wanted.size());
+  }
+
+  private static String abbreviated(List<String> tables) {
+    return tables.size() <= 5 ? String.join(", ", tables)
+        : String.join(", ", tables.subList(0, 5)) + " and " + (tables.size() - 5) + " more tables";
   }
 }

@@ -102,8 +102,8 @@ final class PgValidator implements Validator {
           comparedAt = point.upTo;
         }
         compare(plan, point, rounds, lockTimeout);
-        log.info("validation of {}, round {}: {} transactions after the target's position, {} rows and {} tables"
-            + " left for the next round", plan.name(), round, point.changes.transactions(),
+        log.info("validation of {}, round {}: {} transactions after the target's position changed {} rows and {}"
+            + " tables as a whole, left out of this round", plan.name(), round, point.changes.transactions(),
             point.changes.keyCount(), point.changes.tables().size());
       }
     }
@@ -130,7 +130,7 @@ final class PgValidator implements Validator {
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
       List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables);
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
@@ -237,21 +237,21 @@ final class PgValidator implements Validator {
   }
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
-      boolean subset, List<TableInfo> tables) {
+      boolean subset, List<TableInfo> tables, Duration lockTimeout) {
     List<String> args = new ArrayList<>(List.of("--schema-only", "--no-owner", "--no-privileges",
         "--no-publications", "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     if (subset) args.addAll(PgInventory.tableArgs(tables));
-    Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args)));
-    Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args)));
+    Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
+    Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));
     List<String> differences = new ArrayList<>();
     for (String line : src) if (!tgt.contains(line)) differences.add("missing on target: " + line.strip());
     for (String line : tgt) if (!src.contains(line)) differences.add("only on target: " + line.strip());
     return differences;
   }
 
-  private String dump(PgTools.Installation inst, PgEndpoint on, List<String> args) {
+  private String dump(PgTools.Installation inst, PgEndpoint on, List<String> args, Duration lockTimeout) {
     try {
-      return tools.pgDump(inst, on, args);
+      return PgLockBound.pgDump(tools, inst, on, args, lockTimeout);
     } catch (PgTools.ToolFailure e) {
       if (e.connectionProblem()) throw new IllegalStateException("dumping the " + on.role() + " schema: " + e.getMessage(), e);
       throw new MigrationException(FailureTypes.PREREQUISITE, "dumping the " + on.role() + " schema failed: "
