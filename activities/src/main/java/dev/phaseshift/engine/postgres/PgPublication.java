@@ -21,15 +21,17 @@ final class PgPublication {
    */
   static void ensure(Connection c, MigrationPlan plan, String publication)
       throws SQLException {
-    // Unlogged tables cannot be published; the assessment blocks on them.
-    List<String> wanted = PgInventory.selectedTables(c, plan).stream()
-        .filter(n -> !n.unlogged())
-        .map(n -> Sql.qualified(n.schema(), n.name()))
-        .toList();
     // Adding or removing a table takes SHARE UPDATE EXCLUSIVE on it: it waits for a running VACUUM,
     // ANALYZE or index build, and while it waits, the application's own DDL would queue behind it.
-    PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing " + abbreviated(wanted),
-        () -> ensure(c, plan, publication, wanted));
+    // Listing the tables measures their size, which takes ACCESS SHARE: bounded the same way.
+    PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing the selected tables", () -> {
+      // Unlogged tables cannot be published; the assessment blocks on them.
+      List<String> wanted = PgInventory.selectedTables(c, plan).stream()
+          .filter(n -> !n.unlogged())
+          .map(n -> Sql.qualified(n.schema(), n.name()))
+          .toList();
+      ensure(c, plan, publication, wanted);
+    });
   }
 
   private static void ensure(Connection c, MigrationPlan plan, String publication, List<String> wanted)
@@ -65,10 +67,5 @@ final class PgPublication {
       Sql.exec(c, "ALTER PUBLICATION " + pub + " SET (publish_via_partition_root = true)");
     }
     log.info("publication {} now has {} tables", publication, wanted.size());
-  }
-
-  private static String abbreviated(List<String> tables) {
-    return tables.size() <= 5 ? String.join(", ", tables)
-        : String.join(", ", tables.subList(0, 5)) + " and " + (tables.size() - 5) + " more tables";
   }
 }

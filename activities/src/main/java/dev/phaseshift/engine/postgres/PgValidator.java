@@ -83,7 +83,9 @@ final class PgValidator implements Validator {
     List<TableInfo> tables;
     List<PgInventory.Seq> sequences;
     try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
-      tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
+      // Measuring a table's size takes ACCESS SHARE on it: bounded like every other lock we take.
+      tables = s.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing the selected tables",
+          () -> PgInventory.selectedTables(c, plan)));
       sequences = s.call("listing sequences", c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
     }
     if (tables.isEmpty()) {
@@ -124,8 +126,10 @@ final class PgValidator implements Validator {
       // Whole-database dumps compare everything the tables depend on (types, functions); when either
       // side holds tables outside the migration, only the migrated tables can be compared.
       Set<String> migrated = new TreeSet<>(tables.stream().map(TableInfo::qualifiedName).toList());
-      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan))
-          || t.call("listing tables", PgInventory::allTables).stream()
+      boolean subset = s.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
+              () -> PgInventory.isSubset(c, plan)))
+          || t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
+              () -> PgInventory.allTables(c))).stream()
               .anyMatch(other -> !migrated.contains(other.qualifiedName()));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
