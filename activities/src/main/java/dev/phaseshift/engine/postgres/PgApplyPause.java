@@ -19,7 +19,7 @@ final class PgApplyPause {
 
   /** The subscription's state; one left paused by an earlier validation is resumed first. */
   static State state(Connection t, String subscription) throws SQLException {
-    String[] row = Sql.one(t, "SELECT subenabled::text, coalesce(shobj_description(oid, 'pg_subscription'), '')"
+    String[] row = Sql.one(t, "SELECT subenabled::text, coalesce(obj_description(oid, 'pg_subscription'), '')"
         + " FROM pg_subscription WHERE subname = ?", rs -> new String[] {rs.getString(1), rs.getString(2)},
         subscription);
     if (row == null) return State.MISSING;

@@ -195,6 +195,82 @@ class PgValidatorTest {
     }
   }
 
+  @Test
+  void aRowChangingInEveryRoundIsReportedAsChangingNotAsAMismatch() throws Exception {
+    MigrationPlan hot = PgTestSupport.withTables(pairs.plan("validate-hot"),
+        new dev.phaseshift.plan.TableSelection(List.of("public.hot"), List.of()));
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE TABLE hot (id int PRIMARY KEY, n bigint NOT NULL)",
+          "INSERT INTO hot SELECT g, 0 FROM generate_series(1, 500) g");
+    }
+    PgSchemaCopier copier = new PgSchemaCopier(tools);
+    copier.createTables(hot);
+    copier.createIndexesAndConstraints(hot);
+    PgTestSupport.replicate(pairs, hot, List.of("hot"));
+    ValidationResult result;
+    // One row updated without pause: each round's window between the target's position and the
+    // source's snapshot holds a change of it.
+    try (StreamTesting.Writer writer = new StreamTesting.Writer(StreamTesting.sourceOf(pairs),
+        (c, random) -> exec(c, "UPDATE hot SET n = n + 1 WHERE id = 1"))) {
+      while (writer.transactions() < 20) Thread.sleep(10);
+      result = new PgValidator(tools, Duration.ofSeconds(30), 4096).validate(hot);
+      writer.stop();
+    }
+    assertTrue(result.passed(), result.toString());
+    assertEquals(1, result.tablesChanging(), result.toString());
+    assertEquals(1, result.rowsChanging(), result.toString());
+    TableValidation table = result.tables().get(0);
+    assertTrue(table.match(), table.toString());
+    assertEquals(List.of("1"), table.changing().examples());
+    assertFalse(table.changing().wholeTable());
+    assertEquals(499, table.sourceRows(), "every other row was compared: " + table);
+    assertTrue(result.verdict().contains("1 row(s) in 1 table(s) changed in every round"), result.verdict());
+    dropReplication(hot);
+  }
+
+  @Test
+  void aPauseLeftBehindByADeadValidationIsResumedByTheNext() throws Exception {
+    MigrationPlan left = PgTestSupport.withTables(pairs.plan("validate-left"),
+        new dev.phaseshift.plan.TableSelection(List.of("public.leftover"), List.of()));
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE TABLE leftover (id int PRIMARY KEY)", "INSERT INTO leftover VALUES (1)");
+    }
+    PgSchemaCopier copier = new PgSchemaCopier(tools);
+    copier.createTables(left);
+    copier.createIndexesAndConstraints(left);
+    PgTestSupport.replicate(pairs, left, List.of("leftover"));
+    String sub = PgNames.subscription(left);
+    try (Connection t = pairs.target()) {
+      // What a worker killed inside a validation's pause leaves: the mark, and the apply stopped.
+      PgApplyPause.pause(t, sub, PgEndpoint.target(left));
+    }
+    try (Connection s = pairs.source()) {
+      exec(s, "INSERT INTO leftover VALUES (2)");
+    }
+    ValidationResult result = validator(left);
+    assertTrue(result.passed(), result.toString());
+    try (Connection t = pairs.target()) {
+      assertEquals(1, count(t, "SELECT count(*) FROM pg_subscription WHERE subname = '" + sub + "' AND subenabled"));
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (count(t, "SELECT count(*) FROM leftover") < 2 && System.currentTimeMillis() < deadline) Thread.sleep(50);
+      assertEquals(2, count(t, "SELECT count(*) FROM leftover"), "the stream applies again");
+    }
+    dropReplication(left);
+  }
+
+  private static void dropReplication(MigrationPlan p) throws SQLException {
+    try (Connection t = pairs.target()) {
+      exec(t, "ALTER SUBSCRIPTION " + PgNames.subscription(p) + " DISABLE",
+          "ALTER SUBSCRIPTION " + PgNames.subscription(p) + " SET (slot_name = NONE)",
+          "DROP SUBSCRIPTION " + PgNames.subscription(p));
+    }
+    try (Connection s = pairs.source()) {
+      // The walsender may still hold the slot for a moment after the subscription is gone.
+      PgReplication.dropSlot(s, PgNames.slot(p));
+      exec(s, "DROP PUBLICATION " + PgNames.publication(p));
+    }
+  }
+
   private static ValidationResult validator(MigrationPlan p) throws SQLException {
     return new PgValidator(tools, Duration.ofSeconds(3)).validate(p);
   }
