@@ -45,10 +45,8 @@ marker="$dir/shop-$orders"
 if [ ! -f "$marker" ]; then
   log "creating the shop: $orders past orders with two lines each"
   psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate_load" >/dev/null 2>&1 || true
-  for side in S T; do
-    declare -n conn="$side"
-    psql -X -q "${conn[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
-  done
+  psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
   psql_s -f "$appload/schema.sql"
   psql_s <<SQL
 INSERT INTO shop.orders (id, customer_id, status, total)
