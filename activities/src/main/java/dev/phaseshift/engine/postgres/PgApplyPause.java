@@ -2,6 +2,7 @@ package dev.phaseshift.engine.postgres;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 
 /**
  * Validation's own short pause of the target's apply. The subscription is marked (a comment on it)
@@ -11,13 +12,17 @@ import java.sql.SQLException;
  */
 final class PgApplyPause {
   private static final String MARK = "phaseshift: paused for validation";
+  private static final String LOCK_PREFIX = "phaseshift validation pause ";
 
   /** What the subscription was doing before validation touched it. */
   enum State { APPLYING, PAUSED_BY_OPERATOR, MISSING }
 
   private PgApplyPause() {}
 
-  /** The subscription's state; one left paused by an earlier validation is resumed first. */
+  /**
+   * The subscription's state; one left paused by an earlier validation is resumed first. The caller
+   * holds {@link #exclusive}, so that validation is not running any more.
+   */
   static State state(Connection t, String subscription) throws SQLException {
     String[] row = Sql.one(t, "SELECT subenabled::text, coalesce(obj_description(oid, 'pg_subscription'), '')"
         + " FROM pg_subscription WHERE subname = ?", rs -> new String[] {rs.getString(1), rs.getString(2)},
@@ -27,6 +32,26 @@ final class PgApplyPause {
     if (!MARK.equals(row[1])) return State.PAUSED_BY_OPERATOR;
     resume(t, subscription);
     return State.APPLYING;
+  }
+
+  /**
+   * Takes the session's advisory lock for pausing {@code subscription}, waiting up to {@code wait}
+   * for another validation to let go. Only its holder may take a mark for a dead validation's.
+   */
+  static void exclusive(Connection t, String subscription, Duration wait) throws SQLException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (!Boolean.TRUE.equals(Sql.one(t, "SELECT pg_try_advisory_lock(hashtext(?))", rs -> rs.getBoolean(1),
+        LOCK_PREFIX + subscription))) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("another validation kept subscription " + subscription + " paused for"
+            + " longer than " + wait.toMillis() + "ms; validation is retried");
+      }
+      Polling.sleep(50);
+    }
+  }
+
+  static void release(Connection t, String subscription) throws SQLException {
+    Sql.one(t, "SELECT pg_advisory_unlock(hashtext(?))", rs -> rs.getBoolean(1), LOCK_PREFIX + subscription);
   }
 
   /** Marks, disables, and waits until the apply worker has exited. */

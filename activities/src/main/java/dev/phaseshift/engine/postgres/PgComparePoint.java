@@ -83,6 +83,10 @@ final class PgComparePoint implements AutoCloseable {
           "replication slot " + slot + " does not exist on the source, so the target is not receiving"
               + " changes; start the change stream again before validating");
     }
+    // One validation at a time pauses a subscription (a drift check beside a re-validation, or a
+    // retried attempt beside one still running): another's resume would restart the apply in the
+    // middle of this one's point. The lock is the session's, so a dead worker's goes with it.
+    t.run("waiting for another validation's pause", c -> PgApplyPause.exclusive(c, subscription, catchUp));
     PgApplyPause.State state = t.call("looking up subscription " + subscription,
         c -> PgApplyPause.state(c, subscription));
     if (state == PgApplyPause.State.MISSING) {
@@ -111,6 +115,7 @@ final class PgComparePoint implements AutoCloseable {
     } finally {
       // Not on t: its transaction is read-only, and a change there would only count at its commit.
       if (ours) resume(t.endpoint(), subscription);
+      t.run("letting other validations pause", c -> PgApplyPause.release(c, subscription));
     }
   }
 
