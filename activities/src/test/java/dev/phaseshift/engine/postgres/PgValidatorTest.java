@@ -229,6 +229,33 @@ class PgValidatorTest {
   }
 
   @Test
+  void twoValidationsAtOnceTakeTurnsPausingTheStreamAndBothPass() throws Exception {
+    // Tables of its own: the other tests leave differences behind in theirs.
+    MigrationPlan duo = PgTestSupport.withTables(pairs.plan("validate-duo"),
+        new dev.phaseshift.plan.TableSelection(List.of("public.duo"), List.of()));
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE TABLE duo (id int PRIMARY KEY, n bigint NOT NULL)",
+          "INSERT INTO duo SELECT g, 0 FROM generate_series(1, 2000) g");
+    }
+    PgSchemaCopier copier = new PgSchemaCopier(tools);
+    copier.createTables(duo);
+    copier.createIndexesAndConstraints(duo);
+    PgTestSupport.replicate(pairs, duo, List.of("duo"));
+    PgValidator validator = new PgValidator(tools, Duration.ofSeconds(30), 4096);
+    try (StreamTesting.Writer writer = new StreamTesting.Writer(StreamTesting.sourceOf(pairs),
+        (c, random) -> exec(c, "UPDATE duo SET n = n + 1 WHERE id = " + (1 + random.nextInt(2000))))) {
+      while (writer.transactions() < 50) Thread.sleep(10);
+      java.util.concurrent.CompletableFuture<ValidationResult> other =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> validator.validate(duo));
+      ValidationResult mine = validator.validate(duo);
+      assertEquals(0, mine.mismatches(), mine.toString());
+      assertEquals(0, other.get().mismatches(), other.get().toString());
+      writer.stop();
+    }
+    dropReplication(duo);
+  }
+
+  @Test
   void aPauseLeftBehindByADeadValidationIsResumedByTheNext() throws Exception {
     MigrationPlan left = PgTestSupport.withTables(pairs.plan("validate-left"),
         new dev.phaseshift.plan.TableSelection(List.of("public.leftover"), List.of()));
