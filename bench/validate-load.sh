@@ -46,7 +46,6 @@ if [ ! -f "$marker" ]; then
   log "creating the shop: $orders past orders with two lines each"
   psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate_load" >/dev/null 2>&1 || true
   psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
-  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
   psql_s -f "$appload/schema.sql"
   psql_s <<SQL
 INSERT INTO shop.orders (id, customer_id, status, total)
@@ -56,12 +55,7 @@ INSERT INTO shop.order_lines (order_id, line, sku, quantity)
 INSERT INTO shop.payments (order_id, amount) SELECT id, total FROM shop.orders WHERE id % 2 = 0;
 VACUUM ANALYZE;
 SQL
-  log "copying it to the target (pg_dump | pg_restore)"
-  rm -rf "$dir/dump"
-  pg_dump "${S[@]}" -d bench -Fd -j "$parallel" -Z0 -f "$dir/dump"
-  pg_restore "${T[@]}" -d bench -j "$parallel" "$dir/dump"
-  rm -rf "$dir/dump"
-  psql_t -c "VACUUM ANALYZE"
+  copy_bench_to_target "$parallel"
   psql_s -c "CREATE PUBLICATION phaseshift_bench_validate_load FOR TABLES IN SCHEMA shop"
   psql_t -c "CREATE SUBSCRIPTION phaseshift_bench_validate_load CONNECTION 'host=127.0.0.1 port=$src_port dbname=bench user=postgres' PUBLICATION phaseshift_bench_validate_load WITH (copy_data = false)"
   rm -f "$dir"/shop-*

@@ -197,16 +197,8 @@ class PgValidatorTest {
 
   @Test
   void aRowChangingInEveryRoundIsReportedAsChangingNotAsAMismatch() throws Exception {
-    MigrationPlan hot = PgTestSupport.withTables(pairs.plan("validate-hot"),
-        new dev.phaseshift.plan.TableSelection(List.of("public.hot"), List.of()));
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE TABLE hot (id int PRIMARY KEY, n bigint NOT NULL)",
-          "INSERT INTO hot SELECT g, 0 FROM generate_series(1, 500) g");
-    }
-    PgSchemaCopier copier = new PgSchemaCopier(tools);
-    copier.createTables(hot);
-    copier.createIndexesAndConstraints(hot);
-    PgTestSupport.replicate(pairs, hot, List.of("hot"));
+    MigrationPlan hot = ownTable("validate-hot", "hot", "CREATE TABLE hot (id int PRIMARY KEY, n bigint NOT NULL)",
+        "INSERT INTO hot SELECT g, 0 FROM generate_series(1, 500) g");
     ValidationResult result;
     // One row updated without pause: each round's window between the target's position and the
     // source's snapshot holds a change of it.
@@ -230,17 +222,8 @@ class PgValidatorTest {
 
   @Test
   void twoValidationsAtOnceTakeTurnsPausingTheStreamAndBothPass() throws Exception {
-    // Tables of its own: the other tests leave differences behind in theirs.
-    MigrationPlan duo = PgTestSupport.withTables(pairs.plan("validate-duo"),
-        new dev.phaseshift.plan.TableSelection(List.of("public.duo"), List.of()));
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE TABLE duo (id int PRIMARY KEY, n bigint NOT NULL)",
-          "INSERT INTO duo SELECT g, 0 FROM generate_series(1, 2000) g");
-    }
-    PgSchemaCopier copier = new PgSchemaCopier(tools);
-    copier.createTables(duo);
-    copier.createIndexesAndConstraints(duo);
-    PgTestSupport.replicate(pairs, duo, List.of("duo"));
+    MigrationPlan duo = ownTable("validate-duo", "duo", "CREATE TABLE duo (id int PRIMARY KEY, n bigint NOT NULL)",
+        "INSERT INTO duo SELECT g, 0 FROM generate_series(1, 2000) g");
     PgValidator validator = new PgValidator(tools, Duration.ofSeconds(30), 4096);
     try (StreamTesting.Writer writer = new StreamTesting.Writer(StreamTesting.sourceOf(pairs),
         (c, random) -> exec(c, "UPDATE duo SET n = n + 1 WHERE id = " + (1 + random.nextInt(2000))))) {
@@ -257,15 +240,8 @@ class PgValidatorTest {
 
   @Test
   void aPauseLeftBehindByADeadValidationIsResumedByTheNext() throws Exception {
-    MigrationPlan left = PgTestSupport.withTables(pairs.plan("validate-left"),
-        new dev.phaseshift.plan.TableSelection(List.of("public.leftover"), List.of()));
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE TABLE leftover (id int PRIMARY KEY)", "INSERT INTO leftover VALUES (1)");
-    }
-    PgSchemaCopier copier = new PgSchemaCopier(tools);
-    copier.createTables(left);
-    copier.createIndexesAndConstraints(left);
-    PgTestSupport.replicate(pairs, left, List.of("leftover"));
+    MigrationPlan left = ownTable("validate-left", "leftover", "CREATE TABLE leftover (id int PRIMARY KEY)",
+        "INSERT INTO leftover VALUES (1)");
     String sub = PgNames.subscription(left);
     try (Connection t = pairs.target()) {
       // What a worker killed inside a validation's pause leaves: the mark, and the apply stopped.
@@ -283,6 +259,23 @@ class PgValidatorTest {
       assertEquals(2, count(t, "SELECT count(*) FROM leftover"), "the stream applies again");
     }
     dropReplication(left);
+  }
+
+  /**
+   * A table of the test's own, made on the source, copied and replicated under its own plan's
+   * names: the other tests leave differences behind in theirs.
+   */
+  private static MigrationPlan ownTable(String planName, String table, String... sourceSql) throws Exception {
+    MigrationPlan p = PgTestSupport.withTables(pairs.plan(planName),
+        new dev.phaseshift.plan.TableSelection(List.of("public." + table), List.of()));
+    try (Connection s = pairs.source()) {
+      exec(s, sourceSql);
+    }
+    PgSchemaCopier copier = new PgSchemaCopier(tools);
+    copier.createTables(p);
+    copier.createIndexesAndConstraints(p);
+    PgTestSupport.replicate(pairs, p, List.of(table));
+    return p;
   }
 
   private static void dropReplication(MigrationPlan p) throws SQLException {
