@@ -208,9 +208,6 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  /** How long pause waits for the apply worker to stop after the subscription is disabled. */
-  private static final long PAUSE_WAIT_MILLIS = 15_000;
-
   @Override
   public void pause(MigrationPlan plan) {
     String subscription = PgNames.subscription(plan);
@@ -219,29 +216,11 @@ final class PgChangeStream implements ChangeStream {
       requireSubscription(t, subscription, target, "pause");
       // The operator's pause: a validation must not take it for one of its own and resume it.
       PgApplyPause.forget(t, subscription);
-      stopApply(t, subscription, target);
+      PgApplyPause.stopApply(t, subscription, target);
       log.info("paused subscription {} on {}; slot {} keeps the position", subscription, target,
           PgNames.slot(plan));
     } catch (SQLException e) {
       throw failure("cannot pause subscription " + subscription + " on " + target, e);
-    }
-  }
-
-  /**
-   * Disables the subscription and waits until its apply worker has exited. DISABLE only tells the
-   * apply worker to stop; it may still commit the transaction it is applying. Waiting for it to
-   * exit makes "paused" mean that nothing arrives any more.
-   */
-  static void stopApply(Connection t, String subscription, PgEndpoint target) throws SQLException {
-    Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
-    long deadline = System.nanoTime() + PAUSE_WAIT_MILLIS * 1_000_000;
-    while (applyWorkerRunning(t, subscription)) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("subscription " + subscription + " on " + target
-            + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
-            + "s; the pause is retried");
-      }
-      Polling.sleep(20);
     }
   }
 
@@ -268,9 +247,5 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  static boolean applyWorkerRunning(Connection t, String subscription) throws SQLException {
-    return Sql.one(t, "SELECT 1 FROM pg_stat_subscription WHERE subname = ? AND pid IS NOT NULL",
-        rs -> 1, subscription) != null;
-  }
 
 }

@@ -43,6 +43,8 @@ final class PgLockBound {
    * @param what what the work locks, for the failure message, e.g. "publishing public.a, public.b"
    */
   static <T> T retrying(Connection c, Duration timeout, String what, Sql.SqlCall<T> work) throws SQLException {
+    // The caller's own setting comes back afterwards: the session may bound other waits its way.
+    String before = Sql.one(c, "SELECT current_setting('lock_timeout')", rs -> rs.getString(1));
     apply(c, timeout);
     try {
       for (int attempt = 1; ; attempt++) {
@@ -54,7 +56,7 @@ final class PgLockBound {
         }
       }
     } finally {
-      Sql.quietly(() -> Sql.exec(c, "RESET lock_timeout"));
+      Sql.quietly(() -> Sql.exec(c, "SET lock_timeout = " + Sql.literal(before)));
     }
   }
 
@@ -86,7 +88,7 @@ final class PgLockBound {
     }
   }
 
-  private static void giveUpOrWait(int attempt, Duration timeout, String what, SQLException e) {
+  private static void giveUpOrWait(int attempt, Duration timeout, String what, Exception e) {
     if (attempt >= ATTEMPTS) {
       // Not a MigrationException: the other session will let go sooner or later; the step is retried.
       throw new IllegalStateException(what + ": the lock stayed busy; gave up " + attempt + " times after"
@@ -112,7 +114,7 @@ final class PgLockBound {
         String stderr = e.stderr() == null ? "" : e.stderr();
         // pg_dump bounds the wait with statement_timeout around its LOCK TABLE statements.
         if (!stderr.contains("statement timeout") && !stderr.contains("lock timeout")) throw e;
-        giveUpOrWait(attempt, timeout, "dumping the " + on.role() + " schema", new SQLException(stderr, "55P03"));
+        giveUpOrWait(attempt, timeout, "dumping the " + on.role() + " schema", e);
       }
     }
   }
