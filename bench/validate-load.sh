@@ -6,7 +6,7 @@
 # failed transactions. See docs/validation-under-load.md.
 #
 #   bench/validate-load.sh [--orders 2000000] [--rate 150] [--phase 60] [--parallel 2]
-#                          [--dir /var/tmp/phaseshift-validate-load]
+#                          [--dir /var/tmp/phaseshift-validate-load] [--prepare-only]
 #
 # --phase: seconds of load without validation, then seconds of validations back to back.
 # Its own two clusters (127.0.0.1:55464 and :55465) so it can run beside the other benchmarks.
@@ -19,6 +19,7 @@ rate=150
 phase=60
 parallel=2
 dir=/var/tmp/phaseshift-validate-load
+prepare_only=false
 src_port=55464
 dst_port=55465
 while [ $# -gt 0 ]; do
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --phase) phase="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
+    --prepare-only) prepare_only=true; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +65,7 @@ SQL
 fi
 size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
 log "source database: $size"
+$prepare_only && exit 0
 
 "$repo/phaseshift" --version >/dev/null
 jar="$repo/bench/target/phaseshift-bench.jar"
