@@ -94,7 +94,10 @@ final class PgComparePoint implements AutoCloseable {
           + " on the target, so it receives no changes; attach the change stream before validating");
     }
     boolean ours = state == PgApplyPause.State.APPLYING;
-    if (ours) awaitCatchUp(plan, s, t, catchUp);
+    if (ours) {
+      awaitCatchUp(plan, s, t, catchUp);
+      awaitApplying(s, t, subscription, catchUp);
+    }
     long deadline = System.nanoTime() + maxPause.toNanos();
     if (ours) t.run("pausing the apply", c -> PgApplyPause.pause(c, subscription, t.endpoint()));
     try {
@@ -132,6 +135,28 @@ final class PgComparePoint implements AutoCloseable {
             + lag.bytes() + " bytes behind); check that subscription " + PgNames.subscription(plan) + " is enabled"
             + " and its apply worker is not failing (target server log), then validate again");
       }
+      Polling.sleep(POLL_MILLIS);
+    }
+  }
+
+  /**
+   * Waits for the apply worker to run and to have applied what the source had written when the
+   * wait began: the rows written between that position and this round's snapshot are the ones left
+   * out, so a small window leaves few. After the previous round's pause the launcher restarts the
+   * worker only after wal_retrieve_retry_interval (5s by default). Without a commit to apply the
+   * position does not move, so that wait gives up after a second and the round goes on.
+   */
+  private static void awaitApplying(PgSession s, PgSession t, String subscription, Duration catchUp) {
+    long deadline = System.nanoTime() + catchUp.toNanos();
+    while (!t.call("looking at the apply worker", c -> PgApplyPause.applyWorkerRunning(c, subscription))) {
+      if (System.nanoTime() > deadline) return; // the lag wait has bounded the window already
+      Polling.sleep(POLL_MILLIS);
+    }
+    long start = Long.parseUnsignedLong(s.one("reading the position",
+        "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text", rs -> rs.getString(1)));
+    long settle = System.nanoTime() + 1_000_000_000L;
+    while (Long.compareUnsigned(t.call("reading the applied position", c -> appliedPosition(c, subscription)), start) < 0
+        && System.nanoTime() < settle) {
       Polling.sleep(POLL_MILLIS);
     }
   }
