@@ -3,11 +3,11 @@ package dev.phaseshift.activities;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.Heartbeat;
-import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.RollbackResult;
@@ -23,32 +23,68 @@ import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
-import io.temporal.failure.ApplicationFailure;
+import io.temporal.client.WorkflowClient;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Temporal's face of the engines: picks the engine for the plan, forwards heartbeats, and turns
- * engine failures into typed, non-retryable application failures.
+ * engine failures into typed application failures whose type says whether retrying can help
+ * (see {@link StepFailures}).
  */
 public class MigrationActivitiesImpl implements MigrationActivities {
+  private static final Logger log = LoggerFactory.getLogger(MigrationActivitiesImpl.class);
+  /** The step that first connects to both servers; an unreachable one fails it after a few attempts. */
+  static final String FIRST_CONTACT = "assess";
   private final EngineRegistry engines;
   private final Notifier notifier = new Notifier();
   private final MigrationMetrics metrics;
+  /**
+   * Both null when steps run outside a worker (tests that call a step directly): no Temporal client,
+   * so there is no lease to take and no schedule to pause.
+   */
+  private final DatabaseLeases leases;
+  private final DriftCheckSchedules driftChecks;
 
   public MigrationActivitiesImpl(EngineRegistry engines) {
-    this(engines, MigrationMetrics.none());
+    this(engines, MigrationMetrics.none(), null);
   }
 
-  public MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics) {
+  MigrationActivitiesImpl(EngineRegistry engines, MigrationMetrics metrics, WorkflowClient client) {
     this.engines = engines;
     this.metrics = metrics;
+    this.leases = client == null ? null : new DatabaseLeases(client);
+    this.driftChecks = client == null ? null : new DriftCheckSchedules(client);
   }
 
   @Override
   public Assessment assess(MigrationPlan plan) {
     return call("assess", plan, e -> e.inspector().assess(plan));
+  }
+
+  @Override
+  public DatabaseIdentities claimDatabases(MigrationPlan plan) {
+    return call("claimDatabases", plan, e -> {
+      DatabaseIdentities ids = e.inspector().identify(plan);
+      return leases == null ? ids : leases.claim(workflowId(), plan, ids);
+    });
+  }
+
+  @Override
+  public void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed) {
+    if (leases != null && claimed != null) leases.release(workflowId(), claimed);
+  }
+
+  @Override
+  public void pauseDriftCheck(MigrationPlan plan, String note) {
+    if (driftChecks != null) driftChecks.pause(plan.name(), note);
+  }
+
+  private static String workflowId() {
+    return Activity.getExecutionContext().getInfo().getWorkflowId();
   }
 
   @Override
@@ -104,7 +140,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public Lag measureLag(MigrationPlan plan) {
-    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan));
+    Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan)).at(java.time.Instant.now());
     metrics.lag(plan.name(), lag);
     return lag;
   }
@@ -117,10 +153,20 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   @Override
+  public ValidationResult checkDrift(MigrationPlan plan) {
+    ValidationResult result = call("checkDrift", plan, e -> e.validator().checkDrift(plan));
+    metrics.validation(plan.name(), result);
+    return result;
+  }
+
+  @Override
   public SwitchoverResult switchover(MigrationPlan plan) {
-    SwitchoverResult switched = call("switchover", plan, e -> moveWrites(plan, Router.Side.TARGET,
-        hold -> e.cutover().switchover(plan, hold),
-        (result, held) -> result.withRouterPause(held)));
+    SwitchoverResult switched = call("switchover", plan, e -> {
+      // Before anything is held or frozen: the source must still be the database PREPARE leased.
+      if (leases != null) leases.confirmSource(workflowId(), plan, e.inspector().identify(plan).source());
+      return moveWrites(plan, Router.Side.TARGET, hold -> e.cutover().switchover(plan, hold),
+          (result, held) -> result.withRouterPause(held));
+    });
     metrics.switchover(plan.name(), switched);
     return switched;
   }
@@ -140,12 +186,17 @@ public class MigrationActivitiesImpl implements MigrationActivities {
         (result, held) -> result));
   }
 
-  /** The switch with traffic held at the plan's router around it (see {@link RoutedMove}). */
+  /**
+   * The switch with traffic held at the plan's router around it (see {@link RoutedMove}),
+   * heartbeating throughout so a dead worker's step moves to another worker within seconds.
+   */
   private <T> T moveWrites(MigrationPlan plan, Router.Side to, Function<Runnable, T> move,
       BiFunction<T, Long, T> withPause) {
-    Router router = Routers.forPlan(plan);
-    RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
-    return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    try (StepHeartbeat beating = StepHeartbeat.start(to == Router.Side.TARGET ? "switchover" : "rollback")) {
+      Router router = Routers.forPlan(plan);
+      RoutedMove.Timed<T> moved = RoutedMove.run(router, plan, to, move);
+      return withPause.apply(moved.result(), router.switchesConnections() ? moved.heldMillis() : null);
+    }
   }
 
   @Override
@@ -203,6 +254,15 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     run("undoChangeCapture", plan, e -> e.changeStream().undo(plan));
   }
 
+  /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */
+  private static int attempt() {
+    try {
+      return Activity.getExecutionContext().getInfo().getAttempt();
+    } catch (IllegalStateException notInAnActivity) {
+      return 1;
+    }
+  }
+
   private void run(String name, MigrationPlan plan, java.util.function.Consumer<Engine> step) {
     call(name, plan, e -> {
       step.accept(e);
@@ -217,8 +277,10 @@ public class MigrationActivitiesImpl implements MigrationActivities {
       T result = step.apply(engines.forPlan(plan));
       succeeded = true;
       return result;
-    } catch (MigrationException e) {
-      throw ApplicationFailure.newNonRetryableFailureWithCause(e.getMessage(), e.type(), e.getCause());
+    } catch (RuntimeException e) {
+      int attempt = attempt();
+      log.warn("step {} of {} failed on attempt {}", name, plan.name(), attempt, e);
+      throw StepFailures.of(e, FIRST_CONTACT.equals(name), attempt);
     } finally {
       metrics.step(plan.name(), name, System.nanoTime() - start, succeeded);
     }

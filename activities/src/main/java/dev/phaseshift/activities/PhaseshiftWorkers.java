@@ -2,12 +2,15 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
+import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -48,7 +51,7 @@ public final class PhaseshiftWorkers {
           + " (PHASESHIFT_MAX_CONCURRENT_ACTIVITIES) to a positive number");
     }
     MigrationActivitiesImpl activities = new MigrationActivitiesImpl(
-        new EngineRegistry(List.of(new PostgresEngine())), metrics);
+        new EngineRegistry(List.of(new PostgresEngine())), metrics, factory.getWorkflowClient());
     // Heartbeats carry the copy progress operators watch; Temporal's default throttling would
     // only pass them on every 30-60 seconds.
     WorkerOptions options = WorkerOptions.newBuilder()
@@ -57,7 +60,13 @@ public final class PhaseshiftWorkers {
         .setMaxConcurrentActivityExecutionSize(maxConcurrentActivities)
         .build();
     Worker shared = factory.newWorker(taskQueue, options);
-    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class);
+    // A plan that does not parse fails its run at once, with a message naming fields only
+    // (PlanPayloadConverter on the client); retrying the workflow task could never fix it.
+    WorkflowImplementationOptions workflows = WorkflowImplementationOptions.newBuilder()
+        .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
+        .build();
+    shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
+        DatabaseLeaseWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities);
   }
 }

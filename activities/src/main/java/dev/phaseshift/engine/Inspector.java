@@ -1,9 +1,16 @@
 package dev.phaseshift.engine;
 
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.plan.MigrationPlan;
 
 /** Reads source and target and says whether the migration can go ahead. Changes nothing. */
 public interface Inspector {
   Assessment assess(MigrationPlan plan);
+
+  /**
+   * Source and target as their servers identify themselves, so that one database reached under
+   * two addresses is recognised; fails as a prerequisite when source and target are one database.
+   */
+  DatabaseIdentities identify(MigrationPlan plan);
 }

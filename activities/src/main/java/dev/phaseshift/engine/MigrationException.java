@@ -1,8 +1,9 @@
 package dev.phaseshift.engine;
 
 /**
- * An engine failure that retrying will not fix. {@code type} is one of
- * {@link dev.phaseshift.workflow.FailureTypes}; the message says what is wrong and how to fix it.
+ * An engine failure the engine could classify. {@code type} is one of
+ * {@link dev.phaseshift.workflow.FailureTypes} and says whether retrying can help (most types: it
+ * cannot; {@code Unreachable}: it may); the message says what is wrong and how to fix it.
  */
 public class MigrationException extends RuntimeException {
   private final String type;
@@ -19,5 +20,9 @@ public class MigrationException extends RuntimeException {
 
   public String type() {
     return type;
+  }
+
+  public boolean retryable() {
+    return dev.phaseshift.workflow.FailureTypes.retryable(type);
   }
 }

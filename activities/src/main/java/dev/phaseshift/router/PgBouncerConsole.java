@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -88,6 +89,23 @@ final class PgBouncerConsole {
     ProcessBuilder pb = new ProcessBuilder(psql.toString(), "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1");
     Map<String, String> env = pb.environment();
     env.keySet().removeAll(REDIRECTING_ENV);
+    env.putAll(environment());
+    try {
+      return new PsqlSession(pb.start(), address);
+    } catch (IOException e) {
+      throw new MigrationException(FailureTypes.PREREQUISITE,
+          "cannot start " + psql + " (" + e.getMessage() + "); install postgresql-client on the worker");
+    }
+  }
+
+  /** A guard that resumes the database unless disarmed within {@code within} (see {@link PauseGuard}). */
+  PauseGuard guard(Duration within) {
+    return PauseGuard.arm(psql, environment(), quoted(config.database()), within);
+  }
+
+  /** What psql needs to reach the console; the password travels here, never on a command line. */
+  private Map<String, String> environment() {
+    Map<String, String> env = new HashMap<>();
     env.put("PGHOST", host);
     env.put("PGPORT", port);
     env.put("PGDATABASE", database);
@@ -98,12 +116,7 @@ final class PgBouncerConsole {
     if (sslmode != null) env.put("PGSSLMODE", sslmode);
     String password = Secrets.resolve("router", config.password());
     if (password != null) env.put("PGPASSWORD", password);
-    try {
-      return new PsqlSession(pb.start(), address);
-    } catch (IOException e) {
-      throw new MigrationException(FailureTypes.PREREQUISITE,
-          "cannot start " + psql + " (" + e.getMessage() + "); install postgresql-client on the worker");
-    }
+    return env;
   }
 
   RuntimeException failure(String doing, ConsoleReply reply) {

@@ -30,6 +30,10 @@ import java.util.Map;
  *   <li>the worker may write the ini file and its directory (the file is replaced atomically).
  * </ul>
  *
+ * <p>PgBouncer keeps a PAUSE when the connection that sent it is gone, so {@link #hold} first arms
+ * a {@link PauseGuard} that resumes the database if this worker dies or hangs before
+ * {@link #release} disarms it.
+ *
  * <p>This class is the policy: what is sent when, and how long each step may take. Talking to the
  * console is {@link PgBouncerConsole}'s, editing the ini file {@link PgBouncerIniFile}'s.
  */
@@ -37,6 +41,11 @@ public final class PgBouncerRouter implements Router {
   /** How long PAUSE may wait for running transactions when the plan does not bound the freeze. */
   private static final Duration DEFAULT_PAUSE_WAIT = Duration.ofSeconds(30);
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * How long past the freeze bound the pause guard lets clients wait for a worker that stopped
+   * answering: longer than the engine's own bound on the freeze, so a live worker ends it first.
+   */
+  private static final Duration GUARD_GRACE = Duration.ofSeconds(8);
 
   /**
    * A psql already connected to the console for the release that follows this router's hold, and
@@ -44,6 +53,8 @@ public final class PgBouncerRouter implements Router {
    */
   private PsqlSession releaseConsole;
   private RouterConfig releaseConfig;
+  /** Resumes traffic if this worker dies or hangs while it holds it; disarmed by the release. */
+  private PauseGuard guard;
 
   @Override
   public long hold(MigrationPlan plan) {
@@ -57,10 +68,20 @@ public final class PgBouncerRouter implements Router {
       pause.cancel();
       throw e;
     }
+    // Armed before the PAUSE is sent: a worker killed while PAUSE waits must not leave it in place.
+    disarmGuard();
+    try {
+      guard = console.guard(pauseWait(plan).plus(GUARD_GRACE));
+    } catch (RuntimeException e) {
+      pause.cancel();
+      throw e;
+    }
     long pausing = System.nanoTime();
     ConsoleReply paused = pause.finish(List.of("PAUSE " + PgBouncerConsole.quoted(r.database())), pauseWait(plan));
     // A retried hold finds its own earlier PAUSE in place: holding is what was asked for.
     if (paused.ok() || paused.error().contains("already suspended/paused")) {
+      // From here clients wait for the freeze, which the plan bounds.
+      guard.hold(pauseWait(plan).plus(GUARD_GRACE));
       // Connected during the freeze, so the release does not wait for psql to start.
       dropReleaseConsole();
       releaseConsole = console.open();
@@ -71,6 +92,7 @@ public final class PgBouncerRouter implements Router {
     // when PAUSE waited too long and psql was stopped); holding traffic that nobody will release
     // would be an outage, so undo it before failing.
     console.run("RESUME " + PgBouncerConsole.quoted(r.database()), COMMAND_TIMEOUT);
+    disarmGuard();
     if (paused.error().startsWith("no answer")) {
       throw new IllegalStateException("PgBouncer at " + console.address + ": PAUSE of database '" + r.database()
           + "' waited longer than " + pauseWait(plan).toSeconds() + "s for client transactions to finish, so traffic"
@@ -103,13 +125,20 @@ public final class PgBouncerRouter implements Router {
     }
     // Release is retried after a crash or timeout, and is also called when hold never ran.
     if (!released.ok() && !released.error().contains("is not paused")) {
+      // The guard stays armed: if the retry does not release in time, it resumes traffic itself.
       throw console.failure("reloading the configuration for and resuming", released);
     }
+    disarmGuard();
   }
 
   @Override
   public boolean switchesConnections() {
     return true;
+  }
+
+  private void disarmGuard() {
+    if (guard != null) guard.close();
+    guard = null;
   }
 
   private void dropReleaseConsole() {

@@ -1,5 +1,6 @@
 package dev.phaseshift.router;
 
+import dev.phaseshift.engine.postgres.PgTools;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -123,6 +125,17 @@ final class PgBouncerProcess implements AutoCloseable {
     } catch (IOException e) {
       return "(no log: " + e + ")";
     }
+  }
+
+  /** SHOW DATABASES' paused column for the entry, read with psql as an operator would. */
+  String paused(PgTools tools, String database) {
+    String out = tools.run(List.of(tools.installations().get(0).psql().toString(), "-X", "-A", "-t", "-F", "|",
+        "-c", "SHOW DATABASES"), Map.of("PGHOST", "127.0.0.1", "PGPORT", Integer.toString(port),
+        "PGUSER", "postgres", "PGDATABASE", "pgbouncer"), null).stdout();
+    for (String line : out.split("\n")) {
+      if (line.startsWith(database + "|")) return line.split("\\|", -1)[11];
+    }
+    throw new AssertionError("no entry " + database + " in SHOW DATABASES:\n" + out);
   }
 
   private static int freePort() throws IOException {

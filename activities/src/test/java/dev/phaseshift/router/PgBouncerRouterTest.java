@@ -20,10 +20,7 @@ import dev.phaseshift.plan.SecretRef;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -88,7 +84,7 @@ class PgBouncerRouterTest {
    * Debian's /usr/bin/pgbench is a wrapper that fails without the server package, so the real
    * binaries under /usr/lib/postgresql come first, newest version first.
    */
-  private static Path pgbench() {
+  static Path pgbench() {
     List<Path> candidates = new ArrayList<>();
     Path debian = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(debian)) {
@@ -144,15 +140,8 @@ class PgBouncerRouterTest {
     }
   }
 
-  /** SHOW DATABASES' paused column for the entry, read with psql as an operator would. */
   private String paused() {
-    String out = tools.run(List.of(tools.installations().get(0).psql().toString(), "-X", "-A", "-t", "-F", "|",
-        "-c", "SHOW DATABASES"), Map.of("PGHOST", "127.0.0.1", "PGPORT", Integer.toString(bouncer.port),
-        "PGUSER", "postgres", "PGDATABASE", "pgbouncer"), null).stdout();
-    for (String line : out.split("\n")) {
-      if (line.startsWith(PgPair.DATABASE + "|")) return line.split("\\|", -1)[11];
-    }
-    throw new AssertionError("no entry app in SHOW DATABASES:\n" + out);
+    return bouncer.paused(tools, PgPair.DATABASE);
   }
 
   private static long number(Connection c, String sql) throws SQLException {
@@ -183,55 +172,17 @@ class PgBouncerRouterTest {
     String schema = tools.pgDump(inst, PgEndpoint.source(plan), List.of("--schema-only", "--no-owner",
         "--no-privileges", "--no-publications", "--no-subscriptions"));
     tools.psqlScript(inst, PgEndpoint.target(plan), schema);
-    String pub = PgNames.publication(plan);
-    String sub = PgNames.subscription(plan);
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE PUBLICATION " + pub + " FOR TABLE " + String.join(", ", PGBENCH_TABLES));
-    }
-    try (Connection t = pairs.target()) {
-      exec(t, "CREATE SUBSCRIPTION " + sub + " CONNECTION 'host=127.0.0.1 port=" + pairs.source.port()
-          + " dbname=" + PgPair.DATABASE + " user=postgres' PUBLICATION " + pub);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (number(t, "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
-          + " WHERE s.subname = '" + sub + "' AND r.srsubstate = 'r'") < PGBENCH_TABLES.size()) {
-        if (System.currentTimeMillis() > deadline) throw new AssertionError("subscription did not sync");
-        Thread.sleep(50);
-      }
-    }
+    pairs.replicate(PgNames.publication(plan), PgNames.subscription(plan), PGBENCH_TABLES);
   }
 
   /** pgbench through PgBouncer, its output collected as it runs. */
-  private static final class Bench {
-    final Process process;
-    final ByteArrayOutputStream output = new ByteArrayOutputStream();
-    final Thread reader;
-
-    Bench(Process process) {
-      this.process = process;
-      reader = new Thread(() -> {
-        try (InputStream in = process.getInputStream()) {
-          in.transferTo(output);
-        } catch (IOException e) {
-          // The process ended; what was read is what there is.
-        }
-      });
-      reader.start();
-    }
-
-    String finish() throws Exception {
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "pgbench did not finish");
-      reader.join();
-      return output.toString(StandardCharsets.UTF_8);
-    }
-  }
-
-  private Bench pgbenchThroughBouncer(int seconds) throws IOException {
+  private CollectedProcess pgbenchThroughBouncer(int seconds) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(pgbench.toString(), "-h", "127.0.0.1", "-p", Integer.toString(bouncer.port),
         "-U", "postgres", "-c", "4", "-j", "2", "-T", Integer.toString(seconds), "-R", "200", "-M", "simple", "-n",
         PgPair.DATABASE);
     pb.environment().put("LC_MESSAGES", "C");
     pb.redirectErrorStream(true);
-    return new Bench(pb.start());
+    return new CollectedProcess(pb);
   }
 
   private static long figure(String output, String pattern) {
@@ -247,7 +198,7 @@ class PgBouncerRouterTest {
     pgbenchReplicated(plan);
     assertEquals(pairs.source.port(), serverPortBehindBouncer());
 
-    Bench bench = pgbenchThroughBouncer(7);
+    CollectedProcess bench = pgbenchThroughBouncer(7);
     long historyOnSourceAtSwitch;
     SwitchoverResult result;
     try (Connection s = pairs.source()) {
@@ -257,14 +208,14 @@ class PgBouncerRouterTest {
         Thread.sleep(50);
       }
     }
-    assertTrue(bench.process.isAlive(), "pgbench ended early:\n" + bench.output);
+    assertTrue(bench.process.isAlive(), "pgbench ended early:\n" + bench.outputSoFar());
     // The activity itself, with the real engine: hold, switchover, release(TARGET). The switchover
     // ends every session on the source, so counts afterwards use new connections.
     result = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine()))).switchover(plan);
     try (Connection s = pairs.source()) {
       historyOnSourceAtSwitch = number(s, "SELECT count(*) FROM pgbench_history");
     }
-    String out = bench.finish();
+    String out = bench.finish(60);
     int exit = bench.process.exitValue();
     System.out.println("switchover through PgBouncer: " + result + "\npgbench:\n" + out);
 

@@ -7,6 +7,7 @@ import dev.phaseshift.plan.TableSelection;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * Two real PostgreSQL servers for tests: a source and a target, each with a database {@code app}.
@@ -76,6 +77,31 @@ public final class PgPair implements AutoCloseable {
         s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
         s.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
         s.execute("CREATE DATABASE " + DATABASE);
+      }
+    }
+  }
+
+  /**
+   * Publishes the tables on the source and subscribes the target to them with PostgreSQL's own
+   * initial copy, under the given names; returns once every table is in sync.
+   */
+  public void replicate(String publication, String subscription, List<String> tables)
+      throws SQLException, InterruptedException {
+    try (Connection s = source(); Statement st = s.createStatement()) {
+      st.execute("CREATE PUBLICATION " + publication + " FOR TABLE " + String.join(", ", tables));
+    }
+    try (Connection t = target(); Statement st = t.createStatement()) {
+      st.execute("CREATE SUBSCRIPTION " + subscription + " CONNECTION 'host=127.0.0.1 port=" + source.port()
+          + " dbname=" + DATABASE + " user=postgres' PUBLICATION " + publication);
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (true) {
+        var rs = st.executeQuery("SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s"
+            + " ON s.oid = r.srsubid WHERE s.subname = '" + subscription + "' AND r.srsubstate = 'r'");
+        rs.next();
+        long ready = rs.getLong(1);
+        if (ready == tables.size()) return;
+        if (System.currentTimeMillis() > deadline) throw new AssertionError("subscription did not sync: " + ready);
+        Thread.sleep(50);
       }
     }
   }

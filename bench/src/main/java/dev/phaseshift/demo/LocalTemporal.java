@@ -1,7 +1,9 @@
 package dev.phaseshift.demo;
 
 import dev.phaseshift.workflow.MigrationSearchAttributes;
+import dev.phaseshift.workflow.PlanPayloadConverter;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.testing.TestEnvironmentOptions;
@@ -44,7 +46,10 @@ public final class LocalTemporal implements AutoCloseable {
     Optional<Path> temporal = preferDevServer ? findOnPath("temporal") : Optional.empty();
     if (temporal.isEmpty()) {
       TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(
-          TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+          TestEnvironmentOptions.newBuilder().setUseTimeskipping(false)
+              .setWorkflowClientOptions(WorkflowClientOptions.newBuilder()
+                  .setDataConverter(PlanPayloadConverter.dataConverter()).build())
+              .build());
       for (String attribute : MigrationSearchAttributes.NAMES) {
         env.registerSearchAttribute(attribute, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
       }
@@ -65,7 +70,8 @@ public final class LocalTemporal implements AutoCloseable {
     waitForPort(port, Duration.ofSeconds(60), server);
     WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
         WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
-    WorkflowClient client = WorkflowClient.newInstance(stubs);
+    WorkflowClient client = WorkflowClient.newInstance(stubs,
+        WorkflowClientOptions.newBuilder().setDataConverter(PlanPayloadConverter.dataConverter()).build());
     return new LocalTemporal(null, server, stubs, client, WorkerFactory.newInstance(client), "http://127.0.0.1:" + uiPort);
   }
 

@@ -3,6 +3,7 @@ package dev.phaseshift.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.phaseshift.testing.Eventually.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,21 +110,6 @@ class OperatorSurfacesTest {
     return temporal.client().newWorkflowStub(MigrationWorkflow.class, "migration-" + name).status();
   }
 
-  static <T> T await(String what, Supplier<T> probe, Predicate<T> done) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = probe.get();
-        if (done.test(last)) return last;
-      } catch (RuntimeException notYet) {
-        // the first workflow task may not have run yet
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + "; last: " + last);
-  }
-
   @Test
   @Order(1)
   void startsFromJsonWithTheTemporalCliAndIsFoundBySearchAttributes() throws Exception {
@@ -155,7 +139,11 @@ class OperatorSurfacesTest {
 
     Run selfApproval = phaseshift("approve", "x", "--as", "alice");
     assertEquals(1, selfApproval.code(), selfApproval.all());
-    assertTrue(selfApproval.err().contains("alice requested this migration and may not approve it"), selfApproval.all());
+    assertEquals("refused: approve of x by alice (alice requested this migration and may not approve it"
+        + " (four-eyes rule); ask another approver)\n", selfApproval.err(), selfApproval.all());
+    // The refused Update is in the audit trail, as a refused signal is.
+    assertTrue(status("x").decisions().stream().anyMatch(d -> d.action().equals("approve") && d.by().equals("alice")
+        && !d.accepted() && d.reason().contains("four-eyes")), status("x").decisions().toString());
 
     Run notPaused = phaseshift("resume", "x", "--as", "carol");
     assertEquals(1, notPaused.code(), notPaused.all());
@@ -243,6 +231,9 @@ class OperatorSurfacesTest {
     Run running = phaseshift("report", "x");
     assertEquals(1, running.code(), running.all());
     assertTrue(running.err().contains("still running"), running.all());
+    Path realPlan = dir.resolve("x.yaml");
+    Run drift = phaseshift("schedule", "create", realPlan.toString(), "--kind", "drift-check", "--interval", "24h");
+    assertEquals(0, drift.code(), drift.all());
 
     temporal.cli("workflow", "signal", "--workflow-id", "migration-x", "--name", "approve",
         "--input", "{\"approver\":\"bob\",\"comment\":\"ok\"}");
@@ -271,6 +262,15 @@ class OperatorSurfacesTest {
         () -> json(phaseshift("list", "--phase", "COMPLETED", "--requester", "alice", "-o", "json")),
         l -> l.size() >= 1);
     assertTrue(completed.toString().contains("migration-x"), completed.toString());
+
+    // Its streams are gone: the migration paused its drift check, saying why, and a new one is refused.
+    JsonNode paused = json(phaseshift("schedule", "describe", "drift-check-x", "-o", "json"));
+    assertTrue(paused.at("/schedule/paused").asBoolean(), paused.toString());
+    assertTrue(paused.at("/schedule/note").asText().contains("ended (COMPLETED)"), paused.toString());
+    assertEquals(0, phaseshift("schedule", "delete", "drift-check-x").code());
+    Run late = phaseshift("schedule", "create", realPlan.toString(), "--kind", "drift-check", "--interval", "24h");
+    assertEquals(1, late.code(), late.all());
+    assertTrue(late.err().contains("migration x has ended (COMPLETED)"), late.all());
   }
 
   @Test

@@ -1,8 +1,10 @@
 package dev.phaseshift.testing;
 
 import dev.phaseshift.demo.LocalTemporal;
+import dev.phaseshift.workflow.PlanPayloadConverter;
 
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.File;
@@ -63,7 +65,8 @@ public final class TemporalDevServer implements ExecutionCondition, BeforeAllCal
     waitForPort(uiPort, Duration.ofSeconds(30));
     stubs = WorkflowServiceStubs.newConnectedServiceStubs(
         WorkflowServiceStubsOptions.newBuilder().setTarget(address()).build(), Duration.ofSeconds(30));
-    client = WorkflowClient.newInstance(stubs);
+    client = WorkflowClient.newInstance(stubs,
+        WorkflowClientOptions.newBuilder().setDataConverter(PlanPayloadConverter.dataConverter()).build());
   }
 
   @Override

@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
 /** {@code phaseshift list}: migrations found through Temporal's visibility store by their search attributes. */
 @Command(name = "list", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:listed (possibly none)", "2:bad input", "3:cannot reach Temporal"},
-    description = {"Lists migrations and rehearsals, newest first, filtered by the search attributes every",
-        "migration publishes: MigrationPhase, SourceHost, TargetHost, Requester."})
+    description = {"Lists migrations and rehearsals, newest first.",
+        "Filters by the search attributes every migration publishes: MigrationPhase, SourceHost,",
+        "TargetHost, Requester."})
 public final class ListCommand implements Callable<Integer> {
   @Option(names = "--phase", paramLabel = "PHASE", description = "only migrations in this phase: ${COMPLETION-CANDIDATES}")
   Phase phase;

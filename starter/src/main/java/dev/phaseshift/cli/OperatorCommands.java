@@ -5,11 +5,15 @@ import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.plan.DurationText;
+import dev.phaseshift.workflow.FailureTypes;
 import dev.phaseshift.workflow.MigrationWorkflow;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,6 +63,24 @@ public final class OperatorCommands {
 
     abstract int run(MigrationWorkflow workflow);
 
+    /**
+     * Sends an Update and reports its decision. A refusal fails the Update, its details holding
+     * the recorded decision: one line on stderr, exit code 1.
+     */
+    int update(Supplier<Decision> send) {
+      try {
+        return decided(send.get());
+      } catch (WorkflowUpdateException e) {
+        if (e.getCause() instanceof ApplicationFailure refusal && FailureTypes.REFUSED.equals(refusal.getType())) {
+          Decision d = refusal.getDetails().get(Decision.class);
+          spec.commandLine().getErr().println("refused: " + d.action() + " of " + name + " by " + d.by()
+              + " (" + d.reason() + ")");
+          return ExitCodes.FAILED;
+        }
+        throw e;
+      }
+    }
+
     int decided(Decision d) {
       spec.commandLine().getOut().println((d.accepted() ? "accepted: " : "refused: ") + d.action() + " of " + name
           + " by " + d.by() + (d.reason() == null ? "" : " (" + d.reason() + ")"));
@@ -92,7 +114,7 @@ public final class OperatorCommands {
   public static final class Approve extends Steer {
     @Override
     int run(MigrationWorkflow workflow) {
-      return decided(workflow.approveUpdate(new Approval(by, comment, null)));
+      return update(() -> workflow.approveUpdate(new Approval(by, comment, null)));
     }
   }
 
@@ -102,7 +124,7 @@ public final class OperatorCommands {
   static final class Reject extends Steer {
     @Override
     int run(MigrationWorkflow workflow) {
-      return decided(workflow.rejectUpdate(new Approval(by, comment, null)));
+      return update(() -> workflow.rejectUpdate(new Approval(by, comment, null)));
     }
   }
 
@@ -112,7 +134,7 @@ public final class OperatorCommands {
   static final class Rollback extends Steer {
     @Override
     int run(MigrationWorkflow workflow) {
-      return decided(workflow.rollbackUpdate(new OperatorRequest(by, comment)));
+      return update(() -> workflow.rollbackUpdate(new OperatorRequest(by, comment)));
     }
   }
 

@@ -23,7 +23,13 @@ import picocli.CommandLine.Command;
         "2:bad input (arguments, options, plan file)", "3:cannot reach Temporal, or no such migration or schedule"})
 public final class PhaseshiftCli {
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    CommandLine cli = commandLine();
+    int code = cli.execute(args);
+    // picocli's writers flush on println only; a report written with print would still sit in
+    // the buffer when System.exit ends the JVM, and `phaseshift report NAME > r.md` would be empty.
+    cli.getOut().flush();
+    cli.getErr().flush();
+    System.exit(code);
   }
 
   /** The configured command line; tests run it in-process with their own output streams. */

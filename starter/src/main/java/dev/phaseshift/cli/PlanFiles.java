@@ -3,11 +3,9 @@ package dev.phaseshift.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import dev.phaseshift.plan.SecretRef;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.PlanInputErrors;
 import dev.phaseshift.plan.PlanValidator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,36 +55,15 @@ public final class PlanFiles {
     MigrationPlan plan;
     try {
       plan = YAML.readValue(Files.readString(file), MigrationPlan.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw new InvalidPlanException(file, List.of("unknown key '" + e.getPropertyName() + "' at "
-          + pathOf(e) + "; known keys there: " + e.getKnownPropertyIds()));
-    } catch (MismatchedInputException e) {
-      // Jackson's message would quote the offending value, which for a password is the secret.
-      if (e.getTargetType() == SecretRef.class) {
-        throw new InvalidPlanException(file, List.of(pathOf(e) + ": a password is written as {env: VARIABLE}"
-            + " or {file: /path}, never as the password itself (the plan is stored in workflow history)"));
-      }
-      throw new InvalidPlanException(file, List.of(pathOf(e) + ": " + e.getOriginalMessage() + line(e)));
     } catch (JsonProcessingException e) {
-      throw new InvalidPlanException(file, List.of(e.getOriginalMessage() + line(e)));
+      // Named by field only: Jackson's message would quote the value, which for a password is the secret.
+      throw new InvalidPlanException(file, List.of(PlanInputErrors.describe(e)));
     } catch (IOException e) {
       throw new InvalidPlanException(file, List.of("cannot read the file: " + e.getMessage()));
     }
     List<String> problems = new ArrayList<>(PlanValidator.problems(plan));
     if (!problems.isEmpty()) throw new InvalidPlanException(file, problems);
     return plan;
-  }
-
-  private static String line(JsonProcessingException e) {
-    return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
-  }
-
-  private static String pathOf(MismatchedInputException e) {
-    StringBuilder s = new StringBuilder();
-    for (var ref : e.getPath()) {
-      if (ref.getFieldName() != null) s.append(s.length() == 0 ? "" : ".").append(ref.getFieldName());
-    }
-    return s.length() == 0 ? "top level" : s.toString();
   }
 
   public static String toJson(MigrationPlan plan) throws JsonProcessingException {

@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
     exitCodeList = {"0:the migration completed (or was rehearsed) and its report is printed",
         "1:the migration failed, was aborted or rolled back (its report is printed), or it has not ended yet",
         "2:bad input", "3:cannot reach Temporal or no such migration"},
-    description = {"Prints a finished migration's report as Markdown: outcome, tables, validation, phases,",
-        "approvals and decisions, and the figures of the plan's latest rehearsal."})
+    description = {"Prints a finished migration's report as Markdown.",
+        "Outcome, tables, validation, phases, approvals and decisions, and the figures of the plan's",
+        "latest rehearsal. Works without a running worker: the report is the finished workflow's result."})
 public final class ReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", description = "migration name (the plan's name)")
   String name;
@@ -55,6 +56,7 @@ public final class ReportCommand implements Callable<Integer> {
     } else {
       spec.commandLine().getOut().print(ReportMarkdown.render(report, rehearsal ? Optional.empty() : latestRehearsal));
     }
+    spec.commandLine().getOut().flush();
     return "COMPLETED".equals(report.outcome()) || "REHEARSED".equals(report.outcome()) ? ExitCodes.OK : ExitCodes.FAILED;
   }
 }

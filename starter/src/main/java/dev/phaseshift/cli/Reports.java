@@ -1,6 +1,9 @@
 package dev.phaseshift.cli;
 
+import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.Phase;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
@@ -8,6 +11,7 @@ import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -44,6 +48,33 @@ public final class Reports {
             + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "").toLowerCase()
             + " (terminated or cancelled outside Phaseshift), so it wrote no report");
     }
+  }
+
+  /**
+   * The status a finished migration ends with, from its report: a query would need a worker, the
+   * result does not.
+   */
+  public static MigrationStatus statusOf(MigrationReport r) {
+    Phase phase = switch (r.outcome()) {
+      case "COMPLETED", "REHEARSED" -> Phase.COMPLETED;
+      case "ROLLED_BACK" -> Phase.ROLLED_BACK;
+      case "ABORTED" -> Phase.ABORTED;
+      default -> Phase.FAILED;
+    };
+    boolean onTarget = r.switchover() != null && r.rollback() == null && phase != Phase.FAILED;
+    List<Approval> approvals = r.approvals() == null ? List.of() : r.approvals();
+    return new MigrationStatus(r.name(), phase, "", r.assessment() == null ? 0 : r.assessment().tableCount(),
+        r.copies() == null ? List.of() : r.copies(), null, r.validation(),
+        r.switchover() == null ? null : r.switchover().writeFreezeMillis(), onTarget ? "target" : "source", approvals,
+        r.error(), r.decisions() == null ? List.of() : r.decisions(), false, r.rollback(), r.copyTotals(), null,
+        r.assessment() == null ? 0 : r.assessment().totalBytes());
+  }
+
+  /** The same status, ended in {@code phase} for {@code why}. */
+  static MigrationStatus ended(MigrationStatus s, Phase phase, String why) {
+    return new MigrationStatus(s.name(), phase, "", s.tablesTotal(), s.copies(), s.lag(), s.validation(),
+        s.writeFreezeMillis(), s.primary(), s.approvals(), why, s.decisions(), false, s.rollback(), s.copyTotals(),
+        null, s.bytesTotal());
   }
 
   /** The newest completed rehearsal of the plan called {@code name}, if any. */

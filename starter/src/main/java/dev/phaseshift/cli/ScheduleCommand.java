@@ -3,6 +3,10 @@ package dev.phaseshift.cli;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.DriftCheckWorkflow;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowNotFoundException;
 import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
@@ -67,7 +71,7 @@ public final class ScheduleCommand {
   }
 
   static String scheduleId(Kind kind, String name) {
-    return (kind == Kind.rehearsal ? "rehearsal-" : "drift-check-") + name;
+    return kind == Kind.rehearsal ? "rehearsal-" + name : DriftCheckWorkflow.scheduleId(name);
   }
 
   /** When the schedule fires: exactly one of cron or interval. */
@@ -81,9 +85,10 @@ public final class ScheduleCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
       exitCodeList = {"0:created", "1:refused by Temporal (e.g. it exists)", "2:bad input", "3:cannot reach Temporal"},
-      description = {"Creates a schedule for a plan: rehearsal (the plan must say mode: rehearsal and point at a",
-          "scratch target, which the rehearsal fills and empties again) or drift-check (compares the",
-          "plan's source and target and fails when they differ)."})
+      description = {"Creates a rehearsal or drift-check schedule for a plan.",
+          "A rehearsal's plan must say mode: rehearsal and point at a scratch target, which the",
+          "rehearsal fills and empties again; a drift check compares the plan's source and target",
+          "and fails when they differ."})
   static final class Create implements Callable<Integer> {
     @Parameters(paramLabel = "PLAN", description = "plan file (YAML or JSON)")
     Path file;
@@ -119,6 +124,7 @@ public final class ScheduleCommand {
         throw new CliException(ExitCodes.BAD_INPUT, file + ": a drift check compares a real migration's source and"
             + " target; give the migration's plan (mode: migration)");
       }
+      if (kind == Kind.drift_check) refuseEndedMigration(plan);
       ScheduleSpec.Builder spec = ScheduleSpec.newBuilder();
       if (when.cron != null) {
         if (when.cron.trim().split("\\s+").length != 5) {
@@ -162,6 +168,28 @@ public final class ScheduleCommand {
       this.spec.commandLine().getOut().println("Created schedule " + id + (paused ? " (paused)" : "")
           + ". Run it now with: phaseshift schedule trigger " + id);
       return ExitCodes.OK;
+    }
+
+    /**
+     * A drift check compares through the migration's change streams, which are gone once the
+     * migration has ended: every run could only fail. One that has not started yet is let through;
+     * its checks compare once it streams.
+     */
+    private void refuseEndedMigration(MigrationPlan plan) {
+      WorkflowExecutionStatus status;
+      try {
+        status = temporal.client().newUntypedWorkflowStub(plan.workflowId()).describe().getStatus();
+      } catch (WorkflowNotFoundException e) {
+        return;
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.NOT_FOUND) return;
+        throw e;
+      }
+      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) return;
+      temporal.close();
+      throw new CliException(ExitCodes.FAILED, "migration " + plan.name() + " has ended ("
+          + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "") + "): no change stream is left to compare"
+          + " through, so a drift check could only fail; schedule drift checks while a migration runs");
     }
 
     /** Lets list and the Web UI find scheduled runs by host before their first workflow task. */

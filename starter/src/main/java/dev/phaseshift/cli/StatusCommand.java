@@ -5,6 +5,8 @@ import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.TableCopyResult;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -15,12 +17,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code phaseshift status NAME}: where a migration is and what it waits for. */
+/** {@code phaseshift status NAME}: where a migration is, what it waits for, and how its current step fares. */
 @Command(name = "status", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:shown (with --watch: the migration completed)", "1:with --watch: the migration failed, was aborted or rolled back",
+    exitCodeList = {"0:the migration is running or completed (with --watch: it completed)",
+        "1:the migration failed, was aborted or rolled back",
         "2:bad input", "3:cannot reach Temporal or no such migration"},
-    description = {"Shows a migration's phase, per-table copy progress, lag and what it waits for.",
-        "With --watch it redraws until the migration ends."})
+    description = {"Shows a migration's phase, its current step, per-table copy progress, lag and what it waits for.",
+        "A step that is being retried shows its attempt and its last failure, and whether retrying can help.",
+        "Works without a running worker: steps and phase come from Temporal, a finished run from its result.",
+        "With --watch it redraws until the migration ends, with elapsed time, copy rate and time left."})
 public final class StatusCommand implements Callable<Integer> {
   static final Set<Phase> ENDED = EnumSet.of(Phase.COMPLETED, Phase.FAILED, Phase.ABORTED, Phase.ROLLED_BACK);
   static final int BAR = 24;
@@ -43,20 +48,23 @@ public final class StatusCommand implements Callable<Integer> {
     String id = Names.workflowId(name);
     if (interval < 1) throw new CliException(ExitCodes.BAD_INPUT, "--interval must be 1 second or more");
     PrintWriter out = spec.commandLine().getOut();
+    CopyRate rate = new CopyRate();
     try {
       var client = temporal.client();
       while (true) {
         LiveStatus live = LiveStatus.read(client, id);
+        rate.sample(live.bytesCopied(), live.readAt());
         if (output.json()) {
           out.println(Output.toJson(live));
         } else {
           if (watch) out.print("\033[H\033[2J");
           out.print(render(live));
+          if (watch) out.print(watchLines(live, rate));
         }
         out.flush();
         Phase phase = live.status().phase();
-        if (!watch) return ExitCodes.OK;
         if (ENDED.contains(phase)) return phase == Phase.COMPLETED ? ExitCodes.OK : ExitCodes.FAILED;
+        if (!watch) return ExitCodes.OK;
         OperatorCommands.sleep(interval * 1000L);
       }
     } finally {
@@ -64,12 +72,14 @@ public final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  /** The status as an operator reads it: one progress bar per table, then lag and what it waits for. */
+  /** The status as an operator reads it: phase and step, one progress bar per table, lag, troubled steps. */
   static String render(LiveStatus live) {
     MigrationStatus s = live.status();
     StringBuilder b = new StringBuilder();
     b.append("Migration ").append(s.name()).append(": ").append(s.phase()).append(s.paused() ? " (paused)" : "").append('\n');
+    if (live.note() != null) b.append("  note: ").append(live.note()).append('\n');
     if (s.waitingFor() != null && !s.waitingFor().isEmpty()) b.append("  waiting for: ").append(s.waitingFor()).append('\n');
+    if (s.step() != null && !ENDED.contains(s.phase())) b.append("  step: ").append(s.step()).append('\n');
     if (s.tablesTotal() > 0) {
       b.append("  tables copied: ").append(s.tablesCopied()).append(" of ").append(s.tablesTotal()).append('\n');
     }
@@ -79,12 +89,17 @@ public final class StatusCommand implements Callable<Integer> {
     for (TableCopyResult done : s.copies()) {
       b.append(String.format("  %-32s %s 100%%  %,d rows, %s%n", done.table(), bar(1, 1), done.rows(), Bytes.human(done.bytes())));
     }
-    for (CopyProgress p : live.runningCopies()) {
+    for (StepView step : live.steps()) {
+      CopyProgress p = step.progress();
+      if (p == null) continue;
       int pct = p.chunksTotal() == 0 ? 0 : (int) (100L * p.chunksDone() / p.chunksTotal());
-      b.append(String.format("  %-32s %s %3d%%  %d/%d %s, %s%n", p.table(), bar(p.chunksDone(), p.chunksTotal()),
-          pct, p.chunksDone(), p.chunksTotal(), LiveStatus.unitOf(p), Bytes.human(p.bytesCopied())));
+      // A copy whose worker is gone or that waits to retry shows where it stopped, not as running.
+      String how = "running".equals(step.state()) ? ""
+          : "  " + step.state() + (step.attempt() > 1 ? ", attempt " + step.attempt() : "") + " (progress as last reported)";
+      b.append(String.format("  %-32s %s %3d%%  %d/%d %s, %s%s%n", p.table(), bar(p.chunksDone(), p.chunksTotal()),
+          pct, p.chunksDone(), p.chunksTotal(), LiveStatus.unitOf(p), Bytes.human(p.bytesCopied()), how));
     }
-    if (s.lag() != null) b.append("  lag: ").append(Bytes.human(s.lag().bytes())).append('\n');
+    if (s.lag() != null) b.append("  lag: ").append(Bytes.human(s.lag().bytes())).append(lagAge(s, live)).append('\n');
     if (s.validation() != null) {
       b.append("  validation: ").append(s.validation().verdict()).append('\n');
     }
@@ -95,7 +110,39 @@ public final class StatusCommand implements Callable<Integer> {
       s.approvals().forEach(a -> b.append(a.approver()).append(' '));
       b.append('\n');
     }
+    for (StepView step : live.steps()) {
+      if (step.troubled() || step.attempt() > 1) b.append("  ").append(step.describe()).append('\n');
+    }
     if (s.error() != null) b.append("  error: ").append(s.error()).append('\n');
+    return b.toString();
+  }
+
+  /** How old the lag figure is: the workflow measures it at its own pace, not when status is read. */
+  static String lagAge(MigrationStatus s, LiveStatus live) {
+    if (s.lag().measuredAt() == null || ENDED.contains(s.phase())) return "";
+    Duration age = Duration.between(Instant.parse(s.lag().measuredAt()), live.readAt());
+    return ", measured " + (age.isNegative() ? "just now" : CopyRate.human(age) + " ago")
+        + " (" + s.lag().measuredAt() + ")";
+  }
+
+  /** What only a watcher needs: time so far, the copy's rate and time left, and the command to sign off. */
+  static String watchLines(LiveStatus live, CopyRate rate) {
+    MigrationStatus s = live.status();
+    StringBuilder b = new StringBuilder();
+    if (live.startedAt() != null) {
+      b.append("  elapsed: ").append(CopyRate.human(Duration.between(live.startedAt(), live.readAt()))).append('\n');
+    }
+    if (s.phase() == Phase.MIGRATE && rate.known() && !live.runningCopies().isEmpty()) {
+      b.append("  copy rate: ").append(Bytes.human((long) rate.bytesPerSecond())).append("/s");
+      if (s.bytesTotal() > 0) {
+        b.append(", about ").append(CopyRate.human(rate.left(live.bytesCopied(), s.bytesTotal())))
+            .append(" left (estimated from the tables' size on disk)");
+      }
+      b.append('\n');
+    }
+    if (s.phase() == Phase.SWITCHOVER && s.waitingFor() != null && s.waitingFor().startsWith("approval")) {
+      b.append("  to sign off: phaseshift approve ").append(s.name()).append(" --as YOUR_NAME -m \"why\"\n");
+    }
     return b.toString();
   }
 

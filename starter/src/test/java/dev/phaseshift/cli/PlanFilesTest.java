@@ -59,7 +59,7 @@ class PlanFilesTest {
         source: {url: "jdbc:postgresql://old:5432/shop", user: migrator, password: hunter2}
         target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
         """)));
-    assertTrue(e.getMessage().contains("{env: VARIABLE}"), e.getMessage());
+    assertTrue(e.getMessage().contains("source.password: write {env: NAME} or {file: PATH}, never the password itself"), e.getMessage());
     assertTrue(!e.getMessage().contains("hunter2"), "the secret is not echoed: " + e.getMessage());
   }
 
@@ -71,7 +71,7 @@ class PlanFilesTest {
         target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
         aprovalRequired: false
         """)));
-    assertTrue(e.getMessage().contains("unknown key 'aprovalRequired'"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown field 'aprovalRequired'"), e.getMessage());
   }
 
   @Test

@@ -1,6 +1,13 @@
 package dev.phaseshift.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.workflow.InvalidPlanInput;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.common.converter.DataConverter;
 
 import dev.phaseshift.workflow.TaskQueues;
 import io.temporal.worker.WorkerFactory;
@@ -25,5 +32,19 @@ class WorkerApplicationTest {
     assertThat(factory.isStarted()).isTrue();
     assertThat(http.getForObject("/actuator/health", String.class)).contains("\"UP\"");
     assertThat(http.getForObject("/actuator/prometheus", String.class)).contains("jvm_memory_used_bytes");
+  }
+
+  @Test
+  void theWorkersClientReadsPlansStrictlyAndNamesFieldsNotValues() {
+    DataConverter converter = workers.factory().getWorkflowClient().getOptions().getDataConverter();
+    Payload inline = Payload.newBuilder()
+        .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+        .setData(ByteString.copyFromUtf8("{\"name\":\"x\",\"source\":{\"url\":\"jdbc:postgresql://a/b\","
+            + "\"password\":\"hunter2\"}}"))
+        .build();
+    assertThatThrownBy(() -> converter.fromPayload(inline, MigrationPlan.class, MigrationPlan.class))
+        .isInstanceOf(InvalidPlanInput.class)
+        .hasMessageContaining("source.password: write {env: NAME} or {file: PATH}")
+        .hasMessageNotContaining("hunter2");
   }
 }

@@ -12,6 +12,10 @@ import java.util.List;
  * @param primary     {@code source} until switchover made the target primary, then {@code target}
  * @param approvals   approvals currently counted towards the switchover
  * @param decisions   the audit trail: every approval, rejection, abort, pause, rollback, accepted or not
+ * @param step        the step the run last started (e.g. "copy public.orders"); its attempt and last
+ *                    failure are on the workflow's pending activities
+ * @param bytesTotal  the size of the selected tables on the source (from the assessment), for an
+ *                    estimate of the copy's remaining time; 0 before the assessment
  */
 public record MigrationStatus(
     String name,
@@ -28,7 +32,9 @@ public record MigrationStatus(
     List<Decision> decisions,
     boolean paused,
     RollbackResult rollback,
-    CopyTotals copyTotals) {
+    CopyTotals copyTotals,
+    String step,
+    long bytesTotal) {
 
   /** Tables whose copy finished, also from a status without totals. */
   public int tablesCopied() {

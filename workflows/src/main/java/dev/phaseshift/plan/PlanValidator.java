@@ -21,7 +21,7 @@ public final class PlanValidator {
       return problems;
     }
     if (plan.name() == null || !plan.name().matches("[a-z0-9][a-z0-9_-]{0,40}")) {
-      problems.add("name: '" + plan.name() + "' must be 1-41 lower-case letters, digits, '-' or '_',"
+      problems.add("name: must be 1-41 lower-case letters, digits, '-' or '_',"
           + " starting with a letter or digit (it names the workflow and the replication objects)");
     }
     endpoint("source", plan.source(), problems);
@@ -35,20 +35,18 @@ public final class PlanValidator {
     }
     if (plan.cutover() != null) {
       if (plan.cutover().maxFreeze() != null && !DurationText.isValid(plan.cutover().maxFreeze())) {
-        problems.add("cutover.maxFreeze: '" + plan.cutover().maxFreeze()
-            + "' is not a duration; write e.g. 500ms, 30s or 2m");
+        problems.add("cutover.maxFreeze: not a duration; write e.g. 500ms, 30s or 2m");
       }
       if (plan.cutover().maxLagBytes() != null && plan.cutover().maxLagBytes() < 0) {
         problems.add("cutover.maxLagBytes: must be 0 or more");
       }
     }
     if (plan.retention() != null && !DurationText.isValid(plan.retention())) {
-      problems.add("retention: '" + plan.retention() + "' is not a duration; write e.g. 30m, 48h or 7d");
+      problems.add("retention: not a duration; write e.g. 30m, 48h or 7d");
     }
     if (plan.cutover() != null && plan.cutover().maxTransactionAge() != null
         && !DurationText.isValid(plan.cutover().maxTransactionAge())) {
-      problems.add("cutover.maxTransactionAge: '" + plan.cutover().maxTransactionAge()
-          + "' is not a duration; write e.g. 30s or 5m");
+      problems.add("cutover.maxTransactionAge: not a duration; write e.g. 30s or 5m");
     }
     if (plan.lockTimeout() != null && !validLockTimeout(plan.lockTimeout())) {
       problems.add("lockTimeout: '" + plan.lockTimeout() + "' must be a duration from 1ms to 1m, e.g. 100ms or 2s"
@@ -58,10 +56,10 @@ public final class PlanValidator {
     windows(plan.maintenanceWindows(), problems);
     router(plan.router(), problems);
     if (plan.webhookUrl() != null && !plan.webhookUrl().matches("https?://\\S+")) {
-      problems.add("webhookUrl: '" + plan.webhookUrl() + "' is not an http:// or https:// URL");
+      problems.add("webhookUrl: is not an http:// or https:// URL");
     }
     if (plan.mode() != null && !List.of(MigrationPlan.MIGRATION, MigrationPlan.REHEARSAL).contains(plan.mode())) {
-      problems.add("mode: '" + plan.mode() + "' must be migration or rehearsal");
+      problems.add("mode: must be migration or rehearsal");
     }
     if (MigrationPlan.REHEARSAL.equals(plan.mode()) && Boolean.FALSE.equals(plan.targetDisposable())) {
       problems.add("targetDisposable: a rehearsal drops what it created on its scratch target; remove"
@@ -82,10 +80,10 @@ public final class PlanValidator {
     if (e.url() == null || e.url().isBlank()) {
       problems.add(field + ".url: missing; write a JDBC URL like jdbc:postgresql://host:5432/dbname");
     } else if (e.engine() == null || !SUPPORTED_ENGINES.contains(e.engine())) {
-      problems.add(field + ".url: '" + e.url() + "' names no supported engine; supported: "
+      problems.add(field + ".url: names no supported engine; supported: "
           + String.join(", ", SUPPORTED_ENGINES) + " (jdbc:postgresql://host:5432/dbname)");
     } else if (!e.hostAndDatabase().contains("/") || e.hostAndDatabase().endsWith("/")) {
-      problems.add(field + ".url: '" + e.url() + "' names no database; add it after the host: .../dbname");
+      problems.add(field + ".url: names no database; add it after the host: .../dbname");
     } else if (e.url().contains("password=")) {
       problems.add(field + ".url: contains a password, which would be stored in workflow history;"
           + " remove it and set " + field + ".password.env or " + field + ".password.file");
@@ -115,10 +113,10 @@ public final class PlanValidator {
           + a.approvers().size() + " listed approvers; list more approvers or lower required");
     }
     if (a.deadline() != null && !DurationText.isValid(a.deadline())) {
-      problems.add("approval.deadline: '" + a.deadline() + "' is not a duration; write e.g. 4h or 2d");
+      problems.add("approval.deadline: not a duration; write e.g. 4h or 2d");
     }
     if (a.onDeadline() != null && !List.of("wait", "abort").contains(a.onDeadline())) {
-      problems.add("approval.onDeadline: '" + a.onDeadline() + "' must be wait or abort");
+      problems.add("approval.onDeadline: must be wait or abort");
     }
   }
 
@@ -135,10 +133,10 @@ public final class PlanValidator {
       }
       if (recurring) {
         if (w.cron().trim().split("\\s+").length != 5) {
-          problems.add(field + ".cron: '" + w.cron() + "' must have five fields: minute hour day-of-month month day-of-week");
+          problems.add(field + ".cron: must have five fields: minute hour day-of-month month day-of-week");
         }
         if (!DurationText.isValid(w.duration())) {
-          problems.add(field + ".duration: '" + w.duration() + "' is not a duration; write e.g. 2h");
+          problems.add(field + ".duration: not a duration; write e.g. 2h");
         }
       } else if (!isLocalDateTime(w.start()) || !isLocalDateTime(w.end())) {
         problems.add(field + ": start and end must be local date-times like 2026-12-05T02:00");
@@ -149,7 +147,7 @@ public final class PlanValidator {
         try {
           java.time.ZoneId.of(w.timeZone());
         } catch (java.time.DateTimeException e) {
-          problems.add(field + ".timeZone: '" + w.timeZone() + "' is not a time zone; write e.g. Europe/Berlin or UTC");
+          problems.add(field + ".timeZone: not a time zone; write e.g. Europe/Berlin or UTC");
         }
       }
     }
@@ -167,7 +165,7 @@ public final class PlanValidator {
   private static void router(RouterConfig r, List<String> problems) {
     if (r == null || r.type() == null || RouterConfig.MANUAL.equals(r.type())) return;
     if (!RouterConfig.PGBOUNCER.equals(r.type())) {
-      problems.add("router.type: '" + r.type() + "' must be manual or pgbouncer");
+      problems.add("router.type: must be manual or pgbouncer");
       return;
     }
     if (r.adminUrl() == null || !r.adminUrl().startsWith("jdbc:postgresql://")) {
@@ -180,9 +178,10 @@ public final class PlanValidator {
 
   private static void patterns(String field, List<String> patterns, List<String> problems) {
     if (patterns == null) return;
-    for (String p : patterns) {
+    for (int i = 0; i < patterns.size(); i++) {
+      String p = patterns.get(i);
       if (p == null || !p.matches("[A-Za-z0-9_*]+(\\.[A-Za-z0-9_*]+)?")) {
-        problems.add(field + ": '" + p + "' is not a table pattern; write schema.table, with * as a wildcard");
+        problems.add(field + "[" + i + "]: not a table pattern; write schema.table, with * as a wildcard");
       }
     }
   }

@@ -35,7 +35,7 @@ final class CopyScheduler {
    */
   private static final ActivityOptions COPY_OPTIONS = ActivityOptions.newBuilder()
       .setStartToCloseTimeout(Duration.ofHours(24))
-      .setHeartbeatTimeout(Duration.ofMinutes(2))
+      .setHeartbeatTimeout(MigrationActivities.COPY_HEARTBEAT_TIMEOUT)
       .setRetryOptions(RunContext.retries())
       .setDisableEagerExecution(true)
       .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)

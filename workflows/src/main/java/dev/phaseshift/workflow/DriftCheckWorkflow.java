@@ -14,6 +14,11 @@ import io.temporal.workflow.WorkflowMethod;
 public interface DriftCheckWorkflow {
   String TYPE = "DriftCheck";
 
+  /** The id of a migration's drift check schedule; the migration pauses it when it ends. */
+  static String scheduleId(String migration) {
+    return "drift-check-" + migration;
+  }
+
   @WorkflowMethod(name = TYPE)
   ValidationResult check(MigrationPlan plan);
 }

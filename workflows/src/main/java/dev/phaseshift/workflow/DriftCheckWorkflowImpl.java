@@ -32,7 +32,8 @@ public class DriftCheckWorkflowImpl implements DriftCheckWorkflow {
     MigrationPlan plan = input.withDefaults();
     Workflow.setCurrentDetails("Comparing " + MigrationSearchAttributes.host(plan.source()) + " with "
         + MigrationSearchAttributes.host(plan.target()) + " for " + plan.name());
-    ValidationResult result = steps.validate(plan);
+    // Through the stream of the migration's current phase: forward before the switchover, reverse after it.
+    ValidationResult result = steps.checkDrift(plan);
     Workflow.setCurrentDetails("| | |\n|---|---|\n| Migration | " + plan.name() + " |\n| Mismatches | "
         + result.mismatches() + " |\n| Compared at | "
         + (result.comparedAt() == null ? "unknown" : result.comparedAt().label()) + " |\n");

@@ -4,6 +4,7 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.RollbackResult;
@@ -25,10 +26,35 @@ import java.util.List;
  */
 @ActivityInterface
 public interface MigrationActivities {
+  /**
+   * A copy heartbeats every few seconds; one silent this long lost its worker and is retried on
+   * another. Short, so a killed worker's table is copied again within seconds, and public, so the
+   * CLI can tell a silent copy from a slow one.
+   */
+  java.time.Duration COPY_HEARTBEAT_TIMEOUT = java.time.Duration.ofSeconds(20);
 
   /** Reads both servers; changes nothing. Blockers come back as findings, not failures. */
   @ActivityMethod(name = "Assess")
   Assessment assess(MigrationPlan plan);
+
+  /**
+   * Takes the leases on the source and target databases, keyed by what their servers say they are:
+   * fails as a prerequisite, naming the holder, when another migration uses either. A rehearsal
+   * claims only its target, since it runs beside the real migration of its source. Idempotent.
+   */
+  @ActivityMethod(name = "ClaimDatabases")
+  DatabaseIdentities claimDatabases(MigrationPlan plan);
+
+  /** Gives up the leases {@link #claimDatabases} took; a lease held by someone else is left alone. */
+  @ActivityMethod(name = "ReleaseDatabases")
+  void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed);
+
+  /**
+   * Pauses the migration's drift check schedule, if there is one, with {@code note} saying why:
+   * once the migration has ended no stream runs to compare through.
+   */
+  @ActivityMethod(name = "PauseDriftCheck")
+  void pauseDriftCheck(MigrationPlan plan, String note);
 
   /** Creates the selected tables, sequences and types on the target, without indexes or constraints. */
   @ActivityMethod(name = "CreateTargetSchema")
@@ -68,6 +94,15 @@ public interface MigrationActivities {
 
   @ActivityMethod(name = "MeasureLag")
   Lag measureLag(MigrationPlan plan);
+
+  /**
+   * A scheduled drift check: compares source and target like {@link #validate}, through whichever
+   * stream runs now (the forward one before the switchover, the reverse one after it). Fails as a
+   * prerequisite, saying why, when no stream runs to compare through (never started, undone,
+   * decommissioned).
+   */
+  @ActivityMethod(name = "CheckDrift")
+  ValidationResult checkDrift(MigrationPlan plan);
 
   /** Counts and checksums every table on both sides at one consistent point, plus schema and sequences. */
   @ActivityMethod(name = "Validate")

@@ -27,6 +27,8 @@ final class MigrationState {
   MigrationPlan plan;
   Phase phase = Phase.PREPARE;
   String waitingFor = "";
+  /** The step the run last started, as the Web UI names it; its attempts are Temporal's to show. */
+  String step;
   String primary = "source";
   String error;
 
@@ -64,6 +66,11 @@ final class MigrationState {
     return stopReason != null;
   }
 
+  /** The run has ended: no step is running any more. */
+  boolean stopped() {
+    return phase == Phase.COMPLETED || phase == Phase.FAILED || phase == Phase.ABORTED || phase == Phase.ROLLED_BACK;
+  }
+
   int approvalsRequired() {
     return plan.approval() == null ? 1 : plan.approval().required();
   }
@@ -71,7 +78,8 @@ final class MigrationState {
   MigrationStatus status() {
     return new MigrationStatus(plan == null ? null : plan.name(), phase, waitingFor, tablesTotal,
         copies.listed(), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
-        primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals());
+        primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals(),
+        step, assessment == null ? 0 : assessment.totalBytes());
   }
 
   /** @param outcome COMPLETED, REHEARSED, ROLLED_BACK, or the phase the run ended in (FAILED, ABORTED) */

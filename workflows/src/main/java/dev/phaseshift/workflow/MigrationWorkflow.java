@@ -10,7 +10,6 @@ import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.UpdateMethod;
-import io.temporal.workflow.UpdateValidatorMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -19,7 +18,8 @@ import io.temporal.workflow.WorkflowMethod;
  *
  * <p>Sign-off comes as Workflow Updates (the caller learns at once whether it was accepted) or,
  * for the Web UI's "Send Signal" and {@code temporal workflow signal}, as signals of the same
- * names; a signal that the policy refuses is recorded as refused in the audit trail.
+ * names. A request that the policy refuses, by Update or by signal, is recorded as refused in the
+ * audit trail; a refused Update also fails, with the reason as its one-line message.
  */
 @WorkflowInterface
 public interface MigrationWorkflow {
@@ -34,20 +34,14 @@ public interface MigrationWorkflow {
   @SignalMethod(name = "approve", description = "Sign off the switchover: {\"approver\": \"alice\", \"comment\": \"go\"}")
   void approve(Approval approval);
 
-  @UpdateMethod(name = "approve", description = "Sign off the switchover; refused with a reason if the plan's approval policy does not allow it")
+  @UpdateMethod(name = "approve", description = "Sign off the switchover; a refusal (the plan's approval policy does not allow it) is recorded and fails the update with the reason")
   Decision approveUpdate(Approval approval);
-
-  @UpdateValidatorMethod(updateName = "approve")
-  void validateApprove(Approval approval);
 
   @SignalMethod(name = "reject", description = "Refuse the switchover; the migration is undone: {\"approver\": \"bob\", \"comment\": \"why\"}")
   void reject(Approval rejection);
 
   @UpdateMethod(name = "reject", description = "Refuse the switchover; the migration is undone and the source left as it was")
   Decision rejectUpdate(Approval rejection);
-
-  @UpdateValidatorMethod(updateName = "reject")
-  void validateReject(Approval rejection);
 
   @SignalMethod(name = "abort", description = "Stop before switchover and undo everything: {\"by\": \"alice\", \"comment\": \"why\"}")
   void abort(OperatorRequest request);
@@ -63,9 +57,6 @@ public interface MigrationWorkflow {
 
   @UpdateMethod(name = "rollback", description = "After switchover: move writes back to the old database; refused outside VERIFY and RECOVERY")
   Decision rollbackUpdate(OperatorRequest request);
-
-  @UpdateValidatorMethod(updateName = "rollback")
-  void validateRollback(OperatorRequest request);
 
   @SignalMethod(name = "connectionSwitched", description = "With the manual router: the application now connects to the new primary")
   void connectionSwitched(OperatorRequest request);

@@ -55,6 +55,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private final MigrationState state = run.state;
   private final OperatorRules rules = new OperatorRules(state);
   private final LagWatch lag = new LagWatch(run);
+  private final ExternalHolds holds = new ExternalHolds(run);
   private MigrationPlan plan;
   /** PREPARE to TEST: what an abort or a rejection cancels. */
   private CancellationScope forward;
@@ -81,14 +82,14 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       forward.run();
       // An abort accepted while the last step of TEST finished found nothing left to cancel.
       run.checkStop();
-      if (plan.rehearsal()) return Rehearsal.forecastAndTearDown(run);
+      if (plan.rehearsal()) return holds.released(Rehearsal.forecastAndTearDown(run));
       switchOver();
       verify();
-      if (recovery() == Recovery.ROLL_BACK) return rollBack();
+      if (recovery() == Recovery.ROLL_BACK) return holds.released(rollBack());
       optimize();
-      return completed();
+      return holds.released(completed());
     } catch (TemporalFailure failure) {
-      throw ended(failure, saga);
+      throw holds.released(ended(failure, saga));
     }
   }
 
@@ -106,6 +107,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
               + blockers.stream().limit(BLOCKERS_NAMED).map(f -> f.subject() + ": " + f.message())
                   .collect(Collectors.joining("\n- ")) + more, FailureTypes.PREREQUISITE);
     }
+    holds.claim();
     state.tablesTotal = assessment.tableCount();
     state.waitingFor = "creating tables on the target";
     if (plan.targetDisposable() || plan.rehearsal()) saga.addCompensation(run.steps()::dropTargetObjects, plan);
@@ -156,9 +158,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     for (int attempt = 1; state.switchover == null; attempt++) {
       gate.awaitReady();
       state.freezeStarted = true;
-      run.show("switchover: writes frozen on the source until the target has every change");
+      run.show("switchover: writes frozen on the source until the target has every change, for at most "
+          + plan.cutover().maxFreeze() + " (a dead worker's freeze ends with it)");
       try {
-        state.switchover = run.step("switchover: freeze writes, drain, hand over").switchover(plan);
+        state.switchover = run.freezing("switchover: freeze writes, drain, hand over").switchover(plan);
       } catch (ActivityFailure failure) {
         state.freezeStarted = false;
         if (!Failures.lagNotDrained(failure) || attempt >= MAX_SWITCHOVER_ATTEMPTS) throw failure;
@@ -166,13 +169,13 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         run.decide("switchover", "workflow", null, false, why);
         run.show("switchover attempt " + attempt + " released: " + why
             + "; trying again in " + SWITCHOVER_RETRY_PAUSE.toSeconds() + "s");
-        Workflow.sleep(SWITCHOVER_RETRY_PAUSE);
+        run.sleep(SWITCHOVER_RETRY_PAUSE, "switchover attempt " + attempt + " released; trying again");
       }
     }
     state.primary = "target";
     // The switchover drained the stream completely; no more lag is measured after it.
     Position drained = state.switchover.finalPosition();
-    state.lag = new Lag(0, drained, drained);
+    state.lag = new Lag(0, drained, drained, run.now());
     run.notify("switchover", "writes moved to the target after a " + state.switchover.writeFreezeMillis() + " ms freeze");
     if (RouterConfig.MANUAL.equals(plan.router().typeOrDefault())) {
       run.show("connectionSwitched: point the application at the target, then send the 'connectionSwitched' signal");
@@ -202,10 +205,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       long deadline = until + state.retentionExtensionMillis;
       long now = Workflow.currentTimeMillis();
       if (now >= deadline) break;
-      run.show("retention window: old database kept until " + Instant.ofEpochMilli(deadline)
-          + "; send 'rollback' to move writes back");
+      String keeping = "retention window: old database kept until " + Instant.ofEpochMilli(deadline);
+      run.show(keeping + "; send 'rollback' to move writes back");
       long extension = state.retentionExtensionMillis;
-      Workflow.await(Duration.ofMillis(deadline - now),
+      run.await(Duration.ofMillis(deadline - now), keeping,
           () -> state.rollbackRequested || state.retentionExtensionMillis != extension);
     }
     if (state.rollbackRequested) return Recovery.ROLL_BACK;
@@ -227,7 +230,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private MigrationReport rollBack() {
     run.show("rollback: writes frozen on the target until the old database has every change");
-    state.rollback = run.steps().rollback(plan);
+    state.rollback = run.freezing("rollback: freeze writes on the target, drain, hand back").rollback(plan);
     state.primary = "source";
     run.notify("rollback", "writes moved back to the old database after a " + state.rollback.writePauseMillis() + " ms pause");
     if (RouterConfig.MANUAL.equals(plan.router().typeOrDefault())) {
@@ -285,14 +288,11 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision approveUpdate(Approval approval) {
-    state.approvals.add(stamp(approval));
-    return run.decide("approve", OperatorRules.approver(approval), approval.comment(), true,
-        state.approvals.size() + " of " + plan.approval().required() + " approvals");
-  }
-
-  @Override
-  public void validateApprove(Approval approval) {
-    refuseIf(rules.approval(approval));
+    String refused = rules.approval(approval);
+    if (refused == null) state.approvals.add(stamp(approval));
+    return decidedOrRefused(run.decide("approve", OperatorRules.approver(approval),
+        approval == null ? null : approval.comment(), refused == null,
+        refused != null ? refused : state.approvals.size() + " of " + plan.approval().required() + " approvals"));
   }
 
   @Override
@@ -305,15 +305,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision rejectUpdate(Approval rejection) {
-    Decision d = run.decide("reject", OperatorRules.approver(rejection), rejection.comment(), true,
-        "the migration is undone");
+    String refused = rules.rejection(rejection);
+    Decision d = decidedOrRefused(run.decide("reject", OperatorRules.approver(rejection),
+        rejection == null ? null : rejection.comment(), refused == null,
+        refused != null ? refused : "the migration is undone"));
     stop("rejected by " + rejection.approver() + OperatorRules.suffix(rejection.comment()));
     return d;
-  }
-
-  @Override
-  public void validateReject(Approval rejection) {
-    refuseIf(rules.rejection(rejection));
   }
 
   @Override
@@ -352,14 +349,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public Decision rollbackUpdate(OperatorRequest request) {
+    String refused = rules.rollbackUpdate(request);
+    Decision d = decidedOrRefused(run.decide("rollback", OperatorRules.requester(request),
+        request == null ? null : request.comment(), refused == null,
+        refused != null ? refused : "writes move back to the old database"));
     state.rollbackRequested = true;
-    return run.decide("rollback", OperatorRules.requester(request), request.comment(), true,
-        "writes move back to the old database");
-  }
-
-  @Override
-  public void validateRollback(OperatorRequest request) {
-    refuseIf(rules.rollbackUpdate(request));
+    return d;
   }
 
   @Override
@@ -384,8 +379,18 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     return refused == null;
   }
 
-  private static void refuseIf(String refused) {
-    if (refused != null) throw new IllegalArgumentException(refused);
+  /**
+   * An Update's decision, already in the audit trail; a refusal then fails the Update, so the
+   * caller (the CLI, {@code temporal workflow update}, the Web UI) sees it failed, with one line
+   * and no stack trace; its details hold the decision. No Update validator refuses: a rejected Update leaves no trace in history,
+   * and the audit trail must show refused requests too.
+   */
+  private static Decision decidedOrRefused(Decision d) {
+    if (d.accepted()) return d;
+    ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
+        d.action() + " refused: " + d.reason().replace('\n', ' '), FailureTypes.REFUSED, d);
+    refusal.setStackTrace(new StackTraceElement[0]);
+    throw refusal;
   }
 
   private Approval stamp(Approval approval) {

@@ -57,7 +57,12 @@ final class OperatorRules {
   /** Until the freeze an abort or a rejection undoes everything; after it only a rollback goes back. */
   private String stop() {
     if (state.switchoverStarted()) {
-      return "the switchover has already started; after it, send 'rollback' to move writes back";
+      // Cancelling a freeze whose hand-over may be in flight could leave writes on neither side;
+      // the freeze is bounded, so waiting for it is short and safe.
+      String bound = state.plan != null && state.plan.cutover() != null && state.plan.cutover().maxFreeze() != null
+          ? " (" + state.plan.cutover().maxFreeze() + ")" : "";
+      return "the switchover has already started; after it, send 'rollback' to move writes back; it ends by itself"
+          + " within cutover.maxFreeze" + bound + ", handing writes over or releasing them";
     }
     if (state.stopping()) return "the migration is already stopping: " + state.stopReason;
     return null;

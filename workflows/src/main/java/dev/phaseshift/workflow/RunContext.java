@@ -7,15 +7,20 @@ import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.TimerOptions;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
@@ -37,12 +42,34 @@ final class RunContext {
       .setRetryOptions(retries())
       .build();
 
+  /**
+   * Steps that hold writes frozen or clients paused (switchover, rollback) heartbeat every second,
+   * so Temporal hands them to another worker seconds after the worker holding the freeze died; the
+   * freeze itself ends with that worker. Their retry is idempotent: it finds the recorded hand-over
+   * or freezes again.
+   */
+  static final Duration FREEZE_HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
+  private static final ActivityOptions FREEZE_OPTIONS = ActivityOptions.newBuilder(STEP_OPTIONS)
+      .setStartToCloseTimeout(Duration.ofHours(1))
+      .setHeartbeatTimeout(FREEZE_HEARTBEAT_TIMEOUT)
+      .build();
+
   final MigrationState state = new MigrationState();
   private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class, STEP_OPTIONS);
 
   /** Notifications are worth a few tries, never worth failing a migration for. */
   private final MigrationActivities notifier = Workflow.newActivityStub(MigrationActivities.class,
       ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(30))
+          .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
+          .build());
+
+  /**
+   * Lag refreshes while the run waits for people: a local activity leaves one marker in history
+   * where an activity leaves three events and a workflow task, which over days of waiting adds up.
+   */
+  private final MigrationActivities quiet = Workflow.newLocalActivityStub(MigrationActivities.class,
+      LocalActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofSeconds(30))
           .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
           .build());
@@ -84,8 +111,45 @@ final class RunContext {
 
   /** The steps stub with a summary the Web UI shows on the activity. */
   MigrationActivities step(String summary) {
+    state.step = summary;
     return Workflow.newActivityStub(MigrationActivities.class,
         ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
+  }
+
+  /** Steps that run as local activities: short reads whose repetition must not grow the history. */
+  MigrationActivities quietSteps() {
+    return quiet;
+  }
+
+  /**
+   * {@code Workflow.await} with a timer the Web UI shows by {@code summary} rather than by a
+   * generated id. True when {@code unblock} held before the time ran out; the timer is then
+   * cancelled. A stop of the surrounding scope ends the wait with its cancellation, as
+   * {@code Workflow.await} does.
+   */
+  boolean await(Duration timeout, String summary, Supplier<Boolean> unblock) {
+    List<Promise<Void>> timer = new ArrayList<>(1);
+    CancellationScope scope = Workflow.newCancellationScope(
+        () -> timer.add(Workflow.newTimer(timeout, TimerOptions.newBuilder().setSummary(summary).build())));
+    scope.run();
+    Workflow.await(() -> timer.get(0).isCompleted() || unblock.get());
+    if (unblock.get()) {
+      if (!timer.get(0).isCompleted()) scope.cancel();
+      return true;
+    }
+    timer.get(0).get();
+    return false;
+  }
+
+  /** {@code Workflow.sleep} with a timer the Web UI shows by {@code summary}. */
+  void sleep(Duration duration, String summary) {
+    Workflow.newTimer(duration, TimerOptions.newBuilder().setSummary(summary).build()).get();
+  }
+
+  /** The stub for a step that freezes writes, with a summary the Web UI shows on the activity. */
+  MigrationActivities freezing(String summary) {
+    return Workflow.newActivityStub(MigrationActivities.class,
+        ActivityOptions.newBuilder(FREEZE_OPTIONS).setSummary(summary).build());
   }
 
   void enter(Phase next, String doing) {

@@ -2,6 +2,8 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Decision;
+import dev.phaseshift.model.Phase;
+import dev.phaseshift.plan.ApprovalPolicy;
 import java.util.stream.Collectors;
 
 /** The Markdown table the Web UI shows as the workflow's current details. */
@@ -17,17 +19,18 @@ final class StatusDetails {
     if (s.tablesTotal > 0) {
       md.append("| Tables copied | ").append(s.copies.tables()).append(" / ").append(s.tablesTotal).append(" |\n");
     }
-    if (s.lag != null) md.append("| Lag | ").append(s.lag.bytes()).append(" bytes |\n");
+    if (s.step != null && !s.stopped()) {
+      md.append("| Step | ").append(s.step).append(" (attempts and last failure: Pending Activities below) |\n");
+    }
+    if (s.lag != null) {
+      md.append("| Lag | ").append(s.lag.bytes()).append(" bytes")
+          .append(s.lag.measuredAt() == null ? "" : ", measured " + s.lag.measuredAt()).append(" |\n");
+    }
     if (s.validation != null) {
       md.append("| Validation | ").append(s.validation.verdict())
           .append(" |\n");
     }
-    if (s.plan != null && s.plan.approvalRequired()) {
-      md.append("| Approvals | ").append(s.approvals.size()).append(" / ").append(s.approvalsRequired())
-          .append(s.approvals.isEmpty() ? ""
-              : " (" + s.approvals.stream().map(Approval::approver).collect(Collectors.joining(", ")) + ")")
-          .append(" |\n");
-    }
+    if (s.plan != null && s.plan.approvalRequired()) approvals(md, s);
     if (s.rehearsal != null) {
       md.append("| Copy time | ").append(s.rehearsal.copyMillis()).append(" ms |\n");
       md.append("| Freeze forecast | ").append(s.rehearsal.freezeForecastMillis() < 0 ? "unknown"
@@ -43,5 +46,28 @@ final class StatusDetails {
     }
     if (s.error != null) md.append("| Error | ").append(s.error.replace("\n", " ")).append(" |\n");
     return md.toString();
+  }
+
+  /**
+   * Who has signed off, who may, and the exact payload and command, in code spans the UI keeps
+   * verbatim; the deadline is in the waiting text.
+   */
+  private static void approvals(StringBuilder md, MigrationState s) {
+    md.append("| Approvals | ").append(s.approvals.size()).append(" of ").append(s.approvalsRequired())
+        .append(s.approvals.isEmpty() ? ""
+            : " (" + s.approvals.stream().map(Approval::approver).collect(Collectors.joining(", ")) + ")")
+        .append(" |\n");
+    ApprovalPolicy policy = s.plan.approval();
+    boolean anyone = policy == null || policy.approvers() == null || policy.approvers().isEmpty();
+    md.append("| May approve | ").append(anyone ? "anyone" : String.join(", ", policy.approvers()))
+        .append(policy != null && Boolean.FALSE.equals(policy.requesterMayApprove()) && s.plan.requestedBy() != null
+            ? " (not the requester, " + s.plan.requestedBy() + ")" : "")
+        .append(" |\n");
+    if (s.approvals.size() < s.approvalsRequired() && s.phase == Phase.SWITCHOVER) {
+      String example = anyone ? "bob" : policy.approvers().get(0);
+      md.append("| How to approve | update or signal `approve` with `{\"approver\": \"").append(example)
+          .append("\", \"comment\": \"why\"}`, or `phaseshift approve ").append(s.plan.name()).append(" --as ")
+          .append(example).append(" -m \"why\"` |\n");
+    }
   }
 }

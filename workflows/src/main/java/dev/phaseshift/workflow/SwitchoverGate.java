@@ -2,8 +2,10 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.WindowOpening;
+import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Workflow;
@@ -21,6 +23,13 @@ import org.slf4j.Logger;
 final class SwitchoverGate {
   private static final Logger log = Workflow.getLogger(SwitchoverGate.class);
   static final Duration GUARDRAIL_RETRY = Duration.ofSeconds(30);
+  /**
+   * How often the lag is measured while awaiting sign-off: often at first, when someone is likely
+   * watching, then every two hours, so a wait of weeks costs about 80 events a day.
+   */
+  static final Duration LAG_REFRESH_FIRST = Duration.ofMinutes(15);
+  static final Duration LAG_REFRESH_LATER = Duration.ofHours(2);
+  static final Duration LAG_REFRESH_FIRST_FOR = Duration.ofHours(2);
 
   private final RunContext run;
   private final MigrationState state;
@@ -65,14 +74,14 @@ final class SwitchoverGate {
       state.validation = run.steps().validate(plan);
       if (!state.validation.passed()) {
         withdrawApprovals("re-validation found " + state.validation.mismatches() + " mismatch(es)");
-        Workflow.sleep(GUARDRAIL_RETRY);
+        run.sleep(GUARDRAIL_RETRY, "re-validation failed; validating again");
         return false;
       }
     }
     List<String> longTransactions = run.steps().longWriteTransactions(plan);
     if (!longTransactions.isEmpty()) {
       run.show("long-running write transactions on the source: " + String.join("; ", longTransactions));
-      Workflow.sleep(GUARDRAIL_RETRY);
+      run.sleep(GUARDRAIL_RETRY, "long-running write transactions on the source; checking again");
       return false;
     }
     return true;
@@ -90,30 +99,36 @@ final class SwitchoverGate {
     long freeze = DurationText.parse(plan.cutover().maxFreeze()).toMillis();
     if (now >= window.startMillis() && window.endMillis() - now >= freeze) return true;
     long until = now < window.startMillis() ? window.startMillis() : window.endMillis();
-    run.show((now < window.startMillis() ? "maintenance window opening at "
+    String waiting = (now < window.startMillis() ? "maintenance window opening at "
         : "next maintenance window; the current one ends too soon for a freeze of up to "
-            + plan.cutover().maxFreeze() + ", at ") + Instant.ofEpochMilli(until));
-    Workflow.await(Duration.ofMillis(Math.max(1, until - now)), state::stopping);
+            + plan.cutover().maxFreeze() + ", at ") + Instant.ofEpochMilli(until);
+    run.show(waiting);
+    run.await(Duration.ofMillis(Math.max(1, until - now)), waiting, state::stopping);
     run.checkStop();
     return false;
   }
 
+  /**
+   * Waits for sign-off without a timer and an activity per minute: one named timer for the deadline
+   * or the next lag refresh (a local activity, see {@link #LAG_REFRESH_LATER}).
+   */
   private void awaitApprovals() {
     MigrationPlan plan = state.plan;
     int required = plan.approval().required();
     Duration deadline = plan.approval().deadline() == null ? null : DurationText.parse(plan.approval().deadline());
+    long overdueAt = deadline == null ? Long.MAX_VALUE : approvalWaitStart + deadline.toMillis();
     boolean deadlineReported = false;
     while (state.approvals.size() < required) {
       run.checkStop();
-      run.show("approval: " + state.approvals.size() + " of " + required
-          + " given; send the 'approve' update or signal with {\"approver\": \"...\", \"comment\": \"...\"}");
-      Duration wait = Duration.ofMinutes(1);
-      long overdueAt = deadline == null ? Long.MAX_VALUE : approvalWaitStart + deadline.toMillis();
+      String awaiting = awaitingApproval(required, deadlineReported ? Long.MAX_VALUE : overdueAt);
+      // Code spans: the Web UI renders current details as Markdown, which would curl bare quotes.
+      run.show(awaiting + "; send the `approve` update or signal with `{\"approver\": \"...\", \"comment\": \"...\"}`");
       long now = Workflow.currentTimeMillis();
-      if (!deadlineReported && overdueAt - now < wait.toMillis()) wait = Duration.ofMillis(Math.max(1, overdueAt - now));
-      boolean woke = Workflow.await(wait, () -> state.approvals.size() >= required || state.stopping());
-      if (woke) continue;
-      if (!deadlineReported && Workflow.currentTimeMillis() >= overdueAt) {
+      Duration refresh = now - approvalWaitStart < LAG_REFRESH_FIRST_FOR.toMillis() ? LAG_REFRESH_FIRST : LAG_REFRESH_LATER;
+      boolean deadlineFirst = !deadlineReported && overdueAt - now <= refresh.toMillis();
+      Duration wait = deadlineFirst ? Duration.ofMillis(Math.max(1, overdueAt - now)) : refresh;
+      if (run.await(wait, awaiting, () -> state.approvals.size() >= required || state.stopping())) continue;
+      if (deadlineFirst) {
         deadlineReported = true;
         run.notify("approval-deadline", "no approval within " + plan.approval().deadline());
         if ("abort".equals(plan.approval().onDeadline())) {
@@ -121,10 +136,34 @@ final class SwitchoverGate {
           run.decide("abort", "workflow", null, true, state.stopReason);
           throw new CanceledFailure(state.stopReason);
         }
+        continue;
       }
-      // Keeps the lag in the status current while nobody decides.
-      state.lag = run.steps().measureLag(plan);
+      refreshLag();
+    }
+  }
+
+  /** E.g. "approval: 1 of 2 given (bob); approvers: bob, carol, dave; deadline 2026-12-05T02:00:00Z, then abort". */
+  private String awaitingApproval(int required, long deadlineAt) {
+    ApprovalPolicy policy = state.plan.approval();
+    StringBuilder s = new StringBuilder("approval: ").append(state.approvals.size()).append(" of ").append(required)
+        .append(" given");
+    if (!state.approvals.isEmpty()) {
+      s.append(" (").append(String.join(", ", state.approvals.stream().map(Approval::approver).toList())).append(')');
+    }
+    s.append("; approvers: ").append(policy.approvers().isEmpty() ? "anyone" : String.join(", ", policy.approvers()));
+    if (deadlineAt != Long.MAX_VALUE) {
+      s.append("; deadline ").append(Instant.ofEpochMilli(deadlineAt)).append("abort".equals(policy.onDeadline()) ? ", then abort" : ", then a notification and waiting on");
+    }
+    return s.toString();
+  }
+
+  /** Keeps the lag in the status roughly current while nobody decides; a failed reading keeps the last one. */
+  private void refreshLag() {
+    try {
+      state.lag = run.quietSteps().measureLag(state.plan);
       run.render();
+    } catch (ActivityFailure failure) {
+      log.warn("lag not measured while awaiting approval: {}", Failures.describe(failure));
     }
   }
 

@@ -28,7 +28,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.util.ArrayList;
@@ -56,10 +55,7 @@ class MigrationWorkflowTest {
 
   @BeforeEach
   void start() {
-    env = TestWorkflowEnvironment.newInstance();
-    for (String name : MigrationSearchAttributes.NAMES) {
-      env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
+    env = TestEnvironments.withSearchAttributes();
     activities = new ScriptedActivities();
   }
 
@@ -188,7 +184,11 @@ class MigrationWorkflowTest {
 
     WorkflowUpdateException stranger = assertThrows(WorkflowUpdateException.class,
         () -> workflow.approveUpdate(new Approval("mallory", "let me", null)));
-    assertTrue(stranger.getCause().getMessage().contains("not an approver"), stranger.getCause().getMessage());
+    ApplicationFailure strangerRefusal = (ApplicationFailure) stranger.getCause();
+    assertEquals("Refused", strangerRefusal.getType());
+    assertTrue(strangerRefusal.getOriginalMessage().startsWith("approve refused: mallory is not an approver"),
+        strangerRefusal.getOriginalMessage());
+    assertFalse(strangerRefusal.getOriginalMessage().contains("\n"), "one line: " + strangerRefusal.getOriginalMessage());
     WorkflowUpdateException requester = assertThrows(WorkflowUpdateException.class,
         () -> workflow.approveUpdate(new Approval("alice", "my own", null)));
     assertTrue(requester.getCause().getMessage().contains("four-eyes"), requester.getCause().getMessage());
@@ -208,11 +208,30 @@ class MigrationWorkflowTest {
 
     assertEquals("COMPLETED", report.outcome());
     assertEquals(List.of("bob", "carol"), report.approvals().stream().map(Approval::approver).toList());
+    // Every request is in the trail, refused Updates included, with who, when and why.
     List<Decision> approvals = report.decisions().stream().filter(d -> d.action().equals("approve")).toList();
-    assertEquals(3, approvals.size(), approvals.toString());
-    assertTrue(approvals.get(1).reason().contains("four-eyes") && !approvals.get(1).accepted(), approvals.toString());
-    assertEquals("window agreed with the shop team", approvals.get(2).comment());
-    assertNotNull(approvals.get(2).at());
+    assertEquals(List.of("mallory", "alice", "bob", "bob", "alice", "carol"),
+        approvals.stream().map(Decision::by).toList(), approvals.toString());
+    assertEquals(List.of(false, false, true, false, false, true),
+        approvals.stream().map(Decision::accepted).toList(), approvals.toString());
+    assertTrue(approvals.get(0).reason().contains("not an approver") && "let me".equals(approvals.get(0).comment()),
+        approvals.toString());
+    assertTrue(approvals.get(1).reason().contains("four-eyes"), approvals.toString());
+    assertTrue(approvals.get(3).reason().contains("already approved"), approvals.toString());
+    assertTrue(approvals.get(4).reason().contains("four-eyes"), approvals.toString());
+    assertEquals("window agreed with the shop team", approvals.get(5).comment());
+    assertTrue(approvals.stream().allMatch(d -> d.at() != null), approvals.toString());
+    // What `temporal workflow update` and the Web UI print for a refusal: one line, no stack trace.
+    int refusedUpdates = 0;
+    for (HistoryEvent e : env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList()) {
+      if (!e.hasWorkflowExecutionUpdateCompletedEventAttributes()
+          || !e.getWorkflowExecutionUpdateCompletedEventAttributes().getOutcome().hasFailure()) continue;
+      var refusal = e.getWorkflowExecutionUpdateCompletedEventAttributes().getOutcome().getFailure();
+      refusedUpdates++;
+      assertEquals("", refusal.getStackTrace(), refusal.toString());
+      assertFalse(refusal.getMessage().contains("\n"), refusal.getMessage());
+    }
+    assertEquals(3, refusedUpdates);
     int validateAgain = activities.calls.lastIndexOf("validate");
     assertTrue(validateAgain > activities.calls.indexOf("validate") && validateAgain < activities.calls.indexOf("switchover"),
         "re-validated right before the freeze: " + activities.calls);
@@ -451,6 +470,19 @@ class MigrationWorkflowTest {
     List<String> calls = activities.calls;
     assertEquals(List.of("rollback", "decommission"), calls.subList(calls.size() - 2, calls.size()));
     assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("rollback")));
+
+    // The steps that freeze writes heartbeat with a short timeout, so a dead worker's freeze moves
+    // to another worker in seconds; the others run without one.
+    Map<String, Duration> heartbeatTimeouts = new LinkedHashMap<>();
+    for (HistoryEvent e : env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList()) {
+      if (!e.hasActivityTaskScheduledEventAttributes()) continue;
+      var scheduled = e.getActivityTaskScheduledEventAttributes();
+      heartbeatTimeouts.put(scheduled.getActivityType().getName(),
+          Duration.ofSeconds(scheduled.getHeartbeatTimeout().getSeconds()));
+    }
+    assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Switchover"), heartbeatTimeouts.toString());
+    assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Rollback"), heartbeatTimeouts.toString());
+    assertEquals(Duration.ZERO, heartbeatTimeouts.get("Verify"), heartbeatTimeouts.toString());
   }
 
   @Test

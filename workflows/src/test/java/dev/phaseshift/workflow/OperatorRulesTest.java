@@ -103,6 +103,7 @@ class OperatorRulesTest {
     state.stopReason = null;
     switchedOver();
     refused(rules.abort(), "switchover has already started; after it, send 'rollback'");
+    refused(rules.abort(), "ends by itself within cutover.maxFreeze (30s)");
   }
 
   @Test

@@ -4,6 +4,8 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.DatabaseIdentities;
+import dev.phaseshift.model.DatabaseIdentity;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
@@ -161,6 +163,39 @@ public class ScriptedActivities implements MigrationActivities {
   public Lag measureLag(MigrationPlan plan) {
     step("measureLag");
     return new Lag(lagBytes, DRAINED, DRAINED);
+  }
+
+  /** The databases as the scripted servers identify themselves. */
+  public static final DatabaseIdentities DATABASES = new DatabaseIdentities(
+      new DatabaseIdentity("7300000000000000001", 16384, "shop", "old-db:5432/shop"),
+      new DatabaseIdentity("7300000000000000002", 16384, "shop", "new-db:5432/shop"));
+
+  /** Claims and releases, apart from {@link #calls}: they bracket every run, and the tests of steps read calls. */
+  public final List<String> leaseCalls = Collections.synchronizedList(new ArrayList<>());
+  /** When set, the claim is refused with this message, as when another migration holds a database. */
+  public volatile String claimRefusal;
+
+  @Override
+  public DatabaseIdentities claimDatabases(MigrationPlan plan) {
+    leaseCalls.add("claim");
+    if (claimRefusal != null) throw ApplicationFailure.newNonRetryableFailure(claimRefusal, FailureTypes.PREREQUISITE);
+    return DATABASES;
+  }
+
+  @Override
+  public void releaseDatabases(MigrationPlan plan, DatabaseIdentities claimed) {
+    leaseCalls.add("release");
+  }
+
+  @Override
+  public void pauseDriftCheck(MigrationPlan plan, String note) {
+    leaseCalls.add("pauseDriftCheck: " + note);
+  }
+
+  @Override
+  public ValidationResult checkDrift(MigrationPlan plan) {
+    step("checkDrift");
+    return validate(plan);
   }
 
   @Override

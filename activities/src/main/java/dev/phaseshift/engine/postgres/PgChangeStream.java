@@ -195,9 +195,15 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  private static IllegalStateException failure(String what, SQLException e) {
-    // Not a MigrationException: connection drops and lock timeouts are worth retrying.
-    return new IllegalStateException(what + ": " + PgEndpoint.redact(e.getMessage()), e);
+  private static RuntimeException failure(String what, SQLException e) {
+    String message = what + ": " + PgEndpoint.redact(e.getMessage());
+    // A missing privilege stays missing however often the step is retried.
+    if ("42501".equals(e.getSQLState())) {
+      return new MigrationException(FailureTypes.PREREQUISITE, message
+          + "; grant the plan's user the privilege (or REPLICATION and ownership of the tables)", e);
+    }
+    // Connection drops and lock timeouts are worth retrying.
+    return new IllegalStateException(message, e);
   }
 
   private static void closeQuietly(Connection c) {

@@ -42,15 +42,19 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /**
+   * @param stream   the stream compared through: the name of its slot on the plan's source, of the
+   *                 publication it decodes and of the subscription on the plan's target, which a
+   *                 migration names alike (the forward stream, or after the switchover the reverse
+   *                 one, with the plan's sides swapped)
    * @param catchUp  how long to wait for the target to come within {@link #CATCH_UP_BYTES}
    * @param maxPause how long the target's apply may stay stopped
    */
-  static PgComparePoint take(MigrationPlan plan, Duration catchUp, Duration maxPause) {
+  static PgComparePoint take(MigrationPlan plan, String stream, Duration catchUp, Duration maxPause) {
     long started = System.nanoTime();
     while (true) {
       PgSessionPair sides = PgSessionPair.open(plan);
       try {
-        PgComparePoint point = attempt(plan, sides, catchUp, maxPause);
+        PgComparePoint point = attempt(stream, sides, catchUp, maxPause);
         if (point != null) return point;
         sides.close();
       } catch (RuntimeException e) {
@@ -61,7 +65,7 @@ final class PgComparePoint implements AutoCloseable {
       // the stream is resumed, so wait for that as long as we would wait for a slow target.
       if (System.nanoTime() - started > catchUp.toNanos()) {
         throw new MigrationException(FailureTypes.VALIDATION_FAILED, "the target did not catch up with the source"
-            + " within " + catchUp.toMillis() + "ms: subscription " + PgNames.subscription(plan) + " on the target"
+            + " within " + catchUp.toMillis() + "ms: subscription " + stream + " on the target"
             + " is disabled (the change stream is paused) and the source has committed changes since; resume the"
             + " change stream, then validate again");
       }
@@ -70,10 +74,10 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /** A point, or null when the stream is paused by the operator and the target is behind. */
-  private static PgComparePoint attempt(MigrationPlan plan, PgSessionPair sides, Duration catchUp,
+  private static PgComparePoint attempt(String stream, PgSessionPair sides, Duration catchUp,
       Duration maxPause) {
-    String slot = PgNames.slot(plan);
-    String subscription = PgNames.subscription(plan);
+    String slot = stream;
+    String subscription = stream;
     PgSession s = sides.source();
     PgSession t = sides.target();
     s.run("preparing the session", PgComparePoint::textSettings);
@@ -95,7 +99,7 @@ final class PgComparePoint implements AutoCloseable {
     }
     boolean ours = state == PgApplyPause.State.APPLYING;
     if (ours) {
-      awaitCatchUp(plan, s, t, catchUp);
+      awaitCatchUp(slot, subscription, s, t, catchUp);
       awaitApplying(s, t, subscription, catchUp);
     }
     long deadline = System.nanoTime() + maxPause.toNanos();
@@ -112,7 +116,7 @@ final class PgComparePoint implements AutoCloseable {
       // already visible, with asynchronous commit).
       String sourceSnapshot = s.one("exporting the snapshot", "SELECT pg_export_snapshot()", rs -> rs.getString(1));
       String upTo = s.one("reading the position", "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
-      PgChangedKeys.Changes changes = peek(plan, s.endpoint(), slot, applied, upTo, deadline, maxPause);
+      PgChangedKeys.Changes changes = peek(s.endpoint(), slot, applied, upTo, deadline, maxPause);
       if (!ours && changes.transactions() > 0) return null;
       return new PgComparePoint(sides, sourceSnapshot, targetSnapshot, upTo, changes);
     } finally {
@@ -123,16 +127,16 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /** Waits until the slot's consumer is within {@link #CATCH_UP_BYTES} of the source; nothing is held meanwhile. */
-  private static void awaitCatchUp(MigrationPlan plan, PgSession s, PgSession t, Duration catchUp) {
+  private static void awaitCatchUp(String slot, String subscription, PgSession s, PgSession t, Duration catchUp) {
     long deadline = System.nanoTime() + catchUp.toNanos();
     while (true) {
       t.run("flushing WAL", PgInventory::flushWal);
-      var lag = s.call("measuring the lag", c -> PgReplication.lag(c, PgNames.slot(plan)));
+      var lag = s.call("measuring the lag", c -> PgReplication.lag(c, slot));
       if (lag.bytes() <= CATCH_UP_BYTES) return;
       if (System.nanoTime() > deadline) {
         throw new MigrationException(FailureTypes.VALIDATION_FAILED, "the target did not catch up with the source"
-            + " within " + catchUp.toMillis() + "ms (slot " + PgNames.slot(plan) + " is "
-            + lag.bytes() + " bytes behind); check that subscription " + PgNames.subscription(plan) + " is enabled"
+            + " within " + catchUp.toMillis() + "ms (slot " + slot + " is "
+            + lag.bytes() + " bytes behind); check that subscription " + subscription + " is enabled"
             + " and its apply worker is not failing (target server log), then validate again");
       }
       Polling.sleep(POLL_MILLIS);
@@ -188,7 +192,7 @@ final class PgComparePoint implements AutoCloseable {
    * Reads the changed keys on a session of its own, with the comparing sessions' text settings
    * (the keys come back as text) and a statement timeout that keeps the apply's pause bounded.
    */
-  private static PgChangedKeys.Changes peek(MigrationPlan plan, PgEndpoint source, String slot, long applied,
+  private static PgChangedKeys.Changes peek(PgEndpoint source, String slot, long applied,
       String upTo, long deadline, Duration maxPause) {
     try (PgSession p = PgSession.open(source)) {
       return p.call("reading the changed rows from slot " + slot, c -> {
@@ -196,7 +200,8 @@ final class PgComparePoint implements AutoCloseable {
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         Sql.exec(c, "SET statement_timeout = " + left);
         try {
-          return PgChangedKeys.after(c, slot, PgNames.publication(plan), applied, upTo);
+          // The publication is named like its slot.
+          return PgChangedKeys.after(c, slot, slot, applied, upTo);
         } catch (SQLException e) {
           if (!"57014".equals(e.getSQLState())) throw e;
           throw new IllegalStateException("reading the rows changed since the target's position from slot " + slot

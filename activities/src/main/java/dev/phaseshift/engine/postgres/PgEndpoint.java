@@ -110,17 +110,17 @@ public final class PgEndpoint {
 
   /**
    * Wrong credentials or a missing database will not fix themselves: those fail at once. Anything
-   * else (refused, timed out, server restarting) is worth retrying, so it stays a plain exception
-   * that Temporal retries with backoff.
+   * else (refused, timed out, server restarting) is worth retrying: typed UNREACHABLE, which the
+   * activity layer retries (briefly in PREPARE, where it is mostly a wrong host or port).
    */
-  private RuntimeException unreachable(SQLException e) {
+  private MigrationException unreachable(SQLException e) {
     String message = "cannot connect to " + role + " " + host + ":" + port + "/" + database + " as " + user()
         + ": " + e.getMessage() + " (check " + role + ".url, " + role + ".user and " + role + ".password)";
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     if (state.startsWith("28") || state.equals("3D000")) {
       return new MigrationException(FailureTypes.PREREQUISITE, message, e);
     }
-    return new IllegalStateException(message, e);
+    return new MigrationException(FailureTypes.UNREACHABLE, message, e);
   }
 
   /**

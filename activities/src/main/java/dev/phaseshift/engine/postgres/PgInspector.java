@@ -4,6 +4,7 @@ import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ClientConnection;
+import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.ServerInfo;
 import dev.phaseshift.model.Severity;
@@ -51,8 +52,15 @@ final class PgInspector implements Inspector {
                 + "; these applications must be pointed at the target at switchover"));
       }
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
+      s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
+      t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));
       return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
     }
+  }
+
+  @Override
+  public DatabaseIdentities identify(MigrationPlan plan) {
+    return PgIdentity.identify(plan);
   }
 
   private ServerInfo serverInfo(PgSession on) {

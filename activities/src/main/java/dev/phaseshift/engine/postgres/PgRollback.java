@@ -52,8 +52,8 @@ final class PgRollback {
       WriteMove move = new WriteMove(WriteMove.Direction.ROLLBACK, t, s, slot, subscription,
           plan.cutover().maxFreeze(), () -> {});
       // In autocommit the insert is its own commit: if it was sent, the outcome is unknown and the
-      // target stays frozen; a retry either finds the record and finishes, or starts over.
-      WriteMove.Drained drained = move.run(sequences, d -> {}, (d, sending) -> {
+      // target stays read-only; a retry either finds the record and finishes, or starts over.
+      WriteMove.Drained drained = move.run(tables, sequences, d -> {}, (d, sending) -> {
         t.run("recording the rollback", c -> {
           sending.run();
           CutoverRecords.recordRollback(c, plan, recordOf(d));

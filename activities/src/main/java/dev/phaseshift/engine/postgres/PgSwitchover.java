@@ -13,10 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves writes from the source to the target. The source database is made read-only for new
- * sessions and every existing application session is ended, which stops all writes without a
- * restart; once the target has applied the last change, sequences follow and the subscription
- * stops, and the target is the primary.
+ * Moves writes from the source to the target. Writes to the migrated tables are frozen by a
+ * session's locks that end with the worker (see {@link WriteMove}) and every existing application
+ * session is ended; once the target has applied the last change, sequences follow, the source
+ * database is made read-only for new sessions, the subscription stops, and the target is the
+ * primary.
  */
 final class PgSwitchover {
   private static final Logger log = LoggerFactory.getLogger(PgSwitchover.class);
@@ -33,6 +34,7 @@ final class PgSwitchover {
       // Done before: the record and the subscription's stop commit together, so the target is
       // already the primary and freezing the source again would gain nothing.
       if (recorded != null) return recorded.result();
+      PgPrimaryCheck.confirm(s, plan);
 
       WriteFreeze.allowOwnWrites(s);
       List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
@@ -48,7 +50,7 @@ final class PgSwitchover {
       long[] sourceWrites = {0};
       WriteMove move = new WriteMove(WriteMove.Direction.SWITCHOVER, s, t, slot, subscription,
           plan.cutover().maxFreeze(), () -> dropReverseSlotQuietly(t, plan));
-      return move.run(sequences, drained -> {
+      return move.run(tables, sequences, drained -> {
         sourceWrites[0] = s.call("reading table statistics", c -> SourceWrites.count(c, tables));
         steps[0] = System.nanoTime();
         if (Boolean.TRUE.equals(plan.reverseReplication())) {

@@ -78,6 +78,16 @@ final class PgValidator implements Validator {
 
   @Override
   public ValidationResult validate(MigrationPlan plan) {
+    return validate(plan, PgNames.slot(plan));
+  }
+
+  @Override
+  public ValidationResult checkDrift(MigrationPlan plan) {
+    return PgDriftCheck.check(this::validate, plan);
+  }
+
+  /** Compares at a point of the stream recorded in {@code slot} on the plan's source. */
+  ValidationResult validate(MigrationPlan plan, String slot) {
     long started = System.nanoTime();
     Duration lockTimeout = PgLockBound.of(plan);
     List<TableInfo> tables;
@@ -98,7 +108,7 @@ final class PgValidator implements Validator {
     while (round < ROUNDS && (rounds == null || rounds.stream().anyMatch(r -> !r.done()))) {
       if (round > 0) Polling.sleep(BETWEEN_ROUNDS_MILLIS);
       round++;
-      try (PgComparePoint point = PgComparePoint.take(plan, catchUp, MAX_PAUSE)) {
+      try (PgComparePoint point = PgComparePoint.take(plan, slot, catchUp, MAX_PAUSE)) {
         if (rounds == null) {
           rounds = layout(point, tables, lockTimeout);
           comparedAt = point.upTo;

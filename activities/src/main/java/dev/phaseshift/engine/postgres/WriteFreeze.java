@@ -6,9 +6,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The write freeze of one side: its database made read-only for every session started from then
- * on ({@code default_transaction_read_only}), which stops writes without a restart once the open
- * sessions are ended. Setting it, lifting it and checking for it happen here and nowhere else.
+ * The lasting write freeze of one side: its database made read-only for every session started from
+ * then on ({@code default_transaction_read_only}), which stops writes without a restart once the
+ * open sessions are ended. It retires the side that lost writes, so it is set only at the end of a
+ * move, while {@link SessionFreeze} holds writes (a setting in the catalog would outlive a worker
+ * that died mid-move). Setting it, lifting it and checking for it happen here and nowhere else.
  */
 final class WriteFreeze {
   private static final Logger log = LoggerFactory.getLogger(WriteFreeze.class);
@@ -28,8 +30,8 @@ final class WriteFreeze {
   }
 
   /** Makes the side's database read-only for every session started from now on. */
-  static void freeze(PgSession on) {
-    on.exec("freezing writes", "ALTER DATABASE " + Sql.ident(on.endpoint().database())
+  static void retire(PgSession on) {
+    on.exec("making the database read-only", "ALTER DATABASE " + Sql.ident(on.endpoint().database())
         + " SET default_transaction_read_only = on");
   }
 

@@ -1,6 +1,7 @@
 package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
@@ -10,8 +11,9 @@ import java.util.List;
 
 /**
  * Moves writes from one side to the other over the replication stream between them: freezes the
- * side that loses them, ends its sessions, waits until the other side has applied the last change,
- * copies sequences and hands writes over. Until the hand-over is sent, any failure lifts the
+ * side that loses them ({@link SessionFreeze}: locks that die with the worker), ends its sessions,
+ * waits until the other side has applied the last change, copies sequences, makes the side
+ * read-only for good and hands writes over. Until the hand-over is sent, any failure lifts the
  * freeze again, so a failed move costs the application nothing. The switchover moves writes from
  * source to target, a rollback from target back to source.
  */
@@ -98,43 +100,69 @@ final class WriteMove {
     this.afterRelease = afterRelease;
   }
 
-  <T> T run(List<PgInventory.Seq> sequences, InsideFreeze insideFreeze, HandOver<T> handOver) {
+  /**
+   * @param tables the migrated tables, which the freeze locks on the side that loses writes
+   */
+  <T> T run(List<TableInfo> tables, List<PgInventory.Seq> sequences, InsideFreeze insideFreeze,
+      HandOver<T> handOver) {
     long frozenAt = System.nanoTime();
     long frozenAtEpochMillis = System.currentTimeMillis();
     long deadline = frozenAt + maxFreezeNanos;
-    WriteFreeze.freeze(from);
-    Drained drained;
+    SessionFreeze freeze = SessionFreeze.take(from.endpoint(), tables, Duration.ofNanos(maxFreezeNanos), deadline);
     try {
-      int ended = from.call("ending application sessions", WriteMove::endSessions);
-      long endedAt = System.nanoTime();
-      // The insert position covers every commit record, including asynchronous commits whose WAL
-      // is not written yet (pg_current_wal_lsn() would stop short of them).
-      String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
-          rs -> rs.getString(1));
-      PgInventory.flushWal(from.connection());
-      if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
-        throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
-            direction.notDrained(maxFreeze, slot, position, subscription));
+      Drained drained;
+      try {
+        int ended = from.call("ending application sessions", c -> endSessions(c, freeze.pid()));
+        long endedAt = System.nanoTime();
+        // The insert position covers every commit record, including asynchronous commits whose WAL
+        // is not written yet (pg_current_wal_lsn() would stop short of them).
+        String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
+            rs -> rs.getString(1));
+        PgInventory.flushWal(from.connection());
+        if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
+          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+              direction.notDrained(maxFreeze, slot, position, subscription));
+        }
+        long drainedAt = System.nanoTime();
+        int copied = SequenceCopy.copy(from, to, sequences, direction.skipsMissingSequences());
+        drained = new Drained(position, ended, copied, frozenAt, frozenAtEpochMillis, deadline, endedAt, drainedAt,
+            System.nanoTime());
+        insideFreeze.run(drained);
+        retire(freeze);
+      } catch (RuntimeException e) {
+        // The lasting setting goes before the locks, so no session opens read-only after the freeze.
+        release();
+        freeze.close();
+        throw e;
       }
-      long drainedAt = System.nanoTime();
-      int copied = SequenceCopy.copy(from, to, sequences, direction.skipsMissingSequences());
-      drained = new Drained(position, ended, copied, frozenAt, frozenAtEpochMillis, deadline, endedAt, drainedAt,
-          System.nanoTime());
-      insideFreeze.run(drained);
-    } catch (RuntimeException e) {
-      release();
-      throw e;
+      boolean[] sent = {false};
+      try {
+        return handOver.commit(drained, () -> sent[0] = true);
+      } catch (RuntimeException e) {
+        // Before the commit was sent the other side cannot have taken writes, so they go back to the
+        // frozen side. Once it was sent the outcome is unknown: the side stays read-only, and a retry
+        // either finds the record or repeats the step; both are safe, writing to both is not.
+        if (!sent[0]) {
+          release();
+          freeze.close();
+        }
+        throw e;
+      }
+    } finally {
+      freeze.close();
     }
-    boolean[] sent = {false};
-    try {
-      return handOver.commit(drained, () -> sent[0] = true);
-    } catch (RuntimeException e) {
-      // Before the commit was sent the other side cannot have taken writes, so they go back to the
-      // frozen side. Once it was sent the outcome is unknown: the side stays frozen, and a retry
-      // either finds the record or repeats the step; both are safe, writing to both is not.
-      if (!sent[0]) release();
-      throw e;
-    }
+  }
+
+  /**
+   * Makes the frozen side read-only for good before the other side commits the hand-over: a worker
+   * that dies between the two commits leaves both sides refusing writes until the retry, never
+   * both taking them. Sessions opened before the setting are ended while the locks still hold, and
+   * the freeze must have held throughout, or writes may have slipped past the drained position.
+   */
+  private void retire(SessionFreeze freeze) {
+    WriteFreeze.retire(from);
+    from.call("ending sessions opened before the database became read-only", c -> endSessions(c, freeze.pid()));
+    freeze.checkHeld();
   }
 
   private void release() {
@@ -147,11 +175,11 @@ final class WriteMove {
    * sessions start read-only. Replication connections (walsenders) are left alone. Waits until
    * the sessions are gone, so no write of theirs can commit after the WAL position is read.
    */
-  private static int endSessions(Connection c) throws SQLException {
+  private static int endSessions(Connection c, int freezePid) throws SQLException {
     List<Integer> pids = Sql.query(c,
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-        rs -> rs.getInt(1));
+            + " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ?",
+        rs -> rs.getInt(1), freezePid);
     int terminated = 0;
     for (int pid : pids) {
       Boolean ok = Sql.one(c, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), pid);

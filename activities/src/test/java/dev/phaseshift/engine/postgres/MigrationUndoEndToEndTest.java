@@ -4,11 +4,8 @@ import static dev.phaseshift.engine.postgres.PgTestSupport.count;
 import static dev.phaseshift.engine.postgres.PgTestSupport.exec;
 import static dev.phaseshift.engine.postgres.PgTestSupport.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.phaseshift.activities.PhaseshiftWorkers;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
@@ -16,18 +13,12 @@ import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.testing.MigrationRuns;
 import dev.phaseshift.testing.PgPair;
-import dev.phaseshift.workflow.MigrationSearchAttributes;
 import dev.phaseshift.workflow.MigrationWorkflow;
-import dev.phaseshift.workflow.TaskQueues;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
-import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -79,12 +70,7 @@ class MigrationUndoEndToEndTest {
       exec(t, "CREATE TABLE unrelated (id int PRIMARY KEY)", "INSERT INTO unrelated VALUES (1), (2)");
     }
     before = sourceState();
-    env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
-    for (String name : MigrationSearchAttributes.NAMES) {
-      env.registerSearchAttribute(name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
-    PhaseshiftWorkers.register(env.getWorkerFactory(), TaskQueues.MIGRATIONS);
-    env.start();
+    env = MigrationRuns.environment();
   }
 
   @AfterEach
@@ -100,29 +86,16 @@ class MigrationUndoEndToEndTest {
   }
 
   private MigrationWorkflow start(MigrationPlan plan) {
-    MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
-        WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
-    WorkflowClient.start(workflow::run, plan);
-    return workflow;
+    return MigrationRuns.start(env, plan);
   }
 
   private static MigrationStatus awaitStatus(MigrationWorkflow workflow, Predicate<MigrationStatus> condition)
       throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      MigrationStatus status = workflow.status();
-      if (condition.test(status)) return status;
-      Thread.sleep(100);
-    }
-    throw new AssertionError("status never matched: " + workflow.status());
+    return MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(60), condition);
   }
 
   private static MigrationReport stoppedReport(MigrationWorkflow workflow, String type) {
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
-        () -> WorkflowStub.fromTyped(workflow).getResult(MigrationReport.class));
-    ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
-    assertEquals(type, failure.getType(), failure.getOriginalMessage());
-    return failure.getDetails().get(MigrationReport.class);
+    return MigrationRuns.stoppedReport(workflow, type);
   }
 
   @Test

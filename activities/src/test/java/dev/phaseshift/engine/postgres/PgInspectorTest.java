@@ -193,8 +193,10 @@ class PgInspectorTest extends PgPairTest {
         new dev.phaseshift.plan.Endpoint("jdbc:postgresql://127.0.0.1:1/app", "postgres", null), plan.target(),
         plan.tables(), plan.copyParallelism(), plan.cutover(), plan.approvalRequired(), plan.retention(),
         plan.requestedBy());
-    // Refused connections may be a restart or a network blip: a plain exception, which Temporal retries.
-    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> assess(down));
+    // Refused connections may be a restart or a network blip: typed Unreachable, which Temporal retries.
+    MigrationException refused = assertThrows(MigrationException.class, () -> assess(down));
+    assertEquals(FailureTypes.UNREACHABLE, refused.type());
+    assertTrue(refused.retryable(), "an unreachable server is worth another attempt");
     assertTrue(refused.getMessage().contains("cannot connect to source 127.0.0.1:1/app"), refused.getMessage());
 
     MigrationPlan noDatabase = new MigrationPlan(plan.name(),

@@ -49,23 +49,7 @@ final class PgTestSupport {
    * initial copy, named as the plan's migration would name them; returns once every table is in sync.
    */
   static void replicate(PgPair pairs, MigrationPlan plan, List<String> tables) throws Exception {
-    String pub = PgNames.publication(plan);
-    String sub = PgNames.subscription(plan);
-    try (Connection s = pairs.source()) {
-      exec(s, "CREATE PUBLICATION " + pub + " FOR TABLE " + String.join(", ", tables));
-    }
-    try (Connection t = pairs.target()) {
-      exec(t, "CREATE SUBSCRIPTION " + sub + " CONNECTION 'host=127.0.0.1 port=" + pairs.source.port()
-          + " dbname=" + PgPair.DATABASE + " user=postgres' PUBLICATION " + pub);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (true) {
-        long ready = count(t, "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
-            + " WHERE s.subname = '" + sub + "' AND r.srsubstate = 'r'");
-        if (ready == tables.size()) break;
-        if (System.currentTimeMillis() > deadline) throw new AssertionError("subscription did not sync: " + ready);
-        Thread.sleep(50);
-      }
-    }
+    pairs.replicate(PgNames.publication(plan), PgNames.subscription(plan), tables);
   }
 
   /** Normalized schema dump of one side, as the validator compares it. */

@@ -1,0 +1,139 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.workflow.FailureTypes;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+
+/**
+ * The write freeze while writes move: a session of its own holds {@code EXCLUSIVE} locks on the
+ * migrated tables in an open transaction. Reads go on; writes wait. Nothing of it is stored in the
+ * catalog, so PostgreSQL itself ends the freeze when the session ends: when the worker process
+ * dies (the kernel closes its socket, the backend aborts the transaction and its locks go), and,
+ * for a worker that hangs or a host that vanishes without closing the socket, when the session has
+ * sat idle in its transaction longer than the freeze may last ({@link #GRACE} past maxFreeze).
+ *
+ * <p>Taking the locks never costs the application a transaction: each attempt waits at most
+ * {@link #LOCK_WAIT} (below the server's deadlock_timeout, so the deadlock detector never picks an
+ * application transaction as the victim), is then given up, and tried again until the deadline.
+ */
+final class SessionFreeze implements AutoCloseable {
+  /** How long past maxFreeze the server lets the freeze stand when the worker stops answering. */
+  static final Duration GRACE = Duration.ofSeconds(5);
+  /** Longest wait of one attempt at the locks, and so the longest an application write waits behind it. */
+  static final Duration LOCK_WAIT = Duration.ofMillis(100);
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+  private final PgEndpoint on;
+  private final Connection connection;
+  private final int pid;
+
+  private SessionFreeze(PgEndpoint on, Connection connection, int pid) {
+    this.on = on;
+    this.connection = connection;
+    this.pid = pid;
+  }
+
+  /**
+   * Opens the freezing session and takes the locks, retrying until {@code deadlineNanos}.
+   *
+   * @param maxFreeze how long the freeze may last; the server ends the session {@link #GRACE} after it
+   */
+  static SessionFreeze take(PgEndpoint on, List<TableInfo> tables, Duration maxFreeze, long deadlineNanos) {
+    Connection c = on.connect();
+    try {
+      long bound = maxFreeze.plus(GRACE).toMillis();
+      int pid;
+      long lockWait;
+      try (Statement s = c.createStatement()) {
+        s.execute("SET application_name = 'phaseshift freeze'");
+        s.execute("SET idle_in_transaction_session_timeout = " + bound);
+        s.execute("SET statement_timeout = " + bound);
+        pid = Sql.one(c, "SELECT pg_backend_pid()", rs -> rs.getInt(1));
+        // Below deadlock_timeout, so our wait ends before any deadlock check: the application's
+        // transaction is never the one aborted.
+        long deadlock = Sql.one(c, "SELECT setting::bigint FROM pg_settings WHERE name = 'deadlock_timeout'",
+            rs -> rs.getLong(1));
+        lockWait = Math.max(10, Math.min(LOCK_WAIT.toMillis(), deadlock / 2));
+        s.execute("SET lock_timeout = " + lockWait);
+      }
+      c.setAutoCommit(false);
+      lock(c, on, tables, deadlineNanos, maxFreeze, lockWait);
+      return new SessionFreeze(on, c, pid);
+    } catch (SQLException e) {
+      closeQuietly(c);
+      throw PgSession.failure("freezing writes", on, e);
+    } catch (RuntimeException e) {
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  private static void lock(Connection c, PgEndpoint on, List<TableInfo> tables, long deadlineNanos,
+      Duration maxFreeze, long lockWait) throws SQLException {
+    // Without ONLY: partitions and inheritance children are locked with their parents.
+    String statement = "LOCK TABLE " + tables.stream().map(PgInventory::quoted).distinct()
+        .collect(Collectors.joining(", ")) + " IN EXCLUSIVE MODE";
+    for (int attempt = 1; ; attempt++) {
+      try (Statement s = c.createStatement()) {
+        if (!tables.isEmpty()) s.execute(statement);
+        return;
+      } catch (SQLException e) {
+        c.rollback();
+        if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) throw e;
+        long pause = ThreadLocalRandom.current().nextLong(lockWait / 2, lockWait + 1);
+        if (System.nanoTime() + (pause + lockWait) * 1_000_000 > deadlineNanos) {
+          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, "could not freeze writes on the " + on.role()
+              + " within " + maxFreeze.toMillis() + " ms: application transactions kept the migrated tables locked"
+              + " (" + attempt + " attempts of " + lockWait + " ms each); nothing was frozen and no application"
+              + " transaction was affected; end long-running transactions (see cutover.maxTransactionAge) or"
+              + " raise cutover.maxFreeze, then try again");
+        }
+        Polling.sleep(pause);
+      }
+    }
+  }
+
+  /** The freezing session's backend, which ending other sessions must spare. */
+  int pid() {
+    return pid;
+  }
+
+  /**
+   * Fails unless the freeze has held throughout: if the server ended the session (its time was up)
+   * writes may have happened since, and what was drained is not everything.
+   */
+  void checkHeld() {
+    try (Statement s = connection.createStatement()) {
+      s.execute("SELECT 1");
+    } catch (SQLException e) {
+      throw new IllegalStateException("the write freeze on the " + on.role() + " ended before writes were handed"
+          + " over (" + e.getMessage() + "); nothing was handed over, the switch will be tried again", e);
+    }
+  }
+
+  /** Ends the freeze: the transaction rolls back (it changed nothing) and the locks go with it. */
+  @Override
+  public void close() {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      // The session is gone already, and its locks with it.
+    }
+    closeQuietly(connection);
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // Closing a broken session: the server has ended it, and its locks with it.
+    }
+  }
+}
