@@ -59,17 +59,22 @@ final class PgApplyPause {
 
   /** Marks, disables, and waits until the apply worker has exited. */
   static void pause(Connection t, String subscription, PgEndpoint target) throws SQLException {
+    // After the switchover the reverse stream's subscriber is the old database, read-only for new
+    // sessions; marking and disabling its subscription are this session's own writes.
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "COMMENT ON SUBSCRIPTION " + Sql.ident(subscription) + " IS " + Sql.literal(MARK));
     stopApply(t, subscription, target);
   }
 
   static void resume(Connection t, String subscription) throws SQLException {
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE");
     forget(t, subscription);
   }
 
   /** Removes the mark: whoever disables the subscription from now on is not a validation. */
   static void forget(Connection t, String subscription) throws SQLException {
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "COMMENT ON SUBSCRIPTION " + Sql.ident(subscription) + " IS NULL");
   }
 
