@@ -51,6 +51,24 @@ public final class TemporalDevServer implements ExecutionCondition, BeforeAllCal
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    // A free port is only free when asked; another server on the machine can take it before the
+    // dev server binds it. Then the dev server exits at once, and new ports are worth a try.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        start();
+        break;
+      } catch (IOException e) {
+        if (attempt >= 3 || !log().contains("address already in use")) throw e;
+        Files.deleteIfExists(log);
+      }
+    }
+    stubs = WorkflowServiceStubs.newConnectedServiceStubs(
+        WorkflowServiceStubsOptions.newBuilder().setTarget(address()).build(), Duration.ofSeconds(30));
+    client = WorkflowClient.newInstance(stubs,
+        WorkflowClientOptions.newBuilder().setDataConverter(PlanPayloadConverter.dataConverter()).build());
+  }
+
+  private void start() throws IOException, InterruptedException {
     port = freePort();
     uiPort = freePort();
     List<String> command = new ArrayList<>(List.of(binary().orElseThrow().toString(), "server", "start-dev",
@@ -63,10 +81,6 @@ public final class TemporalDevServer implements ExecutionCondition, BeforeAllCal
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     waitForPort(port, Duration.ofSeconds(60));
     waitForPort(uiPort, Duration.ofSeconds(30));
-    stubs = WorkflowServiceStubs.newConnectedServiceStubs(
-        WorkflowServiceStubsOptions.newBuilder().setTarget(address()).build(), Duration.ofSeconds(30));
-    client = WorkflowClient.newInstance(stubs,
-        WorkflowClientOptions.newBuilder().setDataConverter(PlanPayloadConverter.dataConverter()).build());
   }
 
   @Override
