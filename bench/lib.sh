@@ -104,6 +104,18 @@ VACUUM ANALYZE;
 SQL
 }
 
+# copy_bench_to_target PARALLEL: database bench of the source, dumped and restored into a new one on
+# the target (-j PARALLEL each way), then vacuumed and analysed there.
+copy_bench_to_target() {
+  log "copying it to the target (pg_dump | pg_restore)"
+  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+  rm -rf "$dir/dump"
+  pg_dump "${S[@]}" -d bench -Fd -j "$1" -Z0 -f "$dir/dump"
+  pg_restore "${T[@]}" -d bench -j "$1" "$dir/dump"
+  rm -rf "$dir/dump"
+  psql_t -c "VACUUM ANALYZE"
+}
+
 # free_port: a TCP port nothing listens on at the moment, on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

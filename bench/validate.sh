@@ -54,13 +54,7 @@ if [ ! -f "$marker" ]; then
   # A data set of another size is replaced; its subscription goes first, taking its slot with it.
   psql -X -q "${T[@]}" -d bench -c "DROP SUBSCRIPTION IF EXISTS phaseshift_bench_validate" >/dev/null 2>&1 || true
   load_reference_data "$scale" "$rows" "${S[@]}"
-  log "copying it to the target (pg_dump | pg_restore)"
-  psql -X -q "${T[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
-  rm -rf "$dir/dump"
-  pg_dump "${S[@]}" -d bench -Fd -j "$parallel" -Z0 -f "$dir/dump"
-  pg_restore "${T[@]}" -d bench -j "$parallel" "$dir/dump"
-  rm -rf "$dir/dump"
-  psql_t -c "VACUUM ANALYZE"
+  copy_bench_to_target "$parallel"
   # The validator reads at a point the target has applied: a subscription (no initial copy, the
   # target already holds the rows) on the slot the plan's name implies keeps the target current.
   psql_s -c "CREATE PUBLICATION phaseshift_bench_validate FOR ALL TABLES"

@@ -40,6 +40,8 @@ public final class BenchValidateCommand implements Callable<Integer> {
     out.put("sessionsPerSide", plan.copyParallelism());
     out.put("passed", result.passed());
     out.put("mismatches", result.mismatches());
+    out.put("rowsChanging", result.rowsChanging());
+    out.put("tablesChanging", result.tablesChanging());
     List<Map<String, Object>> tables = new ArrayList<>();
     for (TableValidation t : result.tables()) {
       Map<String, Object> row = new LinkedHashMap<>();

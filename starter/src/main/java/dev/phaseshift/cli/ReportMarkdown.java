@@ -26,7 +26,7 @@ public final class ReportMarkdown {
     if (r.switchover() != null) row(md, "Write freeze", r.switchover().writeFreezeMillis() + " ms");
     row(md, "Copy throughput", r.copyThroughputMiBps() + " MiB/s");
     if (r.validation() != null) {
-      row(md, "Validation", r.validation().passed() ? "passed" : r.validation().mismatches() + " mismatch(es)");
+      row(md, "Validation", r.validation().verdict());
     }
     if (r.verify() != null) row(md, "Verify", r.verify().passed() ? "passed" : "failed");
     if (r.rollback() != null) row(md, "Rollback pause", r.rollback().writePauseMillis() + " ms");
@@ -53,7 +53,7 @@ public final class ReportMarkdown {
       md.append("\n## Validation\n").append(selection).append("\n| table | source rows | target rows | match |\n|---|---:|---:|---|\n");
       for (TableValidation t : r.validation().tables()) {
         md.append("| ").append(t.table()).append(" | ").append(t.sourceRows()).append(" | ").append(t.targetRows())
-            .append(" | ").append(t.match() ? "yes" : "**no**").append(" |\n");
+            .append(" | ").append(t.match() ? "yes" : "**no**").append(changing(t)).append(" |\n");
       }
       differences(md, r.validation().tables());
     }
@@ -122,5 +122,13 @@ public final class ReportMarkdown {
 
   private static String cell(String text) {
     return text == null ? "" : text.replace("|", "\\|").replace("\n", " ");
+  }
+
+  /** Rows a validation could not compare because the application changed them in every round. */
+  private static String changing(TableValidation t) {
+    if (t.changing() == null) return "";
+    if (t.changing().wholeTable()) return "; changed in every round, not compared";
+    return "; " + t.changing().rows() + " row(s) changed in every round, not compared (e.g. "
+        + cell(String.join(", ", t.changing().examples())) + ")";
   }
 }

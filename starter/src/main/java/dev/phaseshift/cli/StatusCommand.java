@@ -101,7 +101,7 @@ public final class StatusCommand implements Callable<Integer> {
     }
     if (s.lag() != null) b.append("  lag: ").append(Bytes.human(s.lag().bytes())).append(lagAge(s, live)).append('\n');
     if (s.validation() != null) {
-      b.append("  validation: ").append(s.validation().passed() ? "passed" : s.validation().mismatches() + " mismatch(es)").append('\n');
+      b.append("  validation: ").append(s.validation().verdict()).append('\n');
     }
     if (s.writeFreezeMillis() != null) b.append("  write freeze: ").append(s.writeFreezeMillis()).append(" ms\n");
     b.append("  primary: ").append(s.primary()).append('\n');

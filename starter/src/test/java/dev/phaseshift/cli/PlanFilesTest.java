@@ -32,6 +32,7 @@ class PlanFilesTest {
     assertEquals("48h", plan.retention());
     assertEquals(true, plan.approvalRequired());
     assertEquals("30s", plan.cutover().maxFreeze());
+    assertEquals("100ms", plan.lockTimeout());
     assertTrue(plan.tables().selects("public", "orders"));
     assertTrue(!plan.tables().selects("public", "audit_log"));
   }
@@ -71,5 +72,20 @@ class PlanFilesTest {
         aprovalRequired: false
         """)));
     assertTrue(e.getMessage().contains("unknown field 'aprovalRequired'"), e.getMessage());
+  }
+
+  @Test
+  void lockTimeoutIsABoundedDuration() throws Exception {
+    String plan = """
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        lockTimeout: %s
+        """;
+    assertEquals("250ms", PlanFiles.load(write(plan.formatted("250ms"))).withDefaults().lockTimeout());
+    for (String bad : new String[] {"0ms", "2h", "soon"}) {
+      var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted(bad))));
+      assertTrue(e.getMessage().contains("lockTimeout: '" + bad + "' must be a duration from 1ms to 1m"), e.getMessage());
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.phaseshift.cli;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.phaseshift.model.ChangingRows;
 import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.TableValidation;
@@ -41,5 +42,20 @@ class ReportMarkdownTest {
     String md = render(List.of(new TableValidation("public.accounts", 10, 9, "1", "2", false)));
     assertTrue(md.contains("| public.accounts | 10 | 9 | **no** |"), md);
     assertFalse(md.contains("Where the content differs"), md);
+  }
+
+  @Test
+  void rowsThatKeptChangingAreNamedBesideAPass() {
+    TableValidation hot = new TableValidation("public.orders", 99, 99, "1", "1", true, 4, List.of(),
+        new ChangingRows(2, false, List.of("17", "42")));
+    ValidationResult v = new ValidationResult(new Position(1, "0/1"), List.of(hot), List.of(), List.of(), 0, 10, 1, 0,
+        2, 1);
+    MigrationReport r = new MigrationReport("shop", "COMPLETED", null, null, null, List.of(), 0, v, null, null,
+        List.of(), List.of(), List.of(), List.of(), null);
+    String md = ReportMarkdown.render(r, Optional.empty());
+    assertTrue(md.contains("| Validation | passed; 2 row(s) in 1 table(s) changed in every round and were not compared |"),
+        md);
+    assertTrue(md.contains("| public.orders | 99 | 99 | yes; 2 row(s) changed in every round, not compared (e.g. 17, 42) |"),
+        md);
   }
 }

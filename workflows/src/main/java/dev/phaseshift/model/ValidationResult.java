@@ -12,6 +12,9 @@ import java.util.List;
  *                            (every mismatch first), so a result for 10,000 tables stays small;
  *                            0 in results recorded before the bound
  * @param sequencesCompared   sequences compared; {@code sequences} is bounded the same way
+ * @param rowsChanging        rows that changed in every round of the comparison and so were not
+ *                            compared (see {@link ChangingRows}); not a mismatch
+ * @param tablesChanging      tables with such rows, or changing as a whole in every round
  */
 public record ValidationResult(
     Position comparedAt,
@@ -21,10 +24,17 @@ public record ValidationResult(
     int mismatches,
     long millis,
     int tablesCompared,
-    int sequencesCompared) {
+    int sequencesCompared,
+    long rowsChanging,
+    int tablesChanging) {
 
   /** Tables and sequences listed in full up to this many; beyond, mismatches first, then the rest up to it. */
   public static final int LISTED = 100;
+
+  public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
+      List<String> schemaDifferences, int mismatches, long millis, int tablesCompared, int sequencesCompared) {
+    this(comparedAt, tables, sequences, schemaDifferences, mismatches, millis, tablesCompared, sequencesCompared, 0, 0);
+  }
 
   public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
       List<String> schemaDifferences, int mismatches, long millis) {
@@ -38,5 +48,16 @@ public record ValidationResult(
 
   public boolean passed() {
     return mismatches == 0;
+  }
+
+  /**
+   * One line for status and report: passed or the mismatches, and the rows that kept changing, so a
+   * pass over a hot table does not read as if every row had been compared.
+   */
+  public String verdict() {
+    String verdict = passed() ? "passed" : mismatches + " mismatch(es)";
+    if (tablesChanging == 0) return verdict;
+    return verdict + "; " + (rowsChanging > 0 ? rowsChanging + " row(s)" : "rows") + " in " + tablesChanging
+        + " table(s) changed in every round and were not compared";
   }
 }

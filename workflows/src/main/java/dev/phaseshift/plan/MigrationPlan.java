@@ -29,6 +29,9 @@ import java.util.List;
  *                         failure, completion)
  * @param mode             {@code migration} (default) or {@code rehearsal}: migrate into a scratch
  *                         target, validate, measure, then tear everything down instead of switching over
+ * @param lockTimeout      longest a Phaseshift statement waits for a lock on an application table
+ *                         (default {@value PlanDefaults#LOCK_TIMEOUT}); it gives up and tries again
+ *                         later, so the application never queues behind it for longer
  */
 public record MigrationPlan(
     String name,
@@ -47,10 +50,21 @@ public record MigrationPlan(
     Boolean reverseReplication,
     String finalDumpDirectory,
     String webhookUrl,
-    String mode) {
+    String mode,
+    String lockTimeout) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, null);
+  }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
       Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
@@ -98,14 +112,15 @@ public record MigrationPlan(
         reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication,
         finalDumpDirectory,
         webhookUrl,
-        mode == null ? MIGRATION : mode);
+        mode == null ? MIGRATION : mode,
+        lockTimeout == null ? PlanDefaults.LOCK_TIMEOUT : lockTimeout);
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL);
+        webhookUrl, REHEARSAL, lockTimeout);
   }
 
   @JsonIgnore

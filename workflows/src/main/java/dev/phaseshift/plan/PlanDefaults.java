@@ -10,6 +10,7 @@ public final class PlanDefaults {
   public static final String MAX_TRANSACTION_AGE = "5m";
   public static final String ON_APPROVAL_DEADLINE = "wait";
   public static final boolean REVERSE_REPLICATION = true;
+  public static final String LOCK_TIMEOUT = "100ms";
 
   private PlanDefaults() {}
 }

@@ -48,6 +48,10 @@ public final class PlanValidator {
         && !DurationText.isValid(plan.cutover().maxTransactionAge())) {
       problems.add("cutover.maxTransactionAge: not a duration; write e.g. 30s or 5m");
     }
+    if (plan.lockTimeout() != null && !validLockTimeout(plan.lockTimeout())) {
+      problems.add("lockTimeout: '" + plan.lockTimeout() + "' must be a duration from 1ms to 1m, e.g. 100ms or 2s"
+          + " (how long a Phaseshift statement may wait for a lock on an application table)");
+    }
     approval(plan.approval(), problems);
     windows(plan.maintenanceWindows(), problems);
     router(plan.router(), problems);
@@ -180,5 +184,12 @@ public final class PlanValidator {
         problems.add(field + "[" + i + "]: not a table pattern; write schema.table, with * as a wildcard");
       }
     }
+  }
+
+  /** Zero would mean no bound at all, and a long one lets the application queue behind a waiting step. */
+  private static boolean validLockTimeout(String text) {
+    if (!DurationText.isValid(text)) return false;
+    long millis = DurationText.parse(text).toMillis();
+    return millis >= 1 && millis <= 60_000;
   }
 }

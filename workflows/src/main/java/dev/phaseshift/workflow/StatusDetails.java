@@ -27,7 +27,7 @@ final class StatusDetails {
           .append(s.lag.measuredAt() == null ? "" : ", measured " + s.lag.measuredAt()).append(" |\n");
     }
     if (s.validation != null) {
-      md.append("| Validation | ").append(s.validation.passed() ? "passed" : s.validation.mismatches() + " mismatch(es)")
+      md.append("| Validation | ").append(s.validation.verdict())
           .append(" |\n");
     }
     if (s.plan != null && s.plan.approvalRequired()) approvals(md, s);

@@ -170,7 +170,7 @@ final class PgChangeStream implements ChangeStream {
         PgReplication.dropSubscription(t, PgNames.subscription(plan));
         // A switchover that failed after creating the reverse slot leaves it behind, holding WAL.
         PgReplication.dropSlot(t, PgNames.reverseSlot(plan));
-        PgReplication.dropPublication(t, PgNames.reversePublication(plan));
+        PgReplication.dropPublication(t, PgNames.reversePublication(plan), PgLockBound.of(plan));
         Sql.exec(t, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       } catch (SQLException e) {
         targetFailure = failure("cannot remove subscription and bookkeeping from " + target, e);
@@ -184,7 +184,7 @@ final class PgChangeStream implements ChangeStream {
         WriteFreeze.releaseIfFrozen(s, source);
         SnapshotHolder.endSessions(s, slot);
         PgReplication.dropSlot(s, slot);
-        PgReplication.dropPublication(s, PgNames.publication(plan));
+        PgReplication.dropPublication(s, PgNames.publication(plan), PgLockBound.of(plan));
       } catch (SQLException e) {
         RuntimeException sourceFailure = failure("cannot remove slot and publication from " + source, e);
         if (targetFailure != null) sourceFailure.addSuppressed(targetFailure);
@@ -214,27 +214,15 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  /** How long pause waits for the apply worker to stop after the subscription is disabled. */
-  private static final long PAUSE_WAIT_MILLIS = 15_000;
-
   @Override
   public void pause(MigrationPlan plan) {
     String subscription = PgNames.subscription(plan);
     PgEndpoint target = PgEndpoint.target(plan);
     try (Connection t = target.connect()) {
       requireSubscription(t, subscription, target, "pause");
-      Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " DISABLE");
-      // DISABLE only tells the apply worker to stop; it may still commit the transaction it is
-      // applying. Waiting for it to exit makes "paused" mean that nothing arrives any more.
-      long deadline = System.nanoTime() + PAUSE_WAIT_MILLIS * 1_000_000;
-      while (applyWorkerRunning(t, subscription)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("subscription " + subscription + " on " + target
-              + " is disabled but its apply worker is still running after " + PAUSE_WAIT_MILLIS / 1000
-              + "s; the pause is retried");
-        }
-        Polling.sleep(20);
-      }
+      // The operator's pause: a validation must not take it for one of its own and resume it.
+      PgApplyPause.forget(t, subscription);
+      PgApplyPause.stopApply(t, subscription, target);
       log.info("paused subscription {} on {}; slot {} keeps the position", subscription, target,
           PgNames.slot(plan));
     } catch (SQLException e) {
@@ -249,6 +237,7 @@ final class PgChangeStream implements ChangeStream {
     try (Connection t = target.connect()) {
       requireSubscription(t, subscription, target, "resume");
       Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE");
+      PgApplyPause.forget(t, subscription);
       log.info("resumed subscription {} on {}", subscription, target);
     } catch (SQLException e) {
       throw failure("cannot resume subscription " + subscription + " on " + target, e);
@@ -264,9 +253,5 @@ final class PgChangeStream implements ChangeStream {
     }
   }
 
-  static boolean applyWorkerRunning(Connection t, String subscription) throws SQLException {
-    return Sql.one(t, "SELECT 1 FROM pg_stat_subscription WHERE subname = ? AND pid IS NOT NULL",
-        rs -> 1, subscription) != null;
-  }
 
 }

@@ -77,6 +77,8 @@ final class PgChangedKeys {
 
   /** Turns pgoutput messages into changed keys; keeps each transaction's keys until its commit. */
   static final class Decoder {
+    /** Marks a value the message left out (compared by identity: no text value is this object). */
+    private static final String UNCHANGED = new String("unchanged TOASTed value");
     private final long appliedEnd;
     private final Map<Integer, Relation> relations = new HashMap<>();
     private final Map<String, Set<List<String>>> keys = new LinkedHashMap<>();
@@ -160,7 +162,16 @@ final class PgChangedKeys {
         return;
       }
       List<String> key = new ArrayList<>(r.keyColumns().length);
-      for (int column : r.keyColumns()) key.add(column < row.size() ? row.get(column) : null);
+      for (int column : r.keyColumns()) {
+        String value = column < row.size() ? row.get(column) : null;
+        // An unchanged TOASTed value is not sent: a key holding one (REPLICA IDENTITY FULL makes
+        // every column part of the key) does not name the row, so the table is named instead.
+        if (value == UNCHANGED) {
+          pendingTables.add(r.table());
+          return;
+        }
+        key.add(value);
+      }
       pendingKeys.computeIfAbsent(r.table(), t -> new LinkedHashSet<>()).add(key);
     }
 
@@ -201,7 +212,8 @@ final class PgChangedKeys {
             m.get(bytes);
             values.add(new String(bytes, StandardCharsets.UTF_8));
           }
-          // 'n' is NULL; 'u' an unchanged TOASTed value, never part of a key.
+          case 'u' -> values.add(UNCHANGED);
+          // 'n' is NULL.
           default -> values.add(null);
         }
       }

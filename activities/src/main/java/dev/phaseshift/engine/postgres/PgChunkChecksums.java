@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -46,15 +47,19 @@ final class PgChunkChecksums {
   private final AtomicReferenceArray<Checksum> results;
   private final Queue<Piece> todo = new ConcurrentLinkedQueue<>();
   private final AtomicReference<RuntimeException> failure;
+  private final Duration lockTimeout;
 
   /**
-   * @param failure shared by both sides: the first failure anywhere stops every session after its
-   *                current piece
+   * @param failure     shared by both sides: the first failure anywhere stops every session after
+   *                    its current piece
+   * @param lockTimeout longest a piece waits for its table's lock (a pending ACCESS EXCLUSIVE from
+   *                    the application's DDL, say) before it tries again
    */
   PgChunkChecksums(PgEndpoint side, String snapshot, List<Piece> pieces, int ids,
-      AtomicReference<RuntimeException> failure) {
+      AtomicReference<RuntimeException> failure, Duration lockTimeout) {
     this.side = side;
     this.snapshot = snapshot;
+    this.lockTimeout = lockTimeout;
     this.results = new AtomicReferenceArray<>(ids);
     this.failure = failure;
     List<Piece> sorted = new ArrayList<>(pieces);
@@ -82,14 +87,16 @@ final class PgChunkChecksums {
       for (String set : TEXT_SETTINGS) Sql.exec(c, set);
       // The plan bounds the sessions a validation takes; parallel workers under each would not be.
       Sql.exec(c, "SET max_parallel_workers_per_gather = 0");
+      PgLockBound.apply(c, lockTimeout);
       Sql.exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       doing = "importing the validation snapshot";
       Sql.exec(c, "SET TRANSACTION SNAPSHOT " + Sql.literal(snapshot));
       Piece piece;
       while (failure.get() == null && (piece = todo.poll()) != null) {
-        doing = "checksumming " + piece.sql();
-        results.set(piece.id(), Sql.one(c, piece.sql(),
-            rs -> new Checksum(rs.getLong(1), new BigInteger(rs.getString(2)))));
+        doing = "checksumming " + abbreviated(piece.sql());
+        String sql = piece.sql();
+        results.set(piece.id(), PgLockBound.inTransaction(c, lockTimeout, doing, () -> Sql.one(c, sql,
+            rs -> new Checksum(rs.getLong(1), new BigInteger(rs.getString(2))))));
       }
       Sql.exec(c, "COMMIT");
       return null;
@@ -101,5 +108,10 @@ final class PgChunkChecksums {
       failure.compareAndSet(null, e);
       throw e;
     }
+  }
+
+  /** A piece's SQL can hold thousands of keys; a failure message needs only its start. */
+  private static String abbreviated(String sql) {
+    return sql.length() <= 300 ? sql : sql.substring(0, 300) + "...";
   }
 }

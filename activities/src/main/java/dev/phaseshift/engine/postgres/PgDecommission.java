@@ -32,10 +32,11 @@ final class PgDecommission {
           c -> PgReplication.dropSubscription(c, PgNames.reverseSubscription(plan)));
       t.run("dropping the reverse replication slot", c -> PgReplication.dropSlot(c, PgNames.reverseSlot(plan)));
       t.run("dropping the reverse publication",
-          c -> PgReplication.dropPublication(c, PgNames.reversePublication(plan)));
+          c -> PgReplication.dropPublication(c, PgNames.reversePublication(plan), PgLockBound.of(plan)));
       t.run("dropping the subscription", c -> PgReplication.dropSubscription(c, PgNames.subscription(plan)));
       s.run("dropping the replication slot", c -> PgReplication.dropSlot(c, PgNames.slot(plan)));
-      s.run("dropping the publication", c -> PgReplication.dropPublication(c, PgNames.publication(plan)));
+      s.run("dropping the publication",
+          c -> PgReplication.dropPublication(c, PgNames.publication(plan), PgLockBound.of(plan)));
       dropBookkeeping(t);
       log.info("decommissioned migration {}: replication objects and bookkeeping dropped on both sides",
           plan.name());

@@ -21,11 +21,21 @@ final class PgPublication {
    */
   static void ensure(Connection c, MigrationPlan plan, String publication)
       throws SQLException {
-    // Unlogged tables cannot be published; the assessment blocks on them.
-    List<String> wanted = PgInventory.selectedTables(c, plan).stream()
-        .filter(n -> !n.unlogged())
-        .map(n -> Sql.qualified(n.schema(), n.name()))
-        .toList();
+    // Adding or removing a table takes SHARE UPDATE EXCLUSIVE on it: it waits for a running VACUUM,
+    // ANALYZE or index build, and while it waits, the application's own DDL would queue behind it.
+    // Listing the tables measures their size, which takes ACCESS SHARE: bounded the same way.
+    PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing the selected tables", () -> {
+      // Unlogged tables cannot be published; the assessment blocks on them.
+      List<String> wanted = PgInventory.selectedTables(c, plan).stream()
+          .filter(n -> !n.unlogged())
+          .map(n -> Sql.qualified(n.schema(), n.name()))
+          .toList();
+      ensure(c, plan, publication, wanted);
+    });
+  }
+
+  private static void ensure(Connection c, MigrationPlan plan, String publication, List<String> wanted)
+      throws SQLException {
     int version = PgInventory.serverVersionNum(c);
     String pub = Sql.ident(publication);
     Boolean allTables = Sql.one(c, "SELECT puballtables FROM pg_publication WHERE pubname = ?",

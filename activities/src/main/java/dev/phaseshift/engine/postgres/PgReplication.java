@@ -1,8 +1,11 @@
 package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.model.Lag;
+import dev.phaseshift.plan.DurationText;
+import dev.phaseshift.plan.PlanDefaults;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -86,6 +89,20 @@ public final class PgReplication {
    * still exists, and the drop concerns no table anyone writes.
    */
   public static void dropPublication(Connection c, String name) throws SQLException {
+    dropPublication(c, name, DurationText.parse(PlanDefaults.LOCK_TIMEOUT));
+  }
+
+  /**
+   * {@link #dropPublication(Connection, String)}, waiting at most {@code lockTimeout} at a time for
+   * the tables' locks (taking a table out takes SHARE UPDATE EXCLUSIVE on it), so the application
+   * never queues behind the drop.
+   */
+  public static void dropPublication(Connection c, String name, Duration lockTimeout) throws SQLException {
+    PgLockBound.retryingRun(c, lockTimeout, "taking the tables out of publication " + name,
+        () -> dropPublicationOnce(c, name));
+  }
+
+  private static void dropPublicationOnce(Connection c, String name) throws SQLException {
     List<String> tables = Sql.query(c, "SELECT r.prrelid::regclass::text FROM pg_publication_rel r"
         + " JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = ?", rs -> rs.getString(1), name);
     if (!tables.isEmpty()) {

@@ -7,6 +7,7 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,7 +59,7 @@ final class PgSchemaCopier implements SchemaCopier {
       }
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
       PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
-      String dump = dump(inst, s.endpoint(), "pre-data", subset, tables);
+      String dump = dump(inst, s.endpoint(), "pre-data", subset, tables, PgLockBound.of(plan));
       StringBuilder script = new StringBuilder();
       if (subset) {
         // pg_dump -t dumps the tables, not the schemas they live in.
@@ -94,7 +95,7 @@ final class PgSchemaCopier implements SchemaCopier {
       if (toCreate.isEmpty()) return;
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
       PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
-      String dump = dump(inst, s.endpoint(), "post-data", subset, tables);
+      String dump = dump(inst, s.endpoint(), "post-data", subset, tables, PgLockBound.of(plan));
       try {
         // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
         PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
@@ -141,13 +142,13 @@ final class PgSchemaCopier implements SchemaCopier {
   }
 
   private String dump(PgTools.Installation inst, PgEndpoint source, String section, boolean subset,
-      List<TableInfo> tables) {
+      List<TableInfo> tables, Duration lockTimeout) {
     List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-owner",
         "--no-privileges", "--no-publications", "--no-subscriptions",
         "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     if (subset) args.addAll(PgInventory.tableArgs(tables));
     try {
-      return tools.pgDump(inst, source, args);
+      return PgLockBound.pgDump(tools, inst, source, args, lockTimeout);
     } catch (PgTools.ToolFailure e) {
       if (e.connectionProblem()) throw new IllegalStateException("dumping the source schema: " + e.getMessage(), e);
       throw new MigrationException(FailureTypes.PREREQUISITE,
