@@ -9,7 +9,8 @@ import java.time.Duration;
  * own short pause. Validation marks the subscription (a comment on it) before disabling it, so a
  * worker that dies inside the pause cannot leave the stream stopped: the next validation, on any
  * worker, recognises the mark and resumes it. A subscription disabled without the mark was paused
- * by the operator and stays paused.
+ * by the operator and stays paused. The mark is written even where the database is read-only for
+ * new sessions: the old source a drift check pauses after the switchover (reverse stream) is.
  */
 final class PgApplyPause {
   private static final String MARK = "phaseshift: paused for validation";
@@ -59,17 +60,20 @@ final class PgApplyPause {
 
   /** Marks, disables, and waits until the apply worker has exited. */
   static void pause(Connection t, String subscription, PgEndpoint target) throws SQLException {
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "COMMENT ON SUBSCRIPTION " + Sql.ident(subscription) + " IS " + Sql.literal(MARK));
     stopApply(t, subscription, target);
   }
 
   static void resume(Connection t, String subscription) throws SQLException {
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " ENABLE");
     forget(t, subscription);
   }
 
   /** Removes the mark: whoever disables the subscription from now on is not a validation. */
   static void forget(Connection t, String subscription) throws SQLException {
+    WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "COMMENT ON SUBSCRIPTION " + Sql.ident(subscription) + " IS NULL");
   }
 
