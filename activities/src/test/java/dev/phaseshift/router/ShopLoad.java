@@ -3,6 +3,8 @@ package dev.phaseshift.router;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,12 +28,15 @@ final class ShopLoad {
     return appload("schema.sql");
   }
 
-  static ShopLoad start(int bouncerPort, String database, int seconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(PgBouncerRouterTest.pgbench().toString(), "-h", "127.0.0.1",
+  /** @param extra more pgbench options, e.g. {@code -l} for a per-transaction log */
+  static ShopLoad start(int bouncerPort, String database, int seconds, String... extra) throws Exception {
+    List<String> command = new ArrayList<>(List.of(PgBouncerRouterTest.pgbench().toString(), "-h", "127.0.0.1",
         "-p", Integer.toString(bouncerPort), "-U", "postgres", "-n", "-c", "8", "-j", "2",
         "-T", Integer.toString(seconds), "-R", "150", "--max-tries=1", "--failures-detailed",
-        "-f", appload("order.sql") + "@5", "-f", appload("payment.sql") + "@3", "-f", appload("restock.sql") + "@2",
-        database);
+        "-f", appload("order.sql") + "@5", "-f", appload("payment.sql") + "@3", "-f", appload("restock.sql") + "@2"));
+    command.addAll(List.of(extra));
+    command.add(database);
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("LC_MESSAGES", "C");
     pb.redirectErrorStream(true);
     return new ShopLoad(new CollectedProcess(pb));
