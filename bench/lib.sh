@@ -116,6 +116,22 @@ copy_bench_to_target() {
   psql_t -c "VACUUM ANALYZE"
 }
 
+# bench_validate_plan NAME FILE SRC_PORT DST_PORT PARALLEL: a plan for `phaseshift bench-validate`
+# of database bench between the pair, written to FILE.
+bench_validate_plan() {
+  cat >"$2" <<YAML
+name: $1
+source:
+  url: jdbc:postgresql://127.0.0.1:$3/bench
+  user: postgres
+target:
+  url: jdbc:postgresql://127.0.0.1:$4/bench
+  user: postgres
+copyParallelism: $5
+approvalRequired: false
+YAML
+}
+
 # free_port: a TCP port nothing listens on at the moment, on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

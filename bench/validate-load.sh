@@ -70,17 +70,7 @@ $prepare_only && exit 0
 "$repo/phaseshift" --version >/dev/null
 jar="$repo/bench/target/phaseshift-bench.jar"
 plan="$dir/validate-load-plan.yaml"
-cat >"$plan" <<YAML
-name: bench-validate-load
-source:
-  url: jdbc:postgresql://127.0.0.1:$src_port/bench
-  user: postgres
-target:
-  url: jdbc:postgresql://127.0.0.1:$dst_port/bench
-  user: postgres
-copyParallelism: $parallel
-approvalRequired: false
-YAML
+bench_validate_plan bench-validate-load "$plan" "$src_port" "$dst_port" "$parallel"
 
 # --- the application for two phases and a tail; validations in the second phase ---------------
 run="$dir/run-$(date +%Y%m%d-%H%M%S)"

@@ -72,17 +72,7 @@ $prepare_only && exit 0
 "$repo/phaseshift" --version >/dev/null
 jar="$repo/bench/target/phaseshift-bench.jar"
 plan="$dir/validate-plan.yaml"
-cat >"$plan" <<YAML
-name: bench-validate
-source:
-  url: jdbc:postgresql://127.0.0.1:$src_port/bench
-  user: postgres
-target:
-  url: jdbc:postgresql://127.0.0.1:$dst_port/bench
-  user: postgres
-copyParallelism: $parallel
-approvalRequired: false
-YAML
+bench_validate_plan bench-validate "$plan" "$src_port" "$dst_port" "$parallel"
 
 # CPU the two servers spent, in ms: a postmaster's children's times (fields 16 and 17 of its stat)
 # grow by each backend's CPU when it exits, and every session below ends before it is read. Unlike

@@ -42,11 +42,14 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /**
+   * @param stream   the stream compared through: the name of its slot on the plan's source, of the
+   *                 publication it decodes and of the subscription on the plan's target, which a
+   *                 migration names alike (the forward stream, or after the switchover the reverse
+   *                 one, with the plan's sides swapped)
    * @param catchUp  how long to wait for the target to come within {@link #CATCH_UP_BYTES}
    * @param maxPause how long the target's apply may stay stopped
    */
-  static PgComparePoint take(MigrationPlan plan, String slot, Duration catchUp, Duration maxPause) {
-    Stream stream = Stream.of(plan, slot);
+  static PgComparePoint take(MigrationPlan plan, String stream, Duration catchUp, Duration maxPause) {
     long started = System.nanoTime();
     while (true) {
       PgSessionPair sides = PgSessionPair.open(plan);
@@ -62,7 +65,7 @@ final class PgComparePoint implements AutoCloseable {
       // the stream is resumed, so wait for that as long as we would wait for a slow target.
       if (System.nanoTime() - started > catchUp.toNanos()) {
         throw new MigrationException(FailureTypes.VALIDATION_FAILED, "the target did not catch up with the source"
-            + " within " + catchUp.toMillis() + "ms: subscription " + stream.subscription() + " on the target"
+            + " within " + catchUp.toMillis() + "ms: subscription " + stream + " on the target"
             + " is disabled (the change stream is paused) and the source has committed changes since; resume the"
             + " change stream, then validate again");
       }
@@ -71,10 +74,10 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /** A point, or null when the stream is paused by the operator and the target is behind. */
-  private static PgComparePoint attempt(Stream stream, PgSessionPair sides, Duration catchUp,
+  private static PgComparePoint attempt(String stream, PgSessionPair sides, Duration catchUp,
       Duration maxPause) {
-    String slot = stream.slot();
-    String subscription = stream.subscription();
+    String slot = stream;
+    String subscription = stream;
     PgSession s = sides.source();
     PgSession t = sides.target();
     s.run("preparing the session", PgComparePoint::textSettings);
@@ -95,7 +98,10 @@ final class PgComparePoint implements AutoCloseable {
           + " on the target, so it receives no changes; attach the change stream before validating");
     }
     boolean ours = state == PgApplyPause.State.APPLYING;
-    if (ours) awaitCatchUp(stream, s, t, catchUp);
+    if (ours) {
+      awaitCatchUp(slot, subscription, s, t, catchUp);
+      awaitApplying(s, t, subscription, catchUp);
+    }
     long deadline = System.nanoTime() + maxPause.toNanos();
     if (ours) t.run("pausing the apply", c -> PgApplyPause.pause(c, subscription, t.endpoint()));
     try {
@@ -110,7 +116,7 @@ final class PgComparePoint implements AutoCloseable {
       // already visible, with asynchronous commit).
       String sourceSnapshot = s.one("exporting the snapshot", "SELECT pg_export_snapshot()", rs -> rs.getString(1));
       String upTo = s.one("reading the position", "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
-      PgChangedKeys.Changes changes = peek(stream, s.endpoint(), applied, upTo, deadline, maxPause);
+      PgChangedKeys.Changes changes = peek(s.endpoint(), slot, applied, upTo, deadline, maxPause);
       if (!ours && changes.transactions() > 0) return null;
       return new PgComparePoint(sides, sourceSnapshot, targetSnapshot, upTo, changes);
     } finally {
@@ -121,18 +127,40 @@ final class PgComparePoint implements AutoCloseable {
   }
 
   /** Waits until the slot's consumer is within {@link #CATCH_UP_BYTES} of the source; nothing is held meanwhile. */
-  private static void awaitCatchUp(Stream stream, PgSession s, PgSession t, Duration catchUp) {
+  private static void awaitCatchUp(String slot, String subscription, PgSession s, PgSession t, Duration catchUp) {
     long deadline = System.nanoTime() + catchUp.toNanos();
     while (true) {
       t.run("flushing WAL", PgInventory::flushWal);
-      var lag = s.call("measuring the lag", c -> PgReplication.lag(c, stream.slot()));
+      var lag = s.call("measuring the lag", c -> PgReplication.lag(c, slot));
       if (lag.bytes() <= CATCH_UP_BYTES) return;
       if (System.nanoTime() > deadline) {
         throw new MigrationException(FailureTypes.VALIDATION_FAILED, "the target did not catch up with the source"
-            + " within " + catchUp.toMillis() + "ms (slot " + stream.slot() + " is "
-            + lag.bytes() + " bytes behind); check that subscription " + stream.subscription() + " is enabled"
+            + " within " + catchUp.toMillis() + "ms (slot " + slot + " is "
+            + lag.bytes() + " bytes behind); check that subscription " + subscription + " is enabled"
             + " and its apply worker is not failing (target server log), then validate again");
       }
+      Polling.sleep(POLL_MILLIS);
+    }
+  }
+
+  /**
+   * Waits for the apply worker to run and to have applied what the source had written when the
+   * wait began: the rows written between that position and this round's snapshot are the ones left
+   * out, so a small window leaves few. After the previous round's pause the launcher restarts the
+   * worker only after wal_retrieve_retry_interval (5s by default). Without a commit to apply the
+   * position does not move, so that wait gives up after a second and the round goes on.
+   */
+  private static void awaitApplying(PgSession s, PgSession t, String subscription, Duration catchUp) {
+    long deadline = System.nanoTime() + catchUp.toNanos();
+    while (!t.call("looking at the apply worker", c -> PgApplyPause.applyWorkerRunning(c, subscription))) {
+      if (System.nanoTime() > deadline) return; // the lag wait has bounded the window already
+      Polling.sleep(POLL_MILLIS);
+    }
+    long start = Long.parseUnsignedLong(s.one("reading the position",
+        "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text", rs -> rs.getString(1)));
+    long settle = System.nanoTime() + 1_000_000_000L;
+    while (Long.compareUnsigned(t.call("reading the applied position", c -> appliedPosition(c, subscription)), start) < 0
+        && System.nanoTime() < settle) {
       Polling.sleep(POLL_MILLIS);
     }
   }
@@ -164,16 +192,16 @@ final class PgComparePoint implements AutoCloseable {
    * Reads the changed keys on a session of its own, with the comparing sessions' text settings
    * (the keys come back as text) and a statement timeout that keeps the apply's pause bounded.
    */
-  private static PgChangedKeys.Changes peek(Stream stream, PgEndpoint source, long applied,
+  private static PgChangedKeys.Changes peek(PgEndpoint source, String slot, long applied,
       String upTo, long deadline, Duration maxPause) {
-    String slot = stream.slot();
     try (PgSession p = PgSession.open(source)) {
       return p.call("reading the changed rows from slot " + slot, c -> {
         textSettings(c);
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         Sql.exec(c, "SET statement_timeout = " + left);
         try {
-          return PgChangedKeys.after(c, slot, stream.publication(), applied, upTo);
+          // The publication is named like its slot.
+          return PgChangedKeys.after(c, slot, slot, applied, upTo);
         } catch (SQLException e) {
           if (!"57014".equals(e.getSQLState())) throw e;
           throw new IllegalStateException("reading the rows changed since the target's position from slot " + slot
@@ -225,19 +253,6 @@ final class PgComparePoint implements AutoCloseable {
       sides.close();
     } catch (RuntimeException e) {
       failure.addSuppressed(e);
-    }
-  }
-
-  /**
-   * The stream a point is taken on: the forward one (source's slot, target's subscription) or,
-   * for a drift check after the switchover, the reverse one of the plan as seen from the new
-   * primary, which carries the reverse names.
-   */
-  private record Stream(String slot, String publication, String subscription) {
-    static Stream of(MigrationPlan plan, String slot) {
-      return slot.equals(PgNames.reverseSlot(plan))
-          ? new Stream(slot, PgNames.reversePublication(plan), PgNames.reverseSubscription(plan))
-          : new Stream(slot, PgNames.publication(plan), PgNames.subscription(plan));
     }
   }
 }

@@ -62,6 +62,7 @@ final class PgDriftCheck {
   static MigrationPlan reversed(MigrationPlan p) {
     return new MigrationPlan(p.name(), p.target(), p.source(), p.tables(), p.copyParallelism(), p.cutover(),
         p.approvalRequired(), p.retention(), p.requestedBy(), p.approval(), p.maintenanceWindows(), p.router(),
-        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl(), p.mode());
+        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl(), p.mode(),
+        p.lockTimeout());
   }
 }
