@@ -10,6 +10,9 @@ import java.util.List;
  * the application saw over the whole migration, reconnects between runs included.
  */
 final class ContinuousShopLoad {
+  /** pgbench's clients (ShopLoad's {@code -c}): at most one transaction each in flight when a run ends. */
+  static final int CLIENTS = 8;
+
   /** What the runs reported together. */
   record Totals(int runs, int nonZeroExits, long failed, long orders, long payments, boolean aborted,
       String reports) {

@@ -67,16 +67,28 @@ final class ShopRig implements AutoCloseable {
         p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl());
   }
 
-  /** Every order and payment pgbench counted as committed is on {@code primary}; nothing more. */
+  /**
+   * Every order and payment pgbench counted as committed is on {@code primary}, each order whole
+   * (its two lines with it). pgbench ends a run at its time limit by closing the connections of
+   * clients still inside a transaction: one whose COMMIT had been sent may have committed without
+   * pgbench counting it (committed, never acknowledged), so there may be up to one such row per
+   * client and run beyond pgbench's count, never fewer rows than it.
+   */
   void assertAcknowledgedWritesOn(EmbeddedPostgresServer primary, ContinuousShopLoad.Totals load)
       throws SQLException {
+    long unacknowledged = (long) ContinuousShopLoad.CLIENTS * load.runs();
     try (Connection c = primary.connect(DATABASE)) {
-      assertEquals(200 + load.orders(), number(c, "SELECT count(*) FROM shop.orders"),
-          "every acknowledged order is on the primary");
-      assertEquals(load.payments(), number(c, "SELECT count(*) FROM shop.payments"),
-          "every acknowledged payment is on the primary");
-      assertEquals(2 * load.orders(), number(c, "SELECT count(*) FROM shop.order_lines WHERE order_id > 200"),
-          "every acknowledged order's lines are on the primary");
+      long orders = number(c, "SELECT count(*) FROM shop.orders") - 200;
+      long payments = number(c, "SELECT count(*) FROM shop.payments");
+      System.out.println("on the primary: " + orders + " orders (pgbench acknowledged " + load.orders() + "), "
+          + payments + " payments (acknowledged " + load.payments() + ")");
+      assertTrue(orders >= load.orders() && orders <= load.orders() + unacknowledged, "every acknowledged order is"
+          + " on the primary: " + orders + " there, " + load.orders() + " acknowledged, at most " + unacknowledged
+          + " cut off at the end of a pgbench run");
+      assertTrue(payments >= load.payments() && payments <= load.payments() + unacknowledged, "every acknowledged"
+          + " payment is on the primary: " + payments + " there, " + load.payments() + " acknowledged");
+      assertEquals(2 * orders, number(c, "SELECT count(*) FROM shop.order_lines WHERE order_id > 200"),
+          "every order on the primary has both its lines");
     }
   }
 
