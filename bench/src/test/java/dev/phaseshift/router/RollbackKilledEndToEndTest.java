@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.phaseshift.engine.postgres.PgTools;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
@@ -11,9 +12,6 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
-import dev.phaseshift.workflow.TaskQueues;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -45,11 +43,10 @@ class RollbackKilledEndToEndTest {
     try (ShopRig rig = ShopRig.start(dir, 10_000)) {
       workers.add(WorkerMain.start(temporal.address(), dir.resolve("worker-1.log")));
       ContinuousShopLoad load = ContinuousShopLoad.start(rig.bouncer.port, ShopRig.DATABASE, 10, null);
+      ContinuousShopLoad.Totals totals;
       try {
         MigrationPlan plan = rig.plan("rollback-killed", false, MAX_FREEZE_SECONDS);
-        MigrationWorkflow workflow = temporal.client().newWorkflowStub(MigrationWorkflow.class,
-            WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
-        WorkflowClient.start(workflow::run, plan);
+        MigrationWorkflow workflow = ShopRig.startMigration(temporal.client(), plan);
         MigrationStatus switched = ShopRig.await(workflow, s -> s.phase() == Phase.RECOVERY, "RECOVERY", 180_000,
             null);
         assertEquals("target", switched.primary(), switched.toString());
@@ -62,7 +59,7 @@ class RollbackKilledEndToEndTest {
           while (FreezeProbe.freezeLocks(t) == 0) {
             if (!first.isAlive() || System.currentTimeMillis() > deadline) {
               throw new AssertionError("the rollback never froze the target's writes:\n"
-                  + MigrationUnderLoadEndToEndTest.tail(dir.resolve("worker-1.log")));
+                  + ShopRig.tail(dir.resolve("worker-1.log")));
             }
             Thread.sleep(2);
           }
@@ -75,7 +72,7 @@ class RollbackKilledEndToEndTest {
         System.out.println("worker killed inside the rollback's freeze; a write through PgBouncer committed "
             + writable + " ms later");
         assertTrue(writable < (MAX_FREEZE_SECONDS + 10) * 1000, "writable again after " + writable + " ms");
-        assertEquals("0", rig.bouncer.paused(dev.phaseshift.engine.postgres.PgTools.detect(), ShopRig.DATABASE));
+        assertEquals("0", rig.bouncer.paused(PgTools.detect(), ShopRig.DATABASE));
 
         workers.add(WorkerMain.start(temporal.address(), dir.resolve("worker-2.log")));
         MigrationReport report = WorkflowStub.fromTyped(workflow).getResult(180, TimeUnit.SECONDS,
@@ -86,15 +83,10 @@ class RollbackKilledEndToEndTest {
         assertTrue(ShopRig.readOnly(rig.target), "the target is retired");
         Thread.sleep(2_000); // and the application writes to the source again
       } finally {
-        ContinuousShopLoad.Totals totals = load.stop();
+        totals = load.stop();
         workers.forEach(Process::destroyForcibly);
-        System.out.println("shop workload over the whole migration, " + totals.runs() + " pgbench runs: "
-            + totals.orders() + " orders, " + totals.payments() + " payments, " + totals.failed() + " failed");
-        assertTrue(totals.clean(), "pgbench reported failures, a non-zero exit or an aborted client:\n"
-            + totals.reports() + "\nlast worker's log:\n"
-            + MigrationUnderLoadEndToEndTest.tail(dir.resolve("worker-" + workers.size() + ".log")));
-        rig.assertAcknowledgedWritesOn(rig.source, totals);
       }
+      rig.assertApplicationUnharmed(totals, rig.source, dir.resolve("worker-" + workers.size() + ".log"));
     }
   }
 }

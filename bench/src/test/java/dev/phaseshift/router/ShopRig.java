@@ -10,6 +10,9 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.plan.TableSelection;
 import dev.phaseshift.workflow.MigrationWorkflow;
+import dev.phaseshift.workflow.TaskQueues;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +77,7 @@ final class ShopRig implements AutoCloseable {
    * pgbench counting it (committed, never acknowledged), so there may be up to one such row per
    * client and run beyond pgbench's count, never fewer rows than it.
    */
-  void assertAcknowledgedWritesOn(EmbeddedPostgresServer primary, ContinuousShopLoad.Totals load)
+  private void assertAcknowledgedWritesOn(EmbeddedPostgresServer primary, ContinuousShopLoad.Totals load)
       throws SQLException {
     long unacknowledged = (long) ContinuousShopLoad.CLIENTS * load.runs();
     try (Connection c = primary.connect(DATABASE)) {
@@ -90,6 +93,35 @@ final class ShopRig implements AutoCloseable {
       assertEquals(2 * orders, number(c, "SELECT count(*) FROM shop.order_lines WHERE order_id > 200"),
           "every order on the primary has both its lines");
     }
+  }
+
+  /** Starts the migration on the migrations' task queue of {@code client}'s server. */
+  static MigrationWorkflow startMigration(WorkflowClient client, MigrationPlan plan) {
+    MigrationWorkflow workflow = client.newWorkflowStub(MigrationWorkflow.class,
+        WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
+    WorkflowClient.start(workflow::run, plan);
+    return workflow;
+  }
+
+  /**
+   * Requires what the application saw to be clean (0 failed transactions, exit 0, no aborted
+   * client in any pgbench run) and its acknowledged writes on {@code primary}. Called after the
+   * test's steps succeeded, so that a failed step is reported as itself.
+   */
+  void assertApplicationUnharmed(ContinuousShopLoad.Totals totals, EmbeddedPostgresServer primary, Path workerLog)
+      throws Exception {
+    System.out.println("shop workload over the whole migration, " + totals.runs() + " pgbench runs: "
+        + totals.orders() + " orders, " + totals.payments() + " payments, " + totals.failed() + " failed");
+    assertTrue(totals.clean(), "pgbench reported failures, a non-zero exit or an aborted client:\n"
+        + totals.reports() + "\nworker log:\n" + tail(workerLog));
+    assertAcknowledgedWritesOn(primary, totals);
+  }
+
+  /** The end of a worker's log, for a failure message. */
+  static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) return "(none)";
+    String text = Files.readString(log);
+    return text.length() > 20_000 ? text.substring(text.length() - 20_000) : text;
   }
 
   /** Whether {@code server}'s shop database starts sessions read-only (retired by a switchover). */

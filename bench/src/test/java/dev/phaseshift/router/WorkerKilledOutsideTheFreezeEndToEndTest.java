@@ -9,9 +9,6 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
-import dev.phaseshift.workflow.TaskQueues;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -55,11 +52,10 @@ class WorkerKilledOutsideTheFreezeEndToEndTest {
       workers.add(WorkerMain.start(temporal.address(), dir.resolve("worker-1.log")));
       ContinuousShopLoad load = ContinuousShopLoad.start(rig.bouncer.port, ShopRig.DATABASE, 10, null);
       MigrationWorkflow workflow = null;
+      ContinuousShopLoad.Totals totals;
       try {
         MigrationPlan plan = rig.plan("killed-outside-freeze", false, MAX_FREEZE_SECONDS);
-        workflow = temporal.client().newWorkflowStub(MigrationWorkflow.class,
-            WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
-        WorkflowClient.start(workflow::run, plan);
+        workflow = ShopRig.startMigration(temporal.client(), plan);
 
         killWhen(rig.source, COPYING, "the copy of shop.events", workers, rig);
         workers.add(WorkerMain.start(temporal.address(), dir.resolve("worker-2.log")));
@@ -73,16 +69,11 @@ class WorkerKilledOutsideTheFreezeEndToEndTest {
             "validation retried after the kill passed: " + switched.validation());
         Thread.sleep(3_000); // the application writes to the target for a while
       } finally {
-        ContinuousShopLoad.Totals totals = load.stop();
+        totals = load.stop();
         if (workflow != null) WorkflowStub.fromTyped(workflow).terminate("test over");
         workers.forEach(Process::destroyForcibly);
-        System.out.println("shop workload over the whole migration, " + totals.runs() + " pgbench runs: "
-            + totals.orders() + " orders, " + totals.payments() + " payments, " + totals.failed() + " failed");
-        assertTrue(totals.clean(), "pgbench reported failures, a non-zero exit or an aborted client:\n"
-            + totals.reports() + "\nlast worker's log:\n"
-            + MigrationUnderLoadEndToEndTest.tail(dir.resolve("worker-" + workers.size() + ".log")));
-        rig.assertAcknowledgedWritesOn(rig.target, totals);
       }
+      rig.assertApplicationUnharmed(totals, rig.target, dir.resolve("worker-" + workers.size() + ".log"));
     }
   }
 
@@ -98,7 +89,7 @@ class WorkerKilledOutsideTheFreezeEndToEndTest {
       while (ShopRig.number(c, probe) == 0) {
         if (!worker.isAlive() || System.currentTimeMillis() > deadline) {
           throw new AssertionError("never saw " + what + "; worker log:\n"
-              + MigrationUnderLoadEndToEndTest.tail(dir.resolve("worker-" + workers.size() + ".log")));
+              + ShopRig.tail(dir.resolve("worker-" + workers.size() + ".log")));
         }
         Thread.sleep(5);
       }
