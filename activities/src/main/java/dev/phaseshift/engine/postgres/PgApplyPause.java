@@ -9,8 +9,7 @@ import java.time.Duration;
  * own short pause. Validation marks the subscription (a comment on it) before disabling it, so a
  * worker that dies inside the pause cannot leave the stream stopped: the next validation, on any
  * worker, recognises the mark and resumes it. A subscription disabled without the mark was paused
- * by the operator and stays paused. The mark is written even where the database is read-only for
- * new sessions: the old source a drift check pauses after the switchover (reverse stream) is.
+ * by the operator and stays paused.
  */
 final class PgApplyPause {
   private static final String MARK = "phaseshift: paused for validation";
@@ -60,6 +59,8 @@ final class PgApplyPause {
 
   /** Marks, disables, and waits until the apply worker has exited. */
   static void pause(Connection t, String subscription, PgEndpoint target) throws SQLException {
+    // After the switchover the reverse stream's subscriber is the old database, read-only for new
+    // sessions; marking and disabling its subscription are this session's own writes.
     WriteFreeze.allowOwnWrites(t);
     Sql.exec(t, "COMMENT ON SUBSCRIPTION " + Sql.ident(subscription) + " IS " + Sql.literal(MARK));
     stopApply(t, subscription, target);
