@@ -2,6 +2,9 @@ package dev.phaseshift.router;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +17,9 @@ import java.util.regex.Pattern;
  * failures counted by pgbench itself. Its output is collected as it runs.
  */
 final class ShopLoad {
+  /** Where the scripts are copied to when they are read from a jar. */
+  private static Path copies;
+
   final Process process;
   private final CollectedProcess pgbench;
   private String finished;
@@ -69,7 +75,24 @@ final class ShopLoad {
     return Long.parseLong(m.group(1));
   }
 
-  private static Path appload(String file) throws Exception {
-    return Path.of(ShopLoad.class.getResource("/appload/" + file).toURI());
+  /**
+   * The script as a file pgbench can read. Read from activities' test jar (another module's tests
+   * in a reactor build past the package phase), it is copied out to a file first.
+   */
+  private static synchronized Path appload(String file) throws Exception {
+    URL url = ShopLoad.class.getResource("/appload/" + file);
+    if ("file".equals(url.getProtocol())) return Path.of(url.toURI());
+    if (copies == null) {
+      copies = Files.createTempDirectory("phaseshift-appload");
+      copies.toFile().deleteOnExit();
+    }
+    Path copy = copies.resolve(file);
+    if (!Files.exists(copy)) {
+      try (InputStream in = url.openStream()) {
+        Files.copy(in, copy);
+      }
+      copy.toFile().deleteOnExit();
+    }
+    return copy;
   }
 }

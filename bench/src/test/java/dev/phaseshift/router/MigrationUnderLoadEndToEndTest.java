@@ -16,8 +16,6 @@ import dev.phaseshift.workflow.MigrationWorkflow;
 import io.temporal.client.WorkflowStub;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MigrationUnderLoadEndToEndTest {
   @RegisterExtension static final TemporalDevServer temporal = new TemporalDevServer();
-  private static final Set<Phase> SWITCHED = EnumSet.of(Phase.VERIFY, Phase.RECOVERY);
 
   @TempDir static Path dir;
 
