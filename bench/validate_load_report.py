@@ -24,10 +24,10 @@ def percentile(values, p):
     return values[k]
 
 
-def main():
-    run, status, size, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    txs = []  # (end_ms, latency_ms or None when failed, kind)
-    for path in glob.glob(run + "/shop.*"):
+def transactions(pattern):
+    """(end_ms, latency_ms or None when failed, kind) of every transaction in the logs matching pattern."""
+    txs = []
+    for path in glob.glob(pattern):
         with open(path) as f:
             for line in f:
                 parts = line.split()
@@ -38,6 +38,12 @@ def main():
                     txs.append((end_ms, int(parts[2]) / 1000.0, "ok"))
                 else:
                     txs.append((end_ms, None, parts[2]))
+    return txs
+
+
+def main():
+    run, status, size, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    txs = transactions(run + "/shop.*")
     with open(run + "/windows.csv") as f:
         windows = list(csv.DictReader(f))
     out = open(run + "/pgbench.out").read()

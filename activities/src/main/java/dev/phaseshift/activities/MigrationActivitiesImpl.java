@@ -147,14 +147,20 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public ValidationResult validate(MigrationPlan plan) {
-    ValidationResult result = call("validate", plan, e -> e.validator().validate(plan));
+    ValidationResult result;
+    try (StepHeartbeat beating = StepHeartbeat.start("validation")) {
+      result = call("validate", plan, e -> e.validator().validate(plan));
+    }
     metrics.validation(plan.name(), result);
     return result;
   }
 
   @Override
   public ValidationResult checkDrift(MigrationPlan plan) {
-    ValidationResult result = call("checkDrift", plan, e -> e.validator().checkDrift(plan));
+    ValidationResult result;
+    try (StepHeartbeat beating = StepHeartbeat.start("drift check")) {
+      result = call("checkDrift", plan, e -> e.validator().checkDrift(plan));
+    }
     metrics.validation(plan.name(), result);
     return result;
   }

@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
  * own, while the step's thread waits on the databases and PgBouncer. With the short heartbeat
  * timeout of those steps, Temporal learns within seconds that the worker holding the freeze died,
  * and gives the step to another worker; the freeze itself has ended with the dead worker already
- * (its locks go with its session, PgBouncer's pause with its guard).
+ * (its locks go with its session, PgBouncer's pause with its guard). Validations and drift checks
+ * beat the same way: they run for minutes without progress worth recording, and a dead worker's
+ * comparison is then retried within seconds rather than after the step's hours-long limit (the
+ * target's apply it paused is resumed by the retry).
  */
 final class StepHeartbeat implements AutoCloseable {
   static final Duration EVERY = Duration.ofSeconds(1);

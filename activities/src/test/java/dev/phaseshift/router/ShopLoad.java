@@ -2,7 +2,12 @@ package dev.phaseshift.router;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -12,6 +17,9 @@ import java.util.regex.Pattern;
  * failures counted by pgbench itself. Its output is collected as it runs.
  */
 final class ShopLoad {
+  /** Where the scripts are copied to when they are read from a jar. */
+  private static Path copies;
+
   final Process process;
   private final CollectedProcess pgbench;
   private String finished;
@@ -26,12 +34,15 @@ final class ShopLoad {
     return appload("schema.sql");
   }
 
-  static ShopLoad start(int bouncerPort, String database, int seconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(PgBouncerRouterTest.pgbench().toString(), "-h", "127.0.0.1",
+  /** @param extra more pgbench options, e.g. {@code -l} for a per-transaction log */
+  static ShopLoad start(int bouncerPort, String database, int seconds, String... extra) throws Exception {
+    List<String> command = new ArrayList<>(List.of(PgBouncerRouterTest.pgbench().toString(), "-h", "127.0.0.1",
         "-p", Integer.toString(bouncerPort), "-U", "postgres", "-n", "-c", "8", "-j", "2",
         "-T", Integer.toString(seconds), "-R", "150", "--max-tries=1", "--failures-detailed",
-        "-f", appload("order.sql") + "@5", "-f", appload("payment.sql") + "@3", "-f", appload("restock.sql") + "@2",
-        database);
+        "-f", appload("order.sql") + "@5", "-f", appload("payment.sql") + "@3", "-f", appload("restock.sql") + "@2"));
+    command.addAll(List.of(extra));
+    command.add(database);
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("LC_MESSAGES", "C");
     pb.redirectErrorStream(true);
     return new ShopLoad(new CollectedProcess(pb));
@@ -64,7 +75,24 @@ final class ShopLoad {
     return Long.parseLong(m.group(1));
   }
 
-  private static Path appload(String file) throws Exception {
-    return Path.of(ShopLoad.class.getResource("/appload/" + file).toURI());
+  /**
+   * The script as a file pgbench can read. Read from activities' test jar (another module's tests
+   * in a reactor build past the package phase), it is copied out to a file first.
+   */
+  private static synchronized Path appload(String file) throws Exception {
+    URL url = ShopLoad.class.getResource("/appload/" + file);
+    if ("file".equals(url.getProtocol())) return Path.of(url.toURI());
+    if (copies == null) {
+      copies = Files.createTempDirectory("phaseshift-appload");
+      copies.toFile().deleteOnExit();
+    }
+    Path copy = copies.resolve(file);
+    if (!Files.exists(copy)) {
+      try (InputStream in = url.openStream()) {
+        Files.copy(in, copy);
+      }
+      copy.toFile().deleteOnExit();
+    }
+    return copy;
   }
 }

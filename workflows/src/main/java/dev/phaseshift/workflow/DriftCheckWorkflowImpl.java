@@ -17,6 +17,7 @@ public class DriftCheckWorkflowImpl implements DriftCheckWorkflow {
   private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class,
       ActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofHours(6))
+          .setHeartbeatTimeout(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT)
           .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3)
               .setDoNotRetry(FailureTypes.NON_RETRYABLE).build())
           .setSummary("compare source and target")

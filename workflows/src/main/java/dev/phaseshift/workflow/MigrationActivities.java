@@ -33,6 +33,13 @@ public interface MigrationActivities {
    */
   java.time.Duration COPY_HEARTBEAT_TIMEOUT = java.time.Duration.ofSeconds(20);
 
+  /**
+   * Validations and drift checks heartbeat every second from a thread of their own while they
+   * compare; one silent this long lost its worker and is retried on another, instead of after the
+   * step's hours-long limit. The comparison has no progress to keep: the retry compares afresh.
+   */
+  java.time.Duration VALIDATION_HEARTBEAT_TIMEOUT = java.time.Duration.ofSeconds(20);
+
   /** Reads both servers; changes nothing. Blockers come back as findings, not failures. */
   @ActivityMethod(name = "Assess")
   Assessment assess(MigrationPlan plan);

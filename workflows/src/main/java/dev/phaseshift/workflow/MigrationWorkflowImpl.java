@@ -143,7 +143,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private void test() {
     run.enter(Phase.TEST, "validating source against target");
-    state.validation = run.step("validate source against target").validate(plan);
+    state.validation = run.validating("validate source against target").validate(plan);
     if (!state.validation.passed()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "validation found " + state.validation.mismatches() + " mismatch(es); see the report's validation section",

@@ -33,8 +33,8 @@ final class RunContext {
 
   /**
    * An abort waits for a running step to really end before the undo starts, so the undo never
-   * races the step it undoes. No heartbeat timeout: schema builds and validations of large
-   * databases run for a long time without per-row progress; only the copy heartbeats.
+   * races the step it undoes. No heartbeat timeout: schema builds of large databases run for
+   * a long time without per-row progress; the copy, validation and the freezing steps heartbeat.
    */
   private static final ActivityOptions STEP_OPTIONS = ActivityOptions.newBuilder()
       .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
@@ -54,8 +54,15 @@ final class RunContext {
       .setHeartbeatTimeout(FREEZE_HEARTBEAT_TIMEOUT)
       .build();
 
+  /** Validation heartbeats, so a killed worker's comparison is retried on another within seconds. */
+  private static final ActivityOptions VALIDATION_OPTIONS = ActivityOptions.newBuilder(STEP_OPTIONS)
+      .setHeartbeatTimeout(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT)
+      .build();
+
   final MigrationState state = new MigrationState();
   private final MigrationActivities steps = Workflow.newActivityStub(MigrationActivities.class, STEP_OPTIONS);
+  private final MigrationActivities revalidations =
+      Workflow.newActivityStub(MigrationActivities.class, VALIDATION_OPTIONS);
 
   /** Notifications are worth a few tries, never worth failing a migration for. */
   private final MigrationActivities notifier = Workflow.newActivityStub(MigrationActivities.class,
@@ -114,6 +121,18 @@ final class RunContext {
     state.step = summary;
     return Workflow.newActivityStub(MigrationActivities.class,
         ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
+  }
+
+  /** The validation step, with a summary the Web UI shows on the activity. */
+  MigrationActivities validating(String summary) {
+    state.step = summary;
+    return Workflow.newActivityStub(MigrationActivities.class,
+        ActivityOptions.newBuilder(VALIDATION_OPTIONS).setSummary(summary).build());
+  }
+
+  /** Validations that repeat (before every freeze attempt): no summary, heartbeating like the first. */
+  MigrationActivities revalidations() {
+    return revalidations;
   }
 
   /** Steps that run as local activities: short reads whose repetition must not grow the history. */

@@ -71,7 +71,7 @@ final class SwitchoverGate {
     }
     if (plan.approvalRequired()) {
       run.show("re-validating before the freeze");
-      state.validation = run.steps().validate(plan);
+      state.validation = run.revalidations().validate(plan);
       if (!state.validation.passed()) {
         withdrawApprovals("re-validation found " + state.validation.mismatches() + " mismatch(es)");
         run.sleep(GUARDRAIL_RETRY, "re-validation failed; validating again");

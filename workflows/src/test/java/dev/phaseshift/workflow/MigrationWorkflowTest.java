@@ -472,7 +472,8 @@ class MigrationWorkflowTest {
     assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("rollback")));
 
     // The steps that freeze writes heartbeat with a short timeout, so a dead worker's freeze moves
-    // to another worker in seconds; the others run without one.
+    // to another worker in seconds; so does validation, which would otherwise wait out its 6 h
+    // limit after its worker died; the others run without one.
     Map<String, Duration> heartbeatTimeouts = new LinkedHashMap<>();
     for (HistoryEvent e : env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsList()) {
       if (!e.hasActivityTaskScheduledEventAttributes()) continue;
@@ -482,6 +483,9 @@ class MigrationWorkflowTest {
     }
     assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Switchover"), heartbeatTimeouts.toString());
     assertEquals(Duration.ofSeconds(10), heartbeatTimeouts.get("Rollback"), heartbeatTimeouts.toString());
+    assertEquals(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT, heartbeatTimeouts.get("Validate"),
+        heartbeatTimeouts.toString());
+    assertEquals(Duration.ofSeconds(20), MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT);
     assertEquals(Duration.ZERO, heartbeatTimeouts.get("Verify"), heartbeatTimeouts.toString());
   }
 
