@@ -147,19 +147,20 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public ValidationResult validate(MigrationPlan plan) {
-    ValidationResult result;
-    try (StepHeartbeat beating = StepHeartbeat.start("validation")) {
-      result = call("validate", plan, e -> e.validator().validate(plan));
-    }
-    metrics.validation(plan.name(), result);
-    return result;
+    return compare("validate", "validation", plan, e -> e.validator().validate(plan));
   }
 
   @Override
   public ValidationResult checkDrift(MigrationPlan plan) {
+    return compare("checkDrift", "drift check", plan, e -> e.validator().checkDrift(plan));
+  }
+
+  /** A comparison heartbeats throughout, so a dead worker's comparison is retried within seconds. */
+  private ValidationResult compare(String name, String doing, MigrationPlan plan,
+      Function<Engine, ValidationResult> step) {
     ValidationResult result;
-    try (StepHeartbeat beating = StepHeartbeat.start("drift check")) {
-      result = call("checkDrift", plan, e -> e.validator().checkDrift(plan));
+    try (StepHeartbeat beating = StepHeartbeat.start(doing)) {
+      result = call(name, plan, step);
     }
     metrics.validation(plan.name(), result);
     return result;
