@@ -52,6 +52,8 @@ final class MigrationState {
   boolean streamAttached;
   boolean freezeStarted;
   boolean rollbackRequested;
+  /** The old database's change streams are being dropped: from here a rollback has nothing to go back to. */
+  boolean decommissionStarted;
   boolean connectionSwitched;
   long retentionExtensionMillis;
   /** Why the run stops on an operator's (or the approval deadline's) word; null while it goes on. */

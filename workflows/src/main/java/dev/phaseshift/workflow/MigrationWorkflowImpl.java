@@ -212,7 +212,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
           () -> state.rollbackRequested || state.retentionExtensionMillis != extension);
     }
     if (state.rollbackRequested) return Recovery.ROLL_BACK;
-    run.show("decommissioning the change streams");
+    run.decommissioning();
     run.step("decommission the change streams").decommission(plan);
     return Recovery.KEEP_TARGET;
   }
@@ -238,7 +238,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       run.show("connectionSwitched: point the application back at the old database, then send 'connectionSwitched'");
       Workflow.await(() -> state.connectionSwitched);
     }
-    run.show("decommissioning the change streams");
+    run.decommissioning();
     run.steps().decommission(plan);
     run.enter(Phase.ROLLED_BACK, "");
     return state.report("ROLLED_BACK", null);

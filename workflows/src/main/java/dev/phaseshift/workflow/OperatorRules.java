@@ -94,6 +94,10 @@ final class OperatorRules {
     }
     if (!state.plan.reverseReplication()) return "the plan turned reverse replication off, so the old database is not current";
     if (state.rollbackRequested) return "a rollback is already under way";
+    if (state.decommissionStarted) {
+      return "the retention window is over and the old database is being decommissioned; it is no longer kept current,"
+          + " so a rollback could lose writes";
+    }
     return null;
   }
 

@@ -195,6 +195,12 @@ final class RunContext {
     Workflow.upsertTypedSearchAttributes(MigrationSearchAttributes.PHASE.valueSet(state.phase.name()));
   }
 
+  /** Marks the start of the decommission, so the operator rules refuse a rollback from here on. */
+  void decommissioning() {
+    state.decommissionStarted = true;
+    show("decommissioning the change streams");
+  }
+
   void show(String waitingFor) {
     state.waitingFor = waitingFor;
     render();

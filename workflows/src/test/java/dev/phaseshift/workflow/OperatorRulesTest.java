@@ -1,5 +1,6 @@
 package dev.phaseshift.workflow;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,6 +134,10 @@ class OperatorRulesTest {
     state.rollbackRequested = true;
     refused(rules.rollback(), "already under way");
     state.rollbackRequested = false;
+    state.decommissionStarted = true;
+    refused(rules.rollback(), "the old database is being decommissioned");
+    assertEquals(1, rules.rollback().lines().count(), rules.rollback());
+    state.decommissionStarted = false;
     state.phase = Phase.OPTIMIZE;
     refused(rules.rollback(), "the migration is in OPTIMIZE");
   }
