@@ -4,8 +4,10 @@ import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
+import dev.phaseshift.workflow.InputEraserWorkflowImpl;
 import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
+import dev.phaseshift.workflow.PlanDataConverter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -66,7 +68,12 @@ public final class PhaseshiftWorkers {
         .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
         .build();
     shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
-        DatabaseLeaseWorkflowImpl.class);
-    shared.registerActivitiesImplementations(activities);
+        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class);
+    shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()));
+    // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by
+    // an eraser this worker starts when its converter reads such an input.
+    if (factory.getWorkflowClient().getOptions().getDataConverter() instanceof PlanDataConverter plans) {
+      plans.eraseInputsWith(new InputEraserStarter(factory.getWorkflowClient(), taskQueue));
+    }
   }
 }
