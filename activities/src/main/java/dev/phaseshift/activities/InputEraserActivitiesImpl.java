@@ -1,9 +1,9 @@
 package dev.phaseshift.activities;
 
+import com.google.protobuf.ByteString;
 import dev.phaseshift.plan.InlineSecrets;
 import dev.phaseshift.workflow.InputEraserActivities;
 import dev.phaseshift.workflow.InputErasure;
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payload;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.InvalidPlanInput;
+import dev.phaseshift.workflow.PlanDataConverter;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.common.converter.DataConverter;
 
@@ -37,6 +38,8 @@ class WorkerApplicationTest {
   @Test
   void theWorkersClientReadsPlansStrictlyAndNamesFieldsNotValues() {
     DataConverter converter = workers.factory().getWorkflowClient().getOptions().getDataConverter();
+    // The worker attaches the eraser of runs whose input held a secret to exactly this type.
+    assertThat(converter).isInstanceOf(PlanDataConverter.class);
     Payload inline = Payload.newBuilder()
         .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
         .setData(ByteString.copyFromUtf8("{\"name\":\"x\",\"source\":{\"url\":\"jdbc:postgresql://a/b\","
