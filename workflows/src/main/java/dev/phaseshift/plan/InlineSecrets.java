@@ -30,7 +30,9 @@ public final class InlineSecrets {
   private static final Set<String> REFERENCE_KEYS = Set.of("env", "file");
   private static final Pattern QUERY_PASSWORD = Pattern.compile("(?i)password\\s*=");
   private static final Pattern USER_INFO = Pattern.compile("://[^/?#@\\s]*:[^/?#@\\s]*@");
+  /** Fields the message names; the stand-in keeps up to {@link #KEPT}, so its message counts the rest alike. */
   private static final int NAMED = 10;
+  private static final int KEPT = 100;
 
   private InlineSecrets() {}
 
@@ -68,7 +70,7 @@ public final class InlineSecrets {
   public static byte[] standIn(List<String> fields) {
     ObjectNode root = JSON.createObjectNode();
     ArrayNode names = root.putArray(STAND_IN_KEY);
-    fields.stream().limit(NAMED).map(InlineSecrets::printable).forEach(names::add);
+    fields.stream().limit(KEPT).map(InlineSecrets::printable).forEach(names::add);
     return root.toString().getBytes(StandardCharsets.UTF_8);
   }
 
