@@ -67,7 +67,10 @@ public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant s
         } catch (StatusRuntimeException e) {
           noAnswer = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
               ? "no worker answered the status query within " + QUERY_TIMEOUT.toSeconds() + " s"
-              : "the status query failed: " + e.getStatus().getDescription();
+              : noPollerSeen(e)
+                  // The server still lists a worker that stopped polling a moment ago.
+                  ? "no worker answered the status query (" + e.getStatus().getDescription() + ")"
+                  : "the status query failed: " + e.getStatus().getDescription();
         }
       }
       if (status == null) {
@@ -88,6 +91,11 @@ public record LiveStatus(MigrationStatus status, List<StepView> steps, Instant s
           + " for the migration's change capture and change stream");
     }
     return new LiveStatus(status, steps, description.getStartTime(), now, note);
+  }
+
+  private static boolean noPollerSeen(StatusRuntimeException e) {
+    String description = e.getStatus().getDescription();
+    return description != null && description.contains("no poller seen");
   }
 
   /**
