@@ -138,7 +138,7 @@ final class PgTargetObjects {
   }
 
   /** Drops with RESTRICT; an object something else still uses (2BP01) stays, and false says so. */
-  private static boolean dropIfUnused(Connection c, String dropStatement) throws SQLException {
+  static boolean dropIfUnused(Connection c, String dropStatement) throws SQLException {
     c.setAutoCommit(false);
     Savepoint sp = c.setSavepoint();
     try {

@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.plan.MigrationPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,14 @@ final class RolledBackCopy {
    */
   static void replace(PgSession s, PgSession t, MigrationPlan plan, Leftover left) {
     PgTargetObjects.Dropped dropped = PgTargetObjects.dropCopied(s, t, plan);
+    // The schema copy creates the tables' schemas too (CREATE SCHEMA, without IF NOT EXISTS, for a
+    // whole database); an emptied one goes, one that still holds something stays.
+    Set<String> schemas = PgInventory.schemasOf(s.call("listing tables", c -> PgInventory.selectedTables(c, plan)));
+    for (String schema : schemas) {
+      if ("public".equals(schema)) continue;
+      t.call("dropping schema " + schema,
+          c -> PgTargetObjects.dropIfUnused(c, "DROP SCHEMA IF EXISTS " + Sql.ident(schema)));
+    }
     t.inTransaction("removing the rolled-back migration's records", c -> {
       Sql.exec(c, "DROP SCHEMA IF EXISTS " + Sql.ident(PgNames.BOOKKEEPING_SCHEMA) + " CASCADE");
       WriteFreeze.lift(c, t.endpoint());

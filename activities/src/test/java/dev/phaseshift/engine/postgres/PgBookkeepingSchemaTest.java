@@ -80,6 +80,22 @@ class PgBookkeepingSchemaTest {
   }
 
   @Test
+  void aSchemaBeingCreatedAgainByAnotherWorkerIsNotTakenForComplete() throws Exception {
+    try (Connection t = pair.target()) {
+      PgBookkeepingSchema worker = new PgBookkeepingSchema();
+      worker.bringUpToDate(target, t);
+      exec(t, "DROP SCHEMA phaseshift CASCADE");
+      // Another worker's Flyway half-way: the history is there, the last migrations are not yet.
+      org.flywaydb.core.Flyway.configure(PgBookkeepingSchema.class.getClassLoader())
+          .dataSource(new PgEndpointDataSource(target)).locations("classpath:db/phaseshift")
+          .schemas("phaseshift").table(PgBookkeepingSchema.HISTORY_TABLE).target("1").load().migrate();
+      assertEquals(MIGRATIONS - 1, worker.bringUpToDate(target, t), "this worker waits for the whole layout");
+      assertEquals(1, count(t, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'phaseshift.copy_chunk'::regclass"
+          + " AND attname = 'chunk_blocks'"));
+    }
+  }
+
+  @Test
   void anOldLayoutWithoutChunkBlocksUpgradesAndKeepsItsRows() throws Exception {
     upgradesOldLayout(false);
   }

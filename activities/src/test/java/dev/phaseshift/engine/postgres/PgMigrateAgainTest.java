@@ -22,20 +22,21 @@ import org.junit.jupiter.api.Test;
  * replaces it, unless the target was made writable since.
  */
 class PgMigrateAgainTest extends PgPairTest {
-  private static final List<String> TABLES = List.of("orders", "lines");
+  private static final List<String> TABLES = List.of("sales.orders", "sales.lines");
 
   @BeforeEach
   void setUp() throws Exception {
     pairs.resetDatabases();
     try (Connection s = pairs.source()) {
-      exec(s, "CREATE TYPE mood AS ENUM ('happy', 'sad')",
-          "CREATE DOMAIN positive AS int CHECK (VALUE > 0)",
-          "CREATE SEQUENCE ticket_no START 500",
-          "CREATE TABLE orders (id bigserial PRIMARY KEY, ref text NOT NULL UNIQUE, m mood)",
-          "CREATE TABLE lines (order_id bigint REFERENCES orders DEFERRABLE INITIALLY DEFERRED, qty positive,"
-              + " PRIMARY KEY (order_id, qty))",
-          "INSERT INTO orders (ref, m) SELECT 'seed-' || g, 'happy' FROM generate_series(1, 100) g",
-          "INSERT INTO lines SELECT g, 1 FROM generate_series(1, 100) g");
+      exec(s, "CREATE SCHEMA sales",
+          "CREATE TYPE sales.mood AS ENUM ('happy', 'sad')",
+          "CREATE DOMAIN sales.positive AS int CHECK (VALUE > 0)",
+          "CREATE SEQUENCE sales.ticket_no START 500",
+          "CREATE TABLE sales.orders (id bigserial PRIMARY KEY, ref text NOT NULL UNIQUE, m sales.mood)",
+          "CREATE TABLE sales.lines (order_id bigint REFERENCES sales.orders DEFERRABLE INITIALLY DEFERRED,"
+              + " qty sales.positive, PRIMARY KEY (order_id, qty))",
+          "INSERT INTO sales.orders (ref, m) SELECT 'seed-' || g, 'happy' FROM generate_series(1, 100) g",
+          "INSERT INTO sales.lines SELECT g, 1 FROM generate_series(1, 100) g");
     }
   }
 
@@ -45,7 +46,7 @@ class PgMigrateAgainTest extends PgPairTest {
     PgCutover cutover = new PgCutover(tools);
     try (Connection t = pairs.target()) {
       assertNull(RolledBackCopy.find(t), "a target that took over is the primary, not a copy");
-      exec(t, "INSERT INTO orders (ref, m) VALUES ('on-target', 'sad')");
+      exec(t, "INSERT INTO sales.orders (ref, m) VALUES ('on-target', 'sad')");
     }
     cutover.rollback(plan);
     cutover.decommission(plan);
@@ -71,11 +72,12 @@ class PgMigrateAgainTest extends PgPairTest {
     MigrationPlan plan = pairs.plan("again");
     migrateAndRollBack(plan);
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
-      assertEquals(1, count(s, "SELECT count(*) FROM orders WHERE ref = 'on-target'"), "handed back");
+      assertEquals(1, count(s, "SELECT count(*) FROM sales.orders WHERE ref = 'on-target'"), "handed back");
       assertEquals("on", text(t, "SHOW default_transaction_read_only"), "the rollback retires the target");
       assertEquals(1, count(t, "SELECT count(*) FROM phaseshift.rollback WHERE completed_at IS NOT NULL"),
           "the retired target keeps the rollback record");
-      exec(s, "INSERT INTO orders (ref, m) VALUES ('after-rollback', 'happy')", "INSERT INTO lines VALUES (102, 2)");
+      exec(s, "INSERT INTO sales.orders (ref, m) VALUES ('after-rollback', 'happy')",
+          "INSERT INTO sales.lines VALUES (102, 2)");
     }
 
     Assessment second = new PgInspector(tools).assess(plan);
@@ -88,12 +90,12 @@ class PgMigrateAgainTest extends PgPairTest {
     migrate(plan);
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       assertEquals("off", text(t, "SHOW default_transaction_read_only"), "the new primary takes writes");
-      assertEquals(count(s, "SELECT count(*) FROM orders"), count(t, "SELECT count(*) FROM orders"));
-      assertEquals(102, count(t, "SELECT count(*) FROM orders"), "the copy is new: every order once");
-      assertEquals(101, count(t, "SELECT count(*) FROM lines"));
+      assertEquals(count(s, "SELECT count(*) FROM sales.orders"), count(t, "SELECT count(*) FROM sales.orders"));
+      assertEquals(102, count(t, "SELECT count(*) FROM sales.orders"), "the copy is new: every order once");
+      assertEquals(101, count(t, "SELECT count(*) FROM sales.lines"));
       assertEquals(1, count(t, "SELECT count(*) FROM pg_type WHERE typname = 'mood'"));
       assertEquals("on", text(s, "SHOW default_transaction_read_only"), "the source is retired again");
-      exec(t, "INSERT INTO orders (ref, m) VALUES ('second-primary', 'sad')");
+      exec(t, "INSERT INTO sales.orders (ref, m) VALUES ('second-primary', 'sad')");
     }
   }
 
@@ -105,7 +107,7 @@ class PgMigrateAgainTest extends PgPairTest {
       exec(t, "SET default_transaction_read_only = off", "ALTER DATABASE app RESET default_transaction_read_only");
     }
     try (Connection t = pairs.target()) {
-      exec(t, "INSERT INTO orders (ref, m) VALUES ('only-on-target', 'sad')");
+      exec(t, "INSERT INTO sales.orders (ref, m) VALUES ('only-on-target', 'sad')");
     }
 
     Assessment second = new PgInspector(tools).assess(plan);
@@ -116,7 +118,7 @@ class PgMigrateAgainTest extends PgPairTest {
 
     new PgSchemaCopier(tools).createTables(plan);
     try (Connection t = pairs.target()) {
-      assertEquals(1, count(t, "SELECT count(*) FROM orders WHERE ref = 'only-on-target'"), "nothing dropped");
+      assertEquals(1, count(t, "SELECT count(*) FROM sales.orders WHERE ref = 'only-on-target'"), "nothing dropped");
     }
   }
 }
