@@ -42,7 +42,17 @@ final class PgInspector implements Inspector {
       List<Finding> findings = new ArrayList<>();
       serverFindings(sourceInfo, targetInfo, findings);
       tableFindings(tables, findings);
-      t.run("looking for the selected tables", c -> targetTableFindings(c, tables, RolledBackCopy.find(c), findings));
+      t.run("looking for the selected tables", c -> {
+        String[] primary = CutoverRecords.liveSwitchover(c);
+        if (primary != null) {
+          findings.add(new Finding(Severity.BLOCKER, "target_is_primary", "target",
+              "the target database is the primary of migration " + primary[0] + " since its switchover at "
+                  + primary[1] + ": its tables hold the application's data and are never dropped; aim this"
+                  + " plan at another target database, or roll " + primary[0] + " back first"));
+        } else {
+          targetTableFindings(c, tables, RolledBackCopy.find(c), findings);
+        }
+      });
       extensionFindings(t, sourceInfo, findings);
       if (!clients.isEmpty()) {
         findings.add(new Finding(Severity.INFO, "client_connections", "source",

@@ -39,10 +39,7 @@ final class RolledBackCopy {
         rs -> rs.getBoolean(1), CutoverRecords.SWITCHOVER_TABLE, CutoverRecords.ROLLBACK_TABLE))) {
       return null;
     }
-    boolean everySwitchRolledBack = Boolean.TRUE.equals(Sql.one(t, "SELECT NOT EXISTS (SELECT 1 FROM "
-        + CutoverRecords.SWITCHOVER_TABLE + " s WHERE NOT EXISTS (SELECT 1 FROM " + CutoverRecords.ROLLBACK_TABLE
-        + " r WHERE r.migration = s.migration AND r.completed_at IS NOT NULL))", rs -> rs.getBoolean(1)));
-    if (!everySwitchRolledBack) return null;
+    if (CutoverRecords.liveSwitchover(t) != null) return null;
     String[] last = Sql.one(t, "SELECT migration, to_char(completed_at AT TIME ZONE 'UTC',"
             + " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " + CutoverRecords.ROLLBACK_TABLE
             + " WHERE completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT 1",

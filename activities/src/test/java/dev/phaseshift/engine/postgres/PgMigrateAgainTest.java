@@ -48,6 +48,11 @@ class PgMigrateAgainTest extends PgPairTest {
       assertNull(RolledBackCopy.find(t), "a target that took over is the primary, not a copy");
       exec(t, "INSERT INTO sales.orders (ref, m) VALUES ('on-target', 'sad')");
     }
+    // Another plan aimed at the new primary is told so, and told nothing about dropping tables.
+    Assessment atPrimary = new PgInspector(tools).assess(plan);
+    assertEquals(List.of("target_is_primary"), atPrimary.blockers().stream().map(Finding::code).toList());
+    assertTrue(finding(atPrimary, "target_is_primary").message().contains("primary of migration " + plan.name()),
+        atPrimary.blockers().toString());
     cutover.rollback(plan);
     cutover.decommission(plan);
   }
