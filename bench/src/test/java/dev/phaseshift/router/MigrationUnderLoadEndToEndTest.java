@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * pgbench's own report must say 0 failed transactions, exit 0 and no aborted client over every
  * run, and every order and payment it counted must be on the final primary, the target, once.
  *
- * <p>About three minutes. {@code bench/proof-load.sh} runs a bigger version with per-transaction
+ * <p>About 75 seconds. {@code bench/proof-load.sh} runs a bigger version with per-transaction
  * logs and reports the latency the application gained in each phase; it passes
  * {@code phaseshift.proof.*} properties (filler rows, quiet baseline, timeline and log paths).
  */
