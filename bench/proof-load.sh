@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The application through a whole migration and its rollback, bigger than the test of the same
-# name: bench/src/test/.../MigrationUnderLoadEndToEndTest with a larger copy (filler rows), a quiet
+# The application through a whole migration, its rollback and a second migration to the same
+# target, bigger than the test of the same name: bench/src/test/.../MigrationUnderLoadEndToEndTest
+# with a larger copy (filler rows), a quiet
 # baseline of the shop load before the migration starts, pgbench's per-transaction logs, and a
 # timeline of the migration's phases taken from its status. The report gives the application's
 # latency (p50/p99 from each transaction's scheduled start) per phase against the quiet baseline,

@@ -4,7 +4,8 @@
 Usage: proof_load_report.py RUN_DIR TEST_EXIT_CODE FILLER_ROWS
 
 Reads RUN_DIR/timeline.tsv (epoch ms, phase, step or wait: one line per change the migration's
-status showed, plus QUIET before it starts and AFTER once it ended) and RUN_DIR/shop-*
+status showed, plus QUIET before it starts, ROLLED_BACK once the first migration ended, phases
+of the second migration prefixed "2nd ", and AFTER once it switched over) and RUN_DIR/shop-*
 (pgbench -l of each back-to-back pgbench run: client, transaction, latency in us or a failure
 kind, script, end time as epoch seconds and microseconds, schedule lag). A transaction belongs to
 the timeline entry its end falls in; entries are grouped by phase and step with numbers left out,
@@ -54,7 +55,7 @@ def main():
                     g[1].append(lat)
     quiet = groups.get("QUIET: the application alone")
     q50, q99 = (percentile(quiet[1], 50), percentile(quiet[1], 99)) if quiet else (float("nan"), float("nan"))
-    print("# The application through a whole migration and its rollback\n")
+    print("# The application through a whole migration, its rollback and the next migration\n")
     print(f"Shop workload (bench/proof-load.sh) through PgBouncer in transaction pooling at 150 transactions/s on"
           f" 8 clients, pgbench -R --max-tries=1; filler table of {rows} rows besides the shop. Latency in ms from"
           " each transaction's scheduled start; 'added' is against the quiet baseline before the migration.\n")

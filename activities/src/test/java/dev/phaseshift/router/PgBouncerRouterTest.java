@@ -18,6 +18,7 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.plan.SecretRef;
 import dev.phaseshift.testing.PgPair;
+import dev.phaseshift.testing.ShopLoad;
 import dev.phaseshift.workflow.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
@@ -28,7 +29,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -80,32 +80,9 @@ class PgBouncerRouterTest {
     if (bouncer != null) bouncer.close();
   }
 
-  /**
-   * Debian's /usr/bin/pgbench is a wrapper that fails without the server package, so the real
-   * binaries under /usr/lib/postgresql come first, newest version first.
-   */
+  /** The shop load's pgbench, for this test's own pgbench runs. */
   static Path pgbench() {
-    List<Path> candidates = new ArrayList<>();
-    Path debian = Path.of("/usr/lib/postgresql");
-    if (Files.isDirectory(debian)) {
-      try (var versions = Files.list(debian)) {
-        versions.map(v -> v.resolve("bin/pgbench"))
-            .sorted(java.util.Comparator.comparing((Path p) -> versionOf(p)).reversed())
-            .forEach(candidates::add);
-      } catch (IOException e) {
-        // Unreadable: PATH may still have it.
-      }
-    }
-    String path = System.getenv("PATH");
-    if (path != null) for (String p : path.split(java.io.File.pathSeparator)) candidates.add(Path.of(p, "pgbench"));
-    for (Path p : candidates) if (Files.isExecutable(p)) return p;
-    throw new AssertionError("pgbench is not installed; install it with: apt-get install postgresql"
-        + " (Debian ships pgbench with the server package)");
-  }
-
-  private static int versionOf(Path pgbench) {
-    String v = pgbench.getParent().getParent().getFileName().toString();
-    return v.matches("\\d+") ? Integer.parseInt(v) : 0;
+    return ShopLoad.pgbench();
   }
 
   private void startBouncer(String poolMode) throws Exception {

@@ -16,6 +16,7 @@ import dev.phaseshift.plan.CutoverPolicy;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.testing.PgPair;
+import dev.phaseshift.testing.ShopLoad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -112,14 +113,15 @@ class WorkerKilledInFreezeTest {
     }
     SwitchoverResult result = new MigrationActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine())))
         .switchover(plan);
-    String out = shop.finish();
+    ShopLoad.Result load = shop.finish();
+    String out = load.output();
     System.out.println("second worker's switchover: " + result + "\nshop workload:\n" + out);
-    assertEquals(0, shop.process.exitValue(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
-    assertEquals(0, shop.failed(), out);
+    assertEquals(0, load.exitCode(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
+    assertEquals(0, load.failed(), out);
     assertTrue(!out.contains("aborted"), out);
 
-    long orders = shop.orders();
-    long payments = shop.payments();
+    long orders = load.orders();
+    long payments = load.payments();
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       assertEquals(200 + orders, number(t, "SELECT count(*) FROM shop.orders"), "every acknowledged order is on the target");
       assertEquals(payments, number(t, "SELECT count(*) FROM shop.payments"), "every acknowledged payment is on the target");
@@ -162,15 +164,16 @@ class WorkerKilledInFreezeTest {
     }
 
     RollbackResult result = activities.rollback(plan);
-    String out = shop.finish();
+    ShopLoad.Result load = shop.finish();
+    String out = load.output();
     System.out.println("second worker's rollback: " + result + "\nshop workload:\n" + out);
-    assertEquals(0, shop.process.exitValue(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
-    assertEquals(0, shop.failed(), out);
+    assertEquals(0, load.exitCode(), "pgbench exit code:\n" + out + "\nPgBouncer log:\n" + bouncer.log());
+    assertEquals(0, load.failed(), out);
     assertTrue(!out.contains("aborted"), out);
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
-      assertEquals(200 + shop.orders(), number(s, "SELECT count(*) FROM shop.orders"),
+      assertEquals(200 + load.orders(), number(s, "SELECT count(*) FROM shop.orders"),
           "every acknowledged order is on the old source, the primary again");
-      assertEquals(shop.payments(), number(s, "SELECT count(*) FROM shop.payments"),
+      assertEquals(load.payments(), number(s, "SELECT count(*) FROM shop.payments"),
           "every acknowledged payment is on the primary");
       assertEquals("off", text(s, "SHOW default_transaction_read_only"));
       assertEquals("on", text(t, "SHOW default_transaction_read_only"), "the target is retired");

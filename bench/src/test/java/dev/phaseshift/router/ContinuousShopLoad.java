@@ -1,5 +1,6 @@
 package dev.phaseshift.router;
 
+import dev.phaseshift.testing.ShopLoad;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,12 +8,10 @@ import java.util.List;
  * The shop application for as long as a migration takes, which no fixed pgbench {@code -T} knows
  * in advance: pgbench runs of a few seconds each, back to back through PgBouncer, until stopped.
  * Each run's own report is kept; the totals add up what pgbench counted, so "0 failed" is what
- * the application saw over the whole migration, reconnects between runs included.
+ * the application saw over the whole migration, reconnects between runs included. A run ends by
+ * transaction count ({@link ShopLoad}), so the orders and payments counted are exactly those written.
  */
 final class ContinuousShopLoad {
-  /** pgbench's clients (ShopLoad's {@code -c}): at most one transaction each in flight when a run ends. */
-  static final int CLIENTS = 8;
-
   /** What the runs reported together. */
   record Totals(int runs, int nonZeroExits, long failed, long orders, long payments, boolean aborted,
       String reports) {
@@ -40,12 +39,14 @@ final class ContinuousShopLoad {
         try {
           String[] extra = logPrefix == null ? new String[0]
               : new String[] {"-l", "--log-prefix=" + logPrefix + "-" + run};
-          ShopLoad shop = ShopLoad.start(bouncerPort, database, runSeconds, extra);
-          String out = shop.finish();
+          ShopLoad.Result shop = ShopLoad.start(bouncerPort, database, runSeconds, extra).finish();
+          if (shop.failed() < 0 || shop.orders() < 0 || shop.payments() < 0) {
+            throw new AssertionError("pgbench's report lacks its counts:\n" + shop.output());
+          }
           synchronized (this) {
-            reports.add(out);
-            if (shop.process.exitValue() != 0) nonZeroExits++;
-            aborted |= out.contains("aborted");
+            reports.add(shop.output());
+            if (shop.exitCode() != 0) nonZeroExits++;
+            aborted |= shop.aborted();
             failed += shop.failed();
             orders += shop.orders();
             payments += shop.payments();

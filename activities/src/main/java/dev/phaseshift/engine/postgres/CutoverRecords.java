@@ -76,6 +76,21 @@ final class CutoverRecords {
         rs -> 1, pauseMillis, plan.name());
   }
 
+  /**
+   * A migration that switched over to this target and has not rolled back, as {migration, when
+   * it switched}, or null: while there is one, the target's tables hold the application's data.
+   * Any migration's, not only this plan's, so a plan aimed at another migration's new primary
+   * learns it.
+   */
+  static String[] liveSwitchover(Connection t) throws SQLException {
+    if (!tableExists(t, SWITCHOVER_TABLE)) return null;
+    String rolledBack = tableExists(t, ROLLBACK_TABLE) ? " AND NOT EXISTS (SELECT 1 FROM " + ROLLBACK_TABLE
+        + " r WHERE r.migration = s.migration AND r.completed_at IS NOT NULL)" : "";
+    return Sql.one(t, "SELECT s.migration, to_char(s.switched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            + " FROM " + SWITCHOVER_TABLE + " s WHERE true" + rolledBack + " ORDER BY s.switched_at DESC LIMIT 1",
+        rs -> new String[] {rs.getString(1), rs.getString(2)});
+  }
+
   private static boolean tableExists(Connection t, String table) throws SQLException {
     return Boolean.TRUE.equals(Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), table));
   }

@@ -5,7 +5,6 @@ import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -29,8 +28,8 @@ public final class PgBookkeepingSchema {
   /** The worker process's: every engine call on a target goes through this one. */
   private static final PgBookkeepingSchema WORKER = new PgBookkeepingSchema();
 
-  /** Targets (host:port/database) this process brought to its layout. */
-  private final Set<String> current = ConcurrentHashMap.newKeySet();
+  /** Targets (host:port/database) this process brought to its layout, with the layout's version. */
+  private final Map<String, String> current = new ConcurrentHashMap<>();
   private final Map<String, Object> migrating = new ConcurrentHashMap<>();
 
   /** A process of its own; tests use several to play separate workers. */
@@ -52,23 +51,35 @@ public final class PgBookkeepingSchema {
 
   int bringUpToDate(PgEndpoint target, Connection open) throws SQLException {
     String key = target.host() + ":" + target.port() + "/" + target.database();
-    if (current.contains(key) && historyExists(open)) return 0;
+    if (upToDate(open, current.get(key))) return 0;
     synchronized (migrating.computeIfAbsent(key, k -> new Object())) {
-      if (current.contains(key) && historyExists(open)) return 0;
-      int applied = migrate(target);
-      current.add(key);
+      if (upToDate(open, current.get(key))) return 0;
+      Flyway flyway = flyway(target);
+      int applied = migrate(flyway, target);
+      current.put(key, flyway.info().current().getVersion().getVersion());
       return applied;
     }
   }
 
-  private static boolean historyExists(Connection open) throws SQLException {
-    return Boolean.TRUE.equals(Sql.one(open, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1),
-        Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, HISTORY_TABLE)));
+  /**
+   * Whether the history records {@code version} as applied. Not just whether the history exists:
+   * after a drop (undo, a new migration replacing a rolled-back copy) another worker may be
+   * creating the schema anew, and its history shows the first migrations before the last one
+   * committed (each migration commits with its history row).
+   */
+  private static boolean upToDate(Connection open, String version) throws SQLException {
+    if (version == null) return false;
+    String history = Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, HISTORY_TABLE);
+    if (!Boolean.TRUE.equals(Sql.one(open, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), history))) {
+      return false;
+    }
+    return Boolean.TRUE.equals(Sql.one(open, "SELECT EXISTS (SELECT 1 FROM " + history
+        + " WHERE version = ? AND success)", rs -> rs.getBoolean(1), version));
   }
 
-  private static int migrate(PgEndpoint target) throws SQLException {
+  private static Flyway flyway(PgEndpoint target) {
     // The class's own loader: an activity thread's context loader need not see the worker's jar.
-    Flyway flyway = Flyway.configure(PgBookkeepingSchema.class.getClassLoader())
+    return Flyway.configure(PgBookkeepingSchema.class.getClassLoader())
         .dataSource(new PgEndpointDataSource(target))
         .locations(LOCATION)
         .schemas(PgNames.BOOKKEEPING_SCHEMA)
@@ -77,6 +88,9 @@ public final class PgBookkeepingSchema {
         .baselineVersion("0")
         .baselineDescription("bookkeeping from before versioned migrations")
         .load();
+  }
+
+  private static int migrate(Flyway flyway, PgEndpoint target) throws SQLException {
     try {
       return flyway.migrate().migrationsExecuted;
     } catch (FlywayValidateException e) {

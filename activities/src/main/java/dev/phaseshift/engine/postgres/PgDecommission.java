@@ -5,8 +5,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Once the retention window is over: stops reverse replication, drops every replication object
- * and the bookkeeping on both sides, and first dumps the old database when the plan asks.
+ * Once the retention window is over, or after a rollback: stops reverse replication, drops every
+ * replication object and (unless the migration rolled back) the bookkeeping on both sides, and
+ * first dumps the old database when the plan asks.
  */
 final class PgDecommission {
   private static final Logger log = LoggerFactory.getLogger(PgDecommission.class);
@@ -37,6 +38,14 @@ final class PgDecommission {
       s.run("dropping the replication slot", c -> PgReplication.dropSlot(c, PgNames.slot(plan)));
       s.run("dropping the publication",
           c -> PgReplication.dropPublication(c, PgNames.publication(plan), PgLockBound.of(plan)));
+      CutoverRecords.RolledBack back = CutoverRecords.rolledBack(t, plan);
+      if (back != null && back.completed()) {
+        // The retired target keeps the records that say its tables are a stale copy of the source:
+        // the next migration to it replaces them on that word (RolledBackCopy).
+        log.info("decommissioned rolled-back migration {}: replication objects dropped on both sides; the target"
+            + " stays read-only and keeps the switchover and rollback records", plan.name());
+        return;
+      }
       dropBookkeeping(t);
       log.info("decommissioned migration {}: replication objects and bookkeeping dropped on both sides",
           plan.name());

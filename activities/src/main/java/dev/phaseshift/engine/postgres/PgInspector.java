@@ -42,7 +42,17 @@ final class PgInspector implements Inspector {
       List<Finding> findings = new ArrayList<>();
       serverFindings(sourceInfo, targetInfo, findings);
       tableFindings(tables, findings);
-      t.run("looking for the selected tables", c -> targetTableFindings(c, tables, findings));
+      t.run("looking for the selected tables", c -> {
+        String[] primary = CutoverRecords.liveSwitchover(c);
+        if (primary != null) {
+          findings.add(new Finding(Severity.BLOCKER, "target_is_primary", "target",
+              "the target database is the primary of migration " + primary[0] + " since its switchover at "
+                  + primary[1] + ": its tables hold the application's data and are never dropped; aim this"
+                  + " plan at another target database, or roll " + primary[0] + " back first"));
+        } else {
+          targetTableFindings(c, tables, RolledBackCopy.find(c), findings);
+        }
+      });
       extensionFindings(t, sourceInfo, findings);
       if (!clients.isEmpty()) {
         findings.add(new Finding(Severity.INFO, "client_connections", "source",
@@ -202,12 +212,21 @@ final class PgInspector implements Inspector {
     return List.copyOf(kept);
   }
 
-  private static void targetTableFindings(Connection t, List<TableInfo> tables, List<Finding> findings)
-      throws SQLException {
+  /**
+   * Selected tables that exist on the target block the copy, unless they are the copy a rolled-back
+   * migration left on a target that stayed read-only since: the migration replaces that itself.
+   */
+  private static void targetTableFindings(Connection t, List<TableInfo> tables, RolledBackCopy.Leftover left,
+      List<Finding> findings) throws SQLException {
+    List<String> replaced = new ArrayList<>();
     for (TableInfo table : tables) {
       String name = PgInventory.quoted(table);
       Boolean exists = Sql.one(t, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), name);
       if (exists == null || !exists) continue;
+      if (left != null && left.retired()) {
+        replaced.add(table.qualifiedName());
+        continue;
+      }
       Boolean hasRows;
       try {
         hasRows = Sql.one(t, "SELECT EXISTS (SELECT 1 FROM " + name + ")", rs -> rs.getBoolean(1));
@@ -219,10 +238,29 @@ final class PgInspector implements Inspector {
       String state = hasRows == null ? "already exists" : hasRows ? "already exists and holds rows"
           : "already exists (empty)";
       findings.add(new Finding(Severity.BLOCKER, "table_exists_on_target", table.qualifiedName(),
-          table.qualifiedName() + " " + state + " on the target; the migration creates its tables itself, so"
-              + " start from an empty target database (DROP TABLE " + name + " there) or exclude the table"
-              + " from the plan"));
+          table.qualifiedName() + " " + state + " on the target; " + (left == null ? "the migration creates its"
+              + " tables itself, so start from an empty target database (DROP TABLE " + name + " there, with the"
+              + " types and sequences the table brought along) or exclude the table from the plan"
+              : leftOpen(left, name, Sql.ident(t.getCatalog())))));
     }
+    if (!replaced.isEmpty()) {
+      findings.add(new Finding(Severity.INFO, "rolled_back_copy", "target",
+          "the target holds the copy that migration " + left.migration() + " left when it was rolled back at "
+              + left.rolledBackAt() + " (" + replaced.size() + " of the selected tables); the source took every"
+              + " change back then and the target database has been read-only since, so this migration drops"
+              + " that copy (the tables, their sequences and types, and Phaseshift's records) once it holds the"
+              + " target's lease, lets the target take writes again and copies anew"));
+    }
+  }
+
+  /** A rolled-back migration's copy on a target that was made writable since: a person decides. */
+  private static String leftOpen(RolledBackCopy.Leftover left, String name, String database) {
+    return "migration " + left.migration() + " left it there when it was rolled back at " + left.rolledBackAt()
+        + ", and the target database was made writable since (its default_transaction_read_only is no longer"
+        + " on), so it may hold writes the source lacks and the migration does not drop it. If nothing there is"
+        + " needed, run ALTER DATABASE " + database + " SET default_transaction_read_only = on on the target"
+        + " and this migration replaces the copy; otherwise keep what you need and DROP TABLE " + name
+        + " there, or migrate to a fresh database";
   }
 
   private static void extensionFindings(PgSession t, ServerInfo source, List<Finding> findings) {

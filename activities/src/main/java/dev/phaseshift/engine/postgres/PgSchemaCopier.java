@@ -38,12 +38,19 @@ final class PgSchemaCopier implements SchemaCopier {
           + " UNION ALL SELECT 'policy ' || polname FROM pg_policy WHERE polrelid = ?::regclass"
           + " UNION ALL SELECT 'rule ' || rulename FROM pg_rewrite WHERE ev_class = ?::regclass AND rulename <> '_RETURN'";
 
+  /**
+   * The pre-data section, in one transaction. Runs once PREPARE holds the target's lease: a copy
+   * that a rolled-back migration left on the target, still read-only as the rollback left it, is
+   * replaced first ({@link RolledBackCopy}).
+   */
   @Override
   public void createTables(MigrationPlan plan) {
     try (PgSessionPair sides = PgSessionPair.open(plan)) {
       PgSession s = sides.source();
       PgSession t = sides.target();
       List<TableInfo> tables = selected(s, plan);
+      RolledBackCopy.Leftover left = t.call("looking for a rolled-back migration's copy", RolledBackCopy::find);
+      if (left != null && left.retired()) RolledBackCopy.replace(s, t, plan, left);
       List<String> missing = new ArrayList<>();
       for (TableInfo table : tables) {
         if (!exists(t, table)) missing.add(table.qualifiedName());

@@ -38,40 +38,56 @@ final class PgTargetObjects {
             "the target of " + plan.name() + " is the primary since the switchover; its tables hold the"
                 + " application's writes, so they are not dropped; roll back first");
       }
-      // The source says what the schema copy took; a target table of the same selection that the
-      // source does not have was there before the migration and stays.
-      List<TableInfo> copied = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
-      Set<String> schemas = PgInventory.schemasOf(copied);
-      List<PgInventory.Seq> sequences = s.call("listing sequences", c -> PgInventory.sequences(c, schemas));
-      List<String[]> types = s.call("listing types", c -> userTypes(c, schemas));
-      WriteFreeze.allowOwnWrites(t);
-      List<String> tables = new ArrayList<>();
-      for (TableInfo table : copied) {
-        String name = PgInventory.quoted(table);
-        if (Boolean.TRUE.equals(t.one("looking for " + table.qualifiedName(),
-            "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), name))) {
-          tables.add(name);
-        }
-      }
-      if (!tables.isEmpty()) {
-        // One statement, so foreign keys between the tables do not get in the way.
-        t.exec("dropping tables", "DROP TABLE IF EXISTS " + String.join(", ", tables) + " CASCADE");
-      }
-      int droppedSequences = 0;
-      for (PgInventory.Seq seq : sequences) {
-        // Sequences owned by the tables went with them; what is left are free-standing ones.
-        if (t.call("dropping " + seq.display(), c -> PgInventory.exists(c, seq)
-            && dropIfUnused(c, "DROP SEQUENCE IF EXISTS " + seq.quoted()))) {
-          droppedSequences++;
-        }
-      }
-      Set<String[]> remaining = new LinkedHashSet<>(types);
-      int droppedTypes = dropTypes(t, remaining);
+      Dropped dropped = dropCopied(s, t, plan);
       PgDecommission.dropBookkeeping(t);
-      log.info("dropped what {} created on {}: {} tables, {} sequences, {} types and the bookkeeping schema;"
-          + " {} types still in use by other objects were kept", plan.name(), t, tables.size(),
-          droppedSequences, droppedTypes, remaining.size());
+      log.info("dropped what {} created on {}: {} and the bookkeeping schema", plan.name(), t, dropped);
     }
+  }
+
+  /** What {@link #dropCopied} removed, and the types it kept because something else uses them. */
+  record Dropped(int tables, int sequences, int types, int typesKept) {
+    @Override
+    public String toString() {
+      return tables + " tables, " + sequences + " sequences, " + types + " types (" + typesKept
+          + " types still in use by other objects were kept)";
+    }
+  }
+
+  /**
+   * Drops the plan's selected tables, free-standing sequences and types from the target: what the
+   * schema copy creates. The caller has decided that they hold nothing the source lacks.
+   */
+  static Dropped dropCopied(PgSession s, PgSession t, MigrationPlan plan) {
+    // The source says what the schema copy took; a target table of the same selection that the
+    // source does not have was there before the migration and stays.
+    List<TableInfo> copied = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
+    Set<String> schemas = PgInventory.schemasOf(copied);
+    List<PgInventory.Seq> sequences = s.call("listing sequences", c -> PgInventory.sequences(c, schemas));
+    List<String[]> types = s.call("listing types", c -> userTypes(c, schemas));
+    WriteFreeze.allowOwnWrites(t);
+    List<String> tables = new ArrayList<>();
+    for (TableInfo table : copied) {
+      String name = PgInventory.quoted(table);
+      if (Boolean.TRUE.equals(t.one("looking for " + table.qualifiedName(),
+          "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), name))) {
+        tables.add(name);
+      }
+    }
+    if (!tables.isEmpty()) {
+      // One statement, so foreign keys between the tables do not get in the way.
+      t.exec("dropping tables", "DROP TABLE IF EXISTS " + String.join(", ", tables) + " CASCADE");
+    }
+    int droppedSequences = 0;
+    for (PgInventory.Seq seq : sequences) {
+      // Sequences owned by the tables went with them; what is left are free-standing ones.
+      if (t.call("dropping " + seq.display(), c -> PgInventory.exists(c, seq)
+          && dropIfUnused(c, "DROP SEQUENCE IF EXISTS " + seq.quoted()))) {
+        droppedSequences++;
+      }
+    }
+    Set<String[]> remaining = new LinkedHashSet<>(types);
+    int droppedTypes = dropTypes(t, remaining);
+    return new Dropped(tables.size(), droppedSequences, droppedTypes, remaining.size());
   }
 
   /**
@@ -122,7 +138,7 @@ final class PgTargetObjects {
   }
 
   /** Drops with RESTRICT; an object something else still uses (2BP01) stays, and false says so. */
-  private static boolean dropIfUnused(Connection c, String dropStatement) throws SQLException {
+  static boolean dropIfUnused(Connection c, String dropStatement) throws SQLException {
     c.setAutoCommit(false);
     Savepoint sp = c.setSavepoint();
     try {

@@ -56,17 +56,21 @@ final class WriteFreeze {
    * switchover that failed after freezing may have left it frozen.
    */
   static void releaseIfFrozen(Connection c, PgEndpoint on) throws SQLException {
-    Boolean frozen = Sql.one(c,
+    if (frozen(c)) {
+      lift(c, on);
+      log.info("released the write freeze of {}", on);
+    }
+  }
+
+  /** Whether the session's database is read-only for new sessions by a database-wide setting. */
+  static boolean frozen(Connection c) throws SQLException {
+    return Boolean.TRUE.equals(Sql.one(c,
         "SELECT EXISTS (SELECT 1 FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase"
             + " WHERE d.datname = current_database() AND r.setrole = 0"
             + " AND EXISTS (SELECT 1 FROM unnest(r.setconfig) cfg"
             + " WHERE lower(cfg) IN ('default_transaction_read_only=on',"
             + " 'default_transaction_read_only=true', 'default_transaction_read_only=1')))",
-        rs -> rs.getBoolean(1));
-    if (Boolean.TRUE.equals(frozen)) {
-      lift(c, on);
-      log.info("released the write freeze of {}", on);
-    }
+        rs -> rs.getBoolean(1)));
   }
 
   private static String releaseStatement(PgEndpoint on) {

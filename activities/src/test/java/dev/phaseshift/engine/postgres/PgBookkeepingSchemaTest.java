@@ -67,15 +67,35 @@ class PgBookkeepingSchemaTest {
     }
   }
 
+  /** A worker that brought the schema up to date, and the schema dropped since. */
+  private PgBookkeepingSchema upToDateThenDropped(Connection t) throws Exception {
+    PgBookkeepingSchema worker = new PgBookkeepingSchema();
+    worker.bringUpToDate(target, t);
+    // As undo, decommission or dropping the target's objects leave it: history gone with the schema.
+    exec(t, "DROP SCHEMA phaseshift CASCADE");
+    return worker;
+  }
+
   @Test
   void aSchemaDroppedSinceIsCreatedAgain() throws Exception {
     try (Connection t = pair.target()) {
-      PgBookkeepingSchema worker = new PgBookkeepingSchema();
-      worker.bringUpToDate(target, t);
-      // As undo, decommission or dropping the target's objects leave it: history gone with the schema.
-      exec(t, "DROP SCHEMA phaseshift CASCADE");
+      PgBookkeepingSchema worker = upToDateThenDropped(t);
       assertEquals(MIGRATIONS, worker.bringUpToDate(target, t));
       assertEquals(5, tables(t).size());
+    }
+  }
+
+  @Test
+  void aSchemaBeingCreatedAgainByAnotherWorkerIsNotTakenForComplete() throws Exception {
+    try (Connection t = pair.target()) {
+      PgBookkeepingSchema worker = upToDateThenDropped(t);
+      // Another worker's Flyway half-way: the history is there, the last migrations are not yet.
+      org.flywaydb.core.Flyway.configure(PgBookkeepingSchema.class.getClassLoader())
+          .dataSource(new PgEndpointDataSource(target)).locations("classpath:db/phaseshift")
+          .schemas("phaseshift").table(PgBookkeepingSchema.HISTORY_TABLE).target("1").load().migrate();
+      assertEquals(MIGRATIONS - 1, worker.bringUpToDate(target, t), "this worker waits for the whole layout");
+      assertEquals(1, count(t, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'phaseshift.copy_chunk'::regclass"
+          + " AND attname = 'chunk_blocks'"));
     }
   }
 

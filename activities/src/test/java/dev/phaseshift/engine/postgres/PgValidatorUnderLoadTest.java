@@ -13,7 +13,6 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.testing.ShopLoad;
 import java.math.BigInteger;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Validation while the shop application runs on the source at ~150 transactions a second: every
@@ -64,10 +62,10 @@ class PgValidatorUnderLoadTest {
 
   @Test
   @Order(1)
-  void fiveValidationsInARowPassWhileTheApplicationSeesNoFailure(@TempDir Path dir) throws Exception {
+  void fiveValidationsInARowPassWhileTheApplicationSeesNoFailure() throws Exception {
     List<ValidationResult> results = new ArrayList<>();
     ShopLoad.Result load;
-    try (ShopLoad shop = ShopLoad.start(ShopLoad.pgbench(), pairs.source.port(), PgPair.DATABASE, 25, 150, dir)) {
+    try (ShopLoad shop = ShopLoad.start(pairs.source.port(), PgPair.DATABASE, 25)) {
       Thread.sleep(2_000);
       for (int i = 0; i < 5; i++) results.add(validator.validate(plan));
       assertTrue(shop.running(), "the application ran through all five validations");
@@ -91,7 +89,7 @@ class PgValidatorUnderLoadTest {
 
   @Test
   @Order(2)
-  void differencesPlantedOnTheTargetUnderLoadAreFoundInTheirRanges(@TempDir Path dir) throws Exception {
+  void differencesPlantedOnTheTargetUnderLoadAreFoundInTheirRanges() throws Exception {
     long deletedCustomer;
     try (Connection t = pairs.target()) {
       // Rows the application does not touch any more: the old seeded orders, a customer without
@@ -104,7 +102,7 @@ class PgValidatorUnderLoadTest {
     }
     ValidationResult result;
     ShopLoad.Result load;
-    try (ShopLoad shop = ShopLoad.start(ShopLoad.pgbench(), pairs.source.port(), PgPair.DATABASE, 15, 150, dir)) {
+    try (ShopLoad shop = ShopLoad.start(pairs.source.port(), PgPair.DATABASE, 15)) {
       Thread.sleep(2_000);
       result = validator.validate(plan);
       assertTrue(shop.running(), "the application ran through the validation");
