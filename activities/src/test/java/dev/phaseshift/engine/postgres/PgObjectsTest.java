@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.ObjectCheck;
+import dev.phaseshift.model.Severity;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.plan.MigrationPlan;
@@ -198,6 +201,42 @@ class PgObjectsTest extends PgPairTest {
           text(s, "SELECT string_agg(k || v, ',' ORDER BY k) FROM cache"));
       assertEquals(1, count(s, "SELECT count(*) FROM cache WHERE k = 'after'"));
     }
+  }
+
+  @Test
+  void theAssessmentRefusesAnUnloggedTableTooLargeForTheFreezeAndNamesTheExtensionVersionToInstall()
+      throws Exception {
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      exec(s,
+          "CREATE UNLOGGED TABLE sessions (id int PRIMARY KEY, payload text)",
+          "INSERT INTO sessions SELECT g, repeat('x', 500) FROM generate_series(1, 20000) g",
+          "CREATE TABLE kept (id int PRIMARY KEY)",
+          "CREATE EXTENSION hstore VERSION '1.4'",
+          "CREATE EXTENSION pg_trgm");
+      exec(t, "CREATE EXTENSION pg_trgm VERSION '1.3'");
+    }
+    PgInspector inspector = new PgInspector(tools);
+    Assessment roomy = inspector.assess(pairs.plan("objects-assess"));
+    Finding fits = finding(roomy, "unlogged_table", "public.sessions");
+    assertEquals(Severity.WARNING, fits.severity(), fits.message());
+
+    Assessment tight = inspector.assess(PgTestSupport.withMaxFreeze(pairs.plan("objects-assess"), "100ms"));
+    Finding tooLarge = finding(tight, "unlogged_table_too_large", "public.sessions");
+    assertEquals(Severity.BLOCKER, tooLarge.severity());
+    assertTrue(tooLarge.message().contains("SET LOGGED") && tooLarge.message().contains("exclude")
+        && tooLarge.message().contains("raise cutover.maxFreeze"), tooLarge.message());
+
+    Finding hstore = finding(roomy, "extension_version_default", "hstore");
+    assertTrue(hstore.message().contains("CREATE EXTENSION \"hstore\" VERSION '1.4' SCHEMA \"public\""),
+        hstore.message());
+    Finding trgm = finding(roomy, "extension_version_differs", "pg_trgm");
+    assertEquals(Severity.BLOCKER, trgm.severity());
+    assertTrue(trgm.message().contains("ALTER EXTENSION \"pg_trgm\" UPDATE"), trgm.message());
+  }
+
+  private static Finding finding(Assessment a, String code, String subject) {
+    return a.findings().stream().filter(f -> f.code().equals(code) && f.subject().equals(subject)).findFirst()
+        .orElseThrow(() -> new AssertionError("no finding " + code + " for " + subject + " in " + a.findings()));
   }
 
   private static String los(Connection c) throws Exception {
