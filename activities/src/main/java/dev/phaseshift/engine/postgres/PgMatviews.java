@@ -43,7 +43,8 @@ final class PgMatviews {
   }
 
   /**
-   * Refreshes on the target every view the source holds populated. The target takes no
+   * Refreshes on the target every view the source holds populated, and empties those it holds
+   * unpopulated. The target takes no
    * application traffic before the switchover, so a plain REFRESH (which locks out readers) harms
    * no one and is faster than CONCURRENTLY.
    *
@@ -51,6 +52,16 @@ final class PgMatviews {
    */
   static long refresh(PgSession target, List<View> views) {
     long started = System.nanoTime();
+    for (View v : views) {
+      if (v.populated()) continue;
+      // Emptied on the source since the last pass: emptied here too.
+      target.run("emptying " + v.display(), c -> {
+        if (Boolean.TRUE.equals(Sql.one(c, "SELECT relispopulated FROM pg_class WHERE oid = to_regclass(?)",
+            rs -> rs.getBoolean(1), v.quoted()))) {
+          Sql.exec(c, "REFRESH MATERIALIZED VIEW " + v.quoted() + " WITH NO DATA");
+        }
+      });
+    }
     List<View> todo = new ArrayList<>(views.stream().filter(View::populated).toList());
     for (int pass = 0; pass < MAX_PASSES && !todo.isEmpty(); pass++) {
       boolean last = pass + 1 == MAX_PASSES;

@@ -67,16 +67,34 @@ final class PgUnstreamed {
     return timing;
   }
 
+  /** Whether the side's database was made read-only for good by a switchover or rollback. */
+  private static boolean retired(PgSession side) {
+    return Boolean.TRUE.equals(side.one("reading the database's settings", "SELECT coalesce((SELECT setconfig"
+        + " FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase ="
+        + " (SELECT oid FROM pg_database WHERE datname = current_database())), '{}')"
+        + " @> '{default_transaction_read_only=on}'", rs -> rs.getBoolean(1)));
+  }
+
   /**
-   * Validation's part: materialized views and large objects compared, unlogged tables described.
+   * Validation's part: materialized views and large objects brought current (unless the target is
+   * retired) and compared, unlogged tables described.
    * Unlogged tables cannot be current before the freeze (nothing streams them), so here a
    * difference is reported but not counted; inside the freeze they are copied and a difference
    * there does stop the switchover.
    */
   static List<ObjectCheck> compare(PgSession source, PgSession target, MigrationPlan plan, List<TableInfo> tables) {
+    // Before the switchover the target takes no application traffic: what the switchover would
+    // bring current is brought current first, so the comparison shows what the application would
+    // find. A retired side (after a switchover or rollback) is only read.
+    if (!retired(target)) bringCurrent(source, target, plan);
     List<PgMatviews.View> views = source.call("listing materialized views", c -> PgMatviews.of(c, plan));
     List<ObjectCheck> checks = new ArrayList<>(PgMatviews.compare(source, target, views));
-    checks.add(PgLargeObjects.compare(source, target));
+    long started = System.nanoTime();
+    ObjectCheck objects = PgLargeObjects.compare(source, target);
+    // Each pass before and inside the freeze reads them the same way, then copies what differs.
+    checks.add(new ObjectCheck(objects.kind(), objects.name(), objects.source(), objects.target(), objects.match(),
+        objects.note() + "; read on both sides in " + (System.nanoTime() - started) / 1_000_000 + " ms, which the"
+            + " write freeze spends on them again"));
     for (ObjectCheck c : PgUnloggedTables.compare(source, target, PgUnloggedTables.of(tables), "")) {
       checks.add(new ObjectCheck(c.kind(), c.name(), c.source(), c.target(), true, c.match()
           ? "equal now; copied again in full and compared inside the switchover's freeze"

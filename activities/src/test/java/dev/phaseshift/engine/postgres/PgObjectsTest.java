@@ -95,25 +95,51 @@ class PgObjectsTest extends PgPairTest {
     assertTrue(busy.match() && busy.target().startsWith("populated, 100 rows"), busy.toString());
     assertEquals("not populated", check(passed, "materialized view", "ops.never").target());
 
-    try (Connection t = pairs.target()) {
-      exec(t, "REFRESH MATERIALIZED VIEW ops.busy_hours WITH NO DATA");
+    // The application writes a table a materialized view reads and does not refresh the view: the
+    // target, refreshed from its current tables, differs, and validation says what to do.
+    try (Connection s = pairs.source()) {
+      exec(s, "INSERT INTO ops.shifts (id, mood, hours) VALUES (1001, 'busy', 5), (1002, 'busy', 6)");
     }
-    ValidationResult unpopulated = new PgValidator(tools).validate(plan);
-    assertFalse(unpopulated.passed());
-    ObjectCheck hours = check(unpopulated, "materialized view", "ops.busy_hours");
+    waitForTarget("SELECT count(*) FROM ops.shifts", 302);
+    ValidationResult stale = new PgValidator(tools).validate(plan);
+    assertFalse(stale.passed());
+    ObjectCheck hours = check(stale, "materialized view", "ops.busy");
     assertFalse(hours.match());
-    assertEquals("not populated", hours.target());
-    assertTrue(hours.source().startsWith("populated, 1 rows"), hours.source());
-    assertEquals(1, unpopulated.mismatches(), unpopulated.toString());
+    assertTrue(hours.source().startsWith("populated, 100 rows") && hours.target().startsWith("populated, 102 rows"),
+        hours.toString());
+    assertTrue(hours.note().contains("REFRESH MATERIALIZED VIEW CONCURRENTLY \"ops\".\"busy\" on the source"),
+        hours.note());
+    assertEquals(2, stale.mismatches(), "ops.busy and ops.busy_hours: " + stale);
+
+    // Refreshed on the source, and one emptied there: the next validation brings the target along.
+    try (Connection s = pairs.source()) {
+      exec(s, "REFRESH MATERIALIZED VIEW ops.busy", "REFRESH MATERIALIZED VIEW ops.busy_hours WITH NO DATA");
+    }
+    ValidationResult again = new PgValidator(tools).validate(plan);
+    assertTrue(again.passed(), again.toString());
+    assertEquals("not populated", check(again, "materialized view", "ops.busy_hours").target());
+
+    // Population itself is compared: a target view emptied behind the migration's back differs.
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      exec(s, "REFRESH MATERIALIZED VIEW ops.busy_hours");
+      exec(t, "REFRESH MATERIALIZED VIEW ops.busy WITH NO DATA");
+    }
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      List<ObjectCheck> direct = PgMatviews.compare(sides.source(), sides.target(),
+          sides.source().call("listing", c -> PgMatviews.of(c, plan)));
+      ObjectCheck emptied = direct.stream().filter(o -> o.name().equals("ops.busy")).findFirst().orElseThrow();
+      assertFalse(emptied.match());
+      assertEquals("not populated", emptied.target());
+    }
 
     // The switchover's preparation refreshes them again, before anything is frozen.
-    try (Connection s = pairs.source()) {
-      exec(s, "REFRESH MATERIALIZED VIEW ops.busy_hours");
-    }
     SwitchoverResult switched = new PgCutover().switchover(plan);
     assertTrue(switched.writeFreezeMillis() > 0);
-    try (Connection t = pairs.target()) {
-      assertEquals("t", text(t, "SELECT relispopulated FROM pg_class WHERE relname = 'busy_hours'"));
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      for (String view : List.of("ops.busy", "ops.busy_hours")) {
+        assertEquals(text(s, "SELECT string_agg(x::text, ',' ORDER BY x::text) FROM " + view + " x"),
+            text(t, "SELECT string_agg(x::text, ',' ORDER BY x::text) FROM " + view + " x"), view);
+      }
     }
   }
 
@@ -158,18 +184,28 @@ class PgObjectsTest extends PgPairTest {
     // After the copy: a large object rewritten, one removed, one added; the unlogged table written.
     try (Connection s = pairs.source()) {
       exec(s,
-          "SELECT lo_put(7001, 0, 'FIRST')",
+          "SELECT lo_put(7001, 0, 'First')",
           "SELECT lo_unlink(7003)",
           "SELECT lo_from_bytea(7004, 'new after the copy')",
           "UPDATE cache SET v = v + 1000 WHERE v <= 10",
           "INSERT INTO cache (k, v) VALUES ('late', 1)");
     }
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      ObjectCheck objects = PgLargeObjects.compare(sides.source(), sides.target());
+      assertFalse(objects.match(), "a large object difference blocks");
+      assertTrue(objects.note().contains("7001") && objects.note().contains("7003")
+          && objects.note().contains("7004"), objects.note());
+    }
+    // Validation brings them current before comparing, as the switchover will.
     ValidationResult stale = new PgValidator(tools).validate(plan);
-    assertFalse(stale.passed(), "a large object difference blocks");
-    ObjectCheck objects = check(stale, "large objects", "pg_largeobject");
-    assertFalse(objects.match());
-    assertTrue(objects.note().contains("7001") && objects.note().contains("7003") && objects.note().contains("7004"),
-        objects.note());
+    assertTrue(stale.passed(), stale.toString());
+    try (Connection t = pairs.target()) {
+      assertEquals("new after the copy", text(t, "SELECT convert_from(lo_get(7004), 'UTF8')"));
+    }
+    // Changed again after the last validation: the freeze brings them current.
+    try (Connection s = pairs.source()) {
+      exec(s, "SELECT lo_put(7001, 0, 'FIRST')", "SELECT lo_unlink(7004)", "SELECT lo_from_bytea(7006, 'last')");
+    }
     ObjectCheck cache = check(stale, "unlogged table", "public.cache");
     assertTrue(cache.match() && cache.note().contains("inside the switchover's freeze"), cache.toString());
     assertTrue(cache.source().startsWith("501 rows") && cache.target().startsWith("500 rows"), cache.toString());
@@ -232,6 +268,16 @@ class PgObjectsTest extends PgPairTest {
     Finding trgm = finding(roomy, "extension_version_differs", "pg_trgm");
     assertEquals(Severity.BLOCKER, trgm.severity());
     assertTrue(trgm.message().contains("ALTER EXTENSION \"pg_trgm\" UPDATE"), trgm.message());
+  }
+
+  private static void waitForTarget(String sql, long expected) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    try (Connection t = pairs.target()) {
+      while (count(t, sql) != expected) {
+        if (System.currentTimeMillis() > deadline) throw new AssertionError(sql + " never reached " + expected);
+        Thread.sleep(50);
+      }
+    }
   }
 
   private static Finding finding(Assessment a, String code, String subject) {
