@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
@@ -84,8 +85,12 @@ class UnstreamedObjectsEndToEndTest {
     }
     Decision approved = workflow.approveUpdate(new Approval("bob", "window agreed", null));
     assertTrue(approved.accepted(), approved.toString());
+    MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(180),
+        s -> s.waitingFor() != null && s.waitingFor().startsWith("connectionSwitched"));
+    workflow.connectionSwitched(new OperatorRequest("alice", "the application uses the target"));
     MigrationStatus switched = MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(180),
         s -> s.phase() == Phase.RECOVERY);
+    assertTrue(switched.writeFreezeMillis() != null && switched.writeFreezeMillis() > 0, switched.toString());
     assertEquals("target", switched.primary(), switched.toString());
 
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
