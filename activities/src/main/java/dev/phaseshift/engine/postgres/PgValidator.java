@@ -137,22 +137,26 @@ final class PgValidator implements Validator {
             t.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq))));
       }
 
-      // Whole-database dumps compare everything the tables depend on (types, functions); when either
-      // side holds tables outside the migration, only the migrated tables can be compared.
+      // Whole-database dumps compare everything the tables depend on (types, functions); when the
+      // target holds tables outside the migration, only the migrated tables can be compared.
       Set<String> migrated = new TreeSet<>(tables.stream().map(TableInfo::qualifiedName).toList());
-      boolean subset = s.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
-              () -> PgInventory.isSubset(c, plan)))
-          || t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
-              () -> PgInventory.allTables(c))).stream()
-              .anyMatch(other -> !migrated.contains(other.qualifiedName()));
+      boolean targetHoldsOthers = t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout,
+              "listing tables", () -> PgInventory.allTables(c))).stream()
+          .anyMatch(other -> !migrated.contains(other.qualifiedName()));
+      // A plan leaving tables out compares what the schema copy took: all but those tables and what reads them.
+      List<String> scope = targetHoldsOthers ? PgInventory.tableArgs(tables)
+          : s.call("listing what the plan leaves out", c -> PgLockBound.retrying(c, lockTimeout,
+              "listing tables", () -> PgDumpScope.args(c, plan)));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
       List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), scope, lockTimeout);
 
       List<ObjectCheck> objects = PgUnstreamed.compare(s, t, plan, tables);
+      // Values move inside the freeze, so before it only a sequence missing on the target differs.
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (int) objects.stream().filter(o -> !o.match()).count()
+          + (int) sequenceValues.stream().filter(v -> v.source() != null && v.target() == null).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
       List<TableValidation> changing = results.stream().filter(r -> r.changing() != null).toList();
       return new ValidationResult(PgLsn.position(comparedAt), listed(results),
@@ -258,10 +262,10 @@ final class PgValidator implements Validator {
   }
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
-      boolean subset, List<TableInfo> tables, Duration lockTimeout) {
+      List<String> scope, Duration lockTimeout) {
     List<String> args = new ArrayList<>(List.of("--schema-only", "--no-owner", "--no-privileges",
         "--no-publications", "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
-    if (subset) args.addAll(PgInventory.tableArgs(tables));
+    args.addAll(scope);
     Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
     Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));
     List<String> differences = new ArrayList<>();

@@ -119,6 +119,23 @@ class PgObjectsTest extends PgPairTest {
     assertTrue(again.passed(), again.toString());
     assertEquals("not populated", check(again, "materialized view", "ops.busy_hours").target());
 
+    assertTrue(check(again, "materialized view", "ops.busy").note().contains("refreshed on the target in"),
+        check(again, "materialized view", "ops.busy").note());
+
+    // A sequence the target lacks blocks too (values themselves move inside the freeze).
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE SEQUENCE ops.later", "SELECT nextval('ops.later')");
+    }
+    ValidationResult noSequence = new PgValidator(tools).validate(plan);
+    assertFalse(noSequence.passed());
+    assertTrue(noSequence.sequences().stream().anyMatch(v -> v.name().equals("ops.later") && v.source() == 1L
+        && v.target() == null), noSequence.sequences().toString());
+    assertTrue(noSequence.schemaDifferences().stream().anyMatch(d -> d.contains("ops.later")),
+        "the subset's schema comparison covers its sequences: " + noSequence.schemaDifferences());
+    try (Connection s = pairs.source()) {
+      exec(s, "DROP SEQUENCE ops.later");
+    }
+
     // Population itself is compared: a target view emptied behind the migration's back differs.
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       exec(s, "REFRESH MATERIALIZED VIEW ops.busy_hours");
