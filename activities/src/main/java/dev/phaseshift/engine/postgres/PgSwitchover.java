@@ -65,6 +65,13 @@ final class PgSwitchover {
       }, (drained, sending) -> {
         // The source is read-only for good by now, so nothing writes a large object meanwhile.
         frozenWork[0] = PgUnstreamed.insideFreeze(s, t, tables);
+        if (System.nanoTime() > drained.deadlineNanos()) {
+          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, "copying large objects and unlogged tables"
+              + " inside the freeze took " + (frozenWork[0].largeObjectMillis() + frozenWork[0].unloggedMillis())
+              + " ms and the freeze passed cutover.maxFreeze " + plan.cutover().maxFreeze() + "; writes were"
+              + " released on the source, nothing was lost; raise cutover.maxFreeze, or make the unlogged tables"
+              + " logged, then switch over again");
+        }
         // The record and the subscription's stop commit in one transaction: a retry either finds
         // both (and returns the record) or neither (and freezes and drains again, quickly).
         SwitchoverResult r = t.inTransaction("handing writes to the target", c -> {

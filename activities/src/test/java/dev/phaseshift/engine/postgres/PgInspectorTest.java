@@ -34,7 +34,7 @@ class PgInspectorTest extends PgPairTest {
     return new PgInspector(tools).assess(plan);
   }
 
-  private static Finding finding(Assessment a, String code, String subject) {
+  static Finding finding(Assessment a, String code, String subject) {
     return a.findings().stream().filter(f -> f.code().equals(code) && f.subject().equals(subject)).findFirst()
         .orElseThrow(() -> new AssertionError("no finding " + code + " for " + subject + " in " + a.findings()));
   }

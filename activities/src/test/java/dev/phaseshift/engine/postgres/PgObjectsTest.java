@@ -270,19 +270,19 @@ class PgObjectsTest extends PgPairTest {
     }
     PgInspector inspector = new PgInspector(tools);
     Assessment roomy = inspector.assess(pairs.plan("objects-assess"));
-    Finding fits = finding(roomy, "unlogged_table", "public.sessions");
+    Finding fits = PgInspectorTest.finding(roomy, "unlogged_table", "public.sessions");
     assertEquals(Severity.WARNING, fits.severity(), fits.message());
 
     Assessment tight = inspector.assess(PgTestSupport.withMaxFreeze(pairs.plan("objects-assess"), "100ms"));
-    Finding tooLarge = finding(tight, "unlogged_table_too_large", "public.sessions");
+    Finding tooLarge = PgInspectorTest.finding(tight, "unlogged_table_too_large", "public.sessions");
     assertEquals(Severity.BLOCKER, tooLarge.severity());
     assertTrue(tooLarge.message().contains("SET LOGGED") && tooLarge.message().contains("exclude")
         && tooLarge.message().contains("raise cutover.maxFreeze"), tooLarge.message());
 
-    Finding hstore = finding(roomy, "extension_version_default", "hstore");
+    Finding hstore = PgInspectorTest.finding(roomy, "extension_version_default", "hstore");
     assertTrue(hstore.message().contains("CREATE EXTENSION \"hstore\" VERSION '1.4' SCHEMA \"public\""),
         hstore.message());
-    Finding trgm = finding(roomy, "extension_version_differs", "pg_trgm");
+    Finding trgm = PgInspectorTest.finding(roomy, "extension_version_differs", "pg_trgm");
     assertEquals(Severity.BLOCKER, trgm.severity());
     assertTrue(trgm.message().contains("ALTER EXTENSION \"pg_trgm\" UPDATE"), trgm.message());
   }
@@ -295,11 +295,6 @@ class PgObjectsTest extends PgPairTest {
         Thread.sleep(50);
       }
     }
-  }
-
-  private static Finding finding(Assessment a, String code, String subject) {
-    return a.findings().stream().filter(f -> f.code().equals(code) && f.subject().equals(subject)).findFirst()
-        .orElseThrow(() -> new AssertionError("no finding " + code + " for " + subject + " in " + a.findings()));
   }
 
   private static String los(Connection c) throws Exception {
