@@ -31,7 +31,8 @@ final class PgDumpScope {
           + "   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
           + "   AND d.deptype = 'a' AND q.relkind = 'S'"
           + "), left_out(oid) AS ("
-          + "  SELECT to_regclass(name)::oid FROM unnest(?::text[]) name"
+          + "  SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+          + "   WHERE " + PgInventory.QUOTED_NAME.formatted("n.nspname", "c.relname") + " = ANY (?::text[])"
           + "  UNION SELECT e.child FROM edges e JOIN left_out o ON e.parent = o.oid"
           + ") SELECT n.nspname, c.relname FROM left_out o JOIN pg_class c ON c.oid = o.oid"
           + " JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2";
