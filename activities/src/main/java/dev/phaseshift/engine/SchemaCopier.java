@@ -10,5 +10,9 @@ import dev.phaseshift.plan.MigrationPlan;
 public interface SchemaCopier {
   void createTables(MigrationPlan plan);
 
+  /**
+   * Builds indexes and constraints, then fills what no stream carries: materialized views are
+   * refreshed and large objects copied.
+   */
   void createIndexesAndConstraints(MigrationPlan plan);
 }

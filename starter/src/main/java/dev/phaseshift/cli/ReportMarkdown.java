@@ -5,6 +5,7 @@ import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.CopyTotals;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.ObjectCheck;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.TableCopyResult;
@@ -56,6 +57,15 @@ public final class ReportMarkdown {
             .append(" | ").append(t.match() ? "yes" : "**no**").append(changing(t)).append(" |\n");
       }
       differences(md, r.validation().tables());
+    }
+    if (r.validation() != null && !r.validation().objectChecks().isEmpty()) {
+      md.append("\n## Objects the stream does not carry\n\n| kind | object | source | target | match | note |\n"
+          + "|---|---|---|---|---|---|\n");
+      for (ObjectCheck o : r.validation().objectChecks()) {
+        md.append("| ").append(o.kind()).append(" | ").append(o.name()).append(" | ").append(cell(o.source()))
+            .append(" | ").append(cell(o.target())).append(" | ").append(o.match() ? "yes" : "**no**").append(" | ")
+            .append(cell(o.note())).append(" |\n");
+      }
     }
     if (r.phases() != null && !r.phases().isEmpty()) {
       md.append("\n## Phases\n\n| phase | started | seconds |\n|---|---|---:|\n");

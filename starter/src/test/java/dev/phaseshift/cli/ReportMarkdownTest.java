@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.model.ChangingRows;
 import dev.phaseshift.model.ChunkDifference;
 import dev.phaseshift.model.MigrationReport;
+import dev.phaseshift.model.ObjectCheck;
 import dev.phaseshift.model.TableValidation;
 import dev.phaseshift.model.Position;
 import dev.phaseshift.model.ValidationResult;
@@ -35,6 +36,23 @@ class ReportMarkdownTest {
     assertTrue(md.contains("| public.accounts | 1 of 24 key ranges differ | | |"), md);
     assertTrue(md.contains("| public.notes | `whole table` | 3 | 2 |"), md);
     assertFalse(md.contains("public.items | `"), md);
+  }
+
+  @Test
+  void objectsOutsideTheStreamAreListedWithWhatDiffers() {
+    ValidationResult v = new ValidationResult(new Position(1, "0/1"), List.of(), List.of(), List.of(), 1, 10, 0, 0,
+        0, 0, List.of(
+            new ObjectCheck("materialized view", "ops.busy", "populated, 3 rows, checksum a", "not populated", false,
+                "refresh it"),
+            new ObjectCheck("large objects", "pg_largeobject", "2 object(s), 10 bytes", "2 object(s), 10 bytes", true,
+                "")));
+    MigrationReport r = new MigrationReport("shop", "FAILED", null, null, null, List.of(), 0, v, null, null,
+        List.of(), List.of(), List.of(), List.of(), null);
+    String md = ReportMarkdown.render(r, Optional.empty());
+    assertTrue(md.contains("## Objects the stream does not carry"), md);
+    assertTrue(md.contains("| materialized view | ops.busy | populated, 3 rows, checksum a | not populated | **no** |"
+        + " refresh it |"), md);
+    assertTrue(md.contains("| large objects | pg_largeobject | 2 object(s), 10 bytes | 2 object(s), 10 bytes | yes |"), md);
   }
 
   @Test

@@ -4,7 +4,7 @@ package dev.phaseshift.model;
  * A table selected for the migration.
  *
  * @param replicaIdentity {@code default}, {@code full}, {@code index} or {@code nothing}
- * @param unlogged        unlogged tables are not replicated; the assessment blocks on them
+ * @param unlogged        unlogged tables are not replicated; they are copied again inside the freeze
  */
 public record TableInfo(
     String schema,

@@ -15,6 +15,9 @@ import java.util.List;
  * @param rowsChanging        rows that changed in every round of the comparison and so were not
  *                            compared (see {@link ChangingRows}); not a mismatch
  * @param tablesChanging      tables with such rows, or changing as a whole in every round
+ * @param objects             materialized views, large objects and unlogged tables, which the
+ *                            stream does not carry, each compared on its own; every one that differs
+ *                            counts in {@code mismatches}; null in results recorded before
  */
 public record ValidationResult(
     Position comparedAt,
@@ -26,10 +29,18 @@ public record ValidationResult(
     int tablesCompared,
     int sequencesCompared,
     long rowsChanging,
-    int tablesChanging) {
+    int tablesChanging,
+    List<ObjectCheck> objects) {
 
   /** Tables and sequences listed in full up to this many; beyond, mismatches first, then the rest up to it. */
   public static final int LISTED = 100;
+
+  public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
+      List<String> schemaDifferences, int mismatches, long millis, int tablesCompared, int sequencesCompared,
+      long rowsChanging, int tablesChanging) {
+    this(comparedAt, tables, sequences, schemaDifferences, mismatches, millis, tablesCompared, sequencesCompared,
+        rowsChanging, tablesChanging, List.of());
+  }
 
   public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
       List<String> schemaDifferences, int mismatches, long millis, int tablesCompared, int sequencesCompared) {
@@ -44,6 +55,11 @@ public record ValidationResult(
   /** Tables compared, also for results recorded before {@code tablesCompared} existed. */
   public int tableCount() {
     return Math.max(tablesCompared, tables == null ? 0 : tables.size());
+  }
+
+  /** The objects compared on their own, also for results recorded before they were. */
+  public List<ObjectCheck> objectChecks() {
+    return objects == null ? List.of() : objects;
   }
 
   public boolean passed() {

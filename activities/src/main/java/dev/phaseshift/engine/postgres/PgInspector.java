@@ -14,8 +14,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /** Reads both servers and lists what would stop or slow the migration, with how to fix each. Changes nothing. */
@@ -35,7 +33,7 @@ final class PgInspector implements Inspector {
       ServerInfo targetInfo = serverInfo(t);
       List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
       List<String> sequences = s.call("listing sequences",
-          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)).stream()
+          c -> PgInventory.sequences(c, tables).stream()
               .map(PgInventory.Seq::display).toList());
       List<ClientConnection> clients = s.call("listing client sessions", PgInspector::clients);
 
@@ -53,7 +51,10 @@ final class PgInspector implements Inspector {
           targetTableFindings(c, tables, RolledBackCopy.find(c), findings);
         }
       });
-      extensionFindings(t, sourceInfo, findings);
+      PgObjectFindings.unlogged(plan, tables, findings);
+      s.run("checking the large objects", c -> PgObjectFindings.largeObjects(c, sourceInfo.largeObjects(), findings));
+      s.run("comparing extensions", c -> PgObjectFindings.extensions(c, t.connection(),
+          PgTools.serverMajor(targetInfo.versionNumber()), findings));
       if (!clients.isEmpty()) {
         findings.add(new Finding(Severity.INFO, "client_connections", "source",
             clients.stream().mapToInt(ClientConnection::sessions).sum()
@@ -136,12 +137,6 @@ final class PgInspector implements Inspector {
               + "; a schema from a newer server may not load on an older one; use a target running "
               + "PostgreSQL " + sourceMajor + " or newer"));
     }
-    if (source.largeObjects() > 0) {
-      findings.add(new Finding(Severity.WARNING, "large_objects", "pg_largeobject",
-          "the source holds " + source.largeObjects() + " large object(s); logical replication does not"
-              + " carry them, so they will be missing on the target; move them to bytea columns or copy"
-              + " them separately after switchover"));
-    }
   }
 
   private static void tableFindings(List<TableInfo> tables, List<Finding> findings) {
@@ -152,11 +147,6 @@ final class PgInspector implements Inspector {
     }
     for (TableInfo t : tables) {
       String name = PgInventory.quoted(t);
-      if (t.unlogged()) {
-        findings.add(new Finding(Severity.BLOCKER, "unlogged_table", t.qualifiedName(),
-            t.qualifiedName() + " is UNLOGGED, so its changes are not replicated; run ALTER TABLE " + name
-                + " SET LOGGED, or exclude the table from the plan"));
-      }
       boolean noIdentity = "nothing".equals(t.replicaIdentity())
           || ("default".equals(t.replicaIdentity()) && !t.hasPrimaryKey());
       if (noIdentity) {
@@ -261,16 +251,5 @@ final class PgInspector implements Inspector {
         + " needed, run ALTER DATABASE " + database + " SET default_transaction_read_only = on on the target"
         + " and this migration replaces the copy; otherwise keep what you need and DROP TABLE " + name
         + " there, or migrate to a fresh database";
-  }
-
-  private static void extensionFindings(PgSession t, ServerInfo source, List<Finding> findings) {
-    Set<String> available = new TreeSet<>(t.query("listing available extensions",
-        "SELECT name FROM pg_available_extensions", rs -> rs.getString(1)));
-    for (String ext : source.extensions()) {
-      if (available.contains(ext)) continue;
-      findings.add(new Finding(Severity.WARNING, "extension_unavailable", ext,
-          "the source uses extension " + ext + ", which the target server does not offer"
-              + " (pg_available_extensions); install its package on the target before the schema copy"));
-    }
   }
 }

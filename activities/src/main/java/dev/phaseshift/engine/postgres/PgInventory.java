@@ -31,6 +31,12 @@ final class PgInventory {
           + "   AND d.objid = c.oid AND d.deptype = 'e')"
           + " ORDER BY 1, 2";
 
+  /**
+   * A relation's name quoted as {@link Sql#qualified} quotes it, from catalog columns: compared as
+   * text, it needs no lookup, which would fail on a schema the role may not use.
+   */
+  static final String QUOTED_NAME = "('\"' || replace(%1$s, '\"', '\"\"') || '\".\"' || replace(%2$s, '\"', '\"\"') || '\"')";
+
   private PgInventory() {}
 
   static List<TableInfo> allTables(Connection c) throws SQLException {
@@ -53,7 +59,32 @@ final class PgInventory {
     return schemas;
   }
 
-  /** Sequences (schema.name, unquoted) in the schemas of the selected tables. */
+  /**
+   * Sequences (schema.name, unquoted) in the schemas of the selected tables, except those owned by
+   * a table the plan leaves out: the schema copy leaves them out with it.
+   */
+  static List<Seq> sequences(Connection c, List<TableInfo> tables) throws SQLException {
+    Set<String> schemas = schemasOf(tables);
+    if (schemas.isEmpty()) return List.of();
+    String[] selected = tables.stream().map(PgInventory::quoted).toArray(String[]::new);
+    List<Seq> out = new ArrayList<>();
+    for (Seq s : Sql.query(c,
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d"
+            + "   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')"
+            + " AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class o ON o.oid = d.refobjid"
+            + "   JOIN pg_namespace os ON os.oid = o.relnamespace WHERE d.classid = 'pg_class'::regclass"
+            + "   AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+            + "   AND o.relkind IN ('r', 'p') AND " + QUOTED_NAME.formatted("os.nspname", "o.relname")
+            + "     <> ALL (?::text[]))"
+            + " ORDER BY 1, 2",
+        rs -> new Seq(rs.getString(1), rs.getString(2)), c.createArrayOf("text", selected))) {
+      if (schemas.contains(s.schema())) out.add(s);
+    }
+    return out;
+  }
+
+  /** Every sequence in these schemas, whichever table owns it. */
   static List<Seq> sequences(Connection c, Set<String> schemas) throws SQLException {
     if (schemas.isEmpty()) return List.of();
     List<Seq> out = new ArrayList<>();

@@ -25,7 +25,7 @@ final class PgPublication {
     // ANALYZE or index build, and while it waits, the application's own DDL would queue behind it.
     // Listing the tables measures their size, which takes ACCESS SHARE: bounded the same way.
     PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing the selected tables", () -> {
-      // Unlogged tables cannot be published; the assessment blocks on them.
+      // Unlogged tables cannot be published; they are copied again inside the freeze (PgUnloggedTables).
       List<String> wanted = PgInventory.selectedTables(c, plan).stream()
           .filter(n -> !n.unlogged())
           .map(n -> Sql.qualified(n.schema(), n.name()))

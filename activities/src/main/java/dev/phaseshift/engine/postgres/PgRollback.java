@@ -45,7 +45,7 @@ final class PgRollback {
       checkReverseLagBeforeFreeze(t, plan, slot);
       List<TableInfo> tables = t.call("listing tables", c -> PgInventory.selectedTables(c, plan));
       List<PgInventory.Seq> sequences = t.call("listing sequences",
-          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
+          c -> PgInventory.sequences(c, tables));
 
       // Before the freeze: the first use of a target in a worker runs its schema migrations.
       t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
@@ -54,6 +54,8 @@ final class PgRollback {
       // In autocommit the insert is its own commit: if it was sent, the outcome is unknown and the
       // target stays read-only; a retry either finds the record and finishes, or starts over.
       WriteMove.Drained drained = move.run(tables, sequences, d -> {}, (d, sending) -> {
+        // The stream carries neither large objects nor unlogged tables back: copied while frozen.
+        PgUnstreamed.insideFreeze(t, s, tables);
         t.run("recording the rollback", c -> {
           sending.run();
           CutoverRecords.recordRollback(c, plan, recordOf(d));

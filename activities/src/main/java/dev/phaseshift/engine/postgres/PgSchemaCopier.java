@@ -17,7 +17,9 @@ import java.util.TreeSet;
 /**
  * Recreates the source schema on the target with pg_dump and psql: the pre-data section (types,
  * functions, tables, sequences, views) before the bulk copy, the post-data section (indexes,
- * constraints, triggers) after it. The pre-data section is applied in one transaction, so a
+ * constraints, triggers) after it, then refreshes materialized views and copies large objects
+ * ({@link PgUnstreamed}). A plan that leaves tables out still takes everything they depend on
+ * ({@link PgDumpScope}). The pre-data section is applied in one transaction, so a
  * failure leaves nothing half-created and a retry starts clean; the post-data section is built in
  * parallel, statement by statement ({@link PgPostData}), and a retry skips what exists.
  */
@@ -64,18 +66,10 @@ final class PgSchemaCopier implements SchemaCopier {
                 + "; the schema copy needs a target without them: drop the existing ones on the target or"
                 + " exclude them from the plan");
       }
-      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
+      List<String> scope = s.call("listing what the plan leaves out", c -> PgDumpScope.args(c, plan));
       PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
-      String dump = dump(inst, s.endpoint(), "pre-data", subset, tables, PgLockBound.of(plan));
-      StringBuilder script = new StringBuilder();
-      if (subset) {
-        // pg_dump -t dumps the tables, not the schemas they live in.
-        for (String schema : PgInventory.schemasOf(tables)) {
-          script.append("CREATE SCHEMA IF NOT EXISTS ").append(Sql.ident(schema)).append(";\n");
-        }
-      }
-      script.append(dump);
-      apply(inst, t.endpoint(), script.toString(), "creating the tables");
+      String script = dump(inst, s.endpoint(), "pre-data", scope, PgLockBound.of(plan));
+      apply(inst, t.endpoint(), script, "creating the tables");
     }
   }
 
@@ -98,17 +92,22 @@ final class PgSchemaCopier implements SchemaCopier {
       }
       Set<String> toCreate = new LinkedHashSet<>(wanted);
       toCreate.removeAll(present);
-      // All of them there: an earlier attempt finished and only its completion was lost.
-      if (toCreate.isEmpty()) return;
-      boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
-      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
-      String dump = dump(inst, s.endpoint(), "post-data", subset, tables, PgLockBound.of(plan));
-      try {
-        // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
-        PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
-      } catch (SQLException e) {
-        throw postDataFailure(t.endpoint(), e);
-      }
+      // All of them there: an earlier attempt finished them and only its completion was lost.
+      if (!toCreate.isEmpty()) buildPostData(s, t, plan);
+      // Materialized views read the copied tables (and their indexes); large objects are no table.
+      PgUnstreamed.bringCurrent(s, t, plan);
+    }
+  }
+
+  private void buildPostData(PgSession s, PgSession t, MigrationPlan plan) {
+    List<String> scope = s.call("listing what the plan leaves out", c -> PgDumpScope.args(c, plan));
+    PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+    String dump = dump(inst, s.endpoint(), "post-data", scope, PgLockBound.of(plan));
+    try {
+      // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
+      PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
+    } catch (SQLException e) {
+      throw postDataFailure(t.endpoint(), e);
     }
   }
 
@@ -148,12 +147,12 @@ final class PgSchemaCopier implements SchemaCopier {
         name, name, name, name, name);
   }
 
-  private String dump(PgTools.Installation inst, PgEndpoint source, String section, boolean subset,
-      List<TableInfo> tables, Duration lockTimeout) {
+  private String dump(PgTools.Installation inst, PgEndpoint source, String section, List<String> scope,
+      Duration lockTimeout) {
     List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-owner",
         "--no-privileges", "--no-publications", "--no-subscriptions",
         "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
-    if (subset) args.addAll(PgInventory.tableArgs(tables));
+    args.addAll(scope);
     try {
       return PgLockBound.pgDump(tools, inst, source, args, lockTimeout);
     } catch (PgTools.ToolFailure e) {

@@ -39,12 +39,16 @@ final class PgSwitchover {
       WriteFreeze.allowOwnWrites(s);
       List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
       List<PgInventory.Seq> sequences = s.call("listing sequences",
-          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
+          c -> PgInventory.sequences(c, tables));
       checkLagBeforeFreeze(s, plan, slot);
       // Before the freeze: the first use of a target in a worker runs its schema migrations.
       t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
 
+      // Materialized views refreshed and large objects copied before anything is held, so the
+      // freeze only copies what changed since; how long it took goes to the log with the freeze.
+      PgUnstreamed.Timing prepared = PgUnstreamed.bringCurrent(s, t, plan);
       beforeFreeze.run();
+      PgUnstreamed.Timing[] frozenWork = new PgUnstreamed.Timing[1];
       // When statistics were read and the reverse slot created, for the log.
       long[] steps = new long[2];
       long[] sourceWrites = {0};
@@ -59,6 +63,15 @@ final class PgSwitchover {
         }
         steps[1] = System.nanoTime();
       }, (drained, sending) -> {
+        // The source is read-only for good by now, so nothing writes a large object meanwhile.
+        frozenWork[0] = PgUnstreamed.insideFreeze(s, t, tables);
+        if (System.nanoTime() > drained.deadlineNanos()) {
+          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, "copying large objects and unlogged tables"
+              + " inside the freeze took " + (frozenWork[0].largeObjectMillis() + frozenWork[0].unloggedMillis())
+              + " ms and the freeze passed cutover.maxFreeze " + plan.cutover().maxFreeze() + "; writes were"
+              + " released on the source, nothing was lost; raise cutover.maxFreeze, or make the unlogged tables"
+              + " logged, then switch over again");
+        }
         // The record and the subscription's stop commit in one transaction: a retry either finds
         // both (and returns the record) or neither (and freezes and drains again, quickly).
         SwitchoverResult r = t.inTransaction("handing writes to the target", c -> {
@@ -70,11 +83,14 @@ final class PgSwitchover {
           return result;
         });
         log.info("switched over {}: writes frozen {} ms (ending sessions {} ms, draining {} ms, sequences"
-                + " and statistics {} ms, reverse slot {} ms, hand-over {} ms)", plan.name(), r.writeFreezeMillis(),
+                + " and statistics {} ms, reverse slot {} ms, hand-over {} ms, of which large objects {} ms and"
+                + " unlogged tables {} ms); before the freeze: materialized views {} ms, large objects {} ms",
+            plan.name(), r.writeFreezeMillis(),
             millis(drained.frozenAtNanos(), drained.sessionsEndedAtNanos()),
             millis(drained.sessionsEndedAtNanos(), drained.drainedAtNanos()),
             millis(drained.drainedAtNanos(), steps[0]), millis(steps[0], steps[1]),
-            millis(steps[1], System.nanoTime()));
+            millis(steps[1], System.nanoTime()), frozenWork[0].largeObjectMillis(), frozenWork[0].unloggedMillis(),
+            prepared.matviewMillis(), prepared.largeObjectMillis());
         return r;
       });
     }

@@ -85,6 +85,12 @@ final class PgTargetObjects {
         droppedSequences++;
       }
     }
+    // Large objects were copied by oid: those the source has are the migration's.
+    List<Long> objects = s.query("listing large objects", "SELECT oid::bigint FROM pg_largeobject_metadata",
+        rs -> rs.getLong(1));
+    t.run("removing the copied large objects", c -> Sql.query(c, "SELECT lo_unlink(m.oid) FROM"
+        + " pg_largeobject_metadata m WHERE m.oid::bigint = ANY (?)", rs -> rs.getInt(1),
+        c.createArrayOf("int8", objects.toArray())));
     Set<String[]> remaining = new LinkedHashSet<>(types);
     int droppedTypes = dropTypes(t, remaining);
     return new Dropped(tables.size(), droppedSequences, droppedTypes, remaining.size());

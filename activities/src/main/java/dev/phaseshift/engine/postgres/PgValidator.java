@@ -2,6 +2,7 @@ package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.engine.Validator;
+import dev.phaseshift.model.ObjectCheck;
 import dev.phaseshift.model.SequenceValue;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableValidation;
@@ -96,12 +97,15 @@ final class PgValidator implements Validator {
       // Measuring a table's size takes ACCESS SHARE on it: bounded like every other lock we take.
       tables = s.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing the selected tables",
           () -> PgInventory.selectedTables(c, plan)));
-      sequences = s.call("listing sequences", c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)));
+      sequences = s.call("listing sequences", c -> PgInventory.sequences(c, tables));
     }
     if (tables.isEmpty()) {
       throw new MigrationException(FailureTypes.PREREQUISITE,
           "the plan selects no table on the source; check tables.include and tables.exclude");
     }
+    // Unlogged tables write no WAL, so the stream neither carries them nor names their changed
+    // rows: they are compared on their own below, and inside the freeze after their last copy.
+    List<TableInfo> streamed = tables.stream().filter(t -> !t.unlogged()).toList();
     List<PgTableRounds> rounds = null;
     String comparedAt = null;
     int round = 0;
@@ -110,7 +114,7 @@ final class PgValidator implements Validator {
       round++;
       try (PgComparePoint point = PgComparePoint.take(plan, slot, catchUp, MAX_PAUSE)) {
         if (rounds == null) {
-          rounds = layout(point, tables, lockTimeout);
+          rounds = layout(point, streamed, lockTimeout);
           comparedAt = point.upTo;
         }
         compare(plan, point, rounds, lockTimeout);
@@ -133,27 +137,34 @@ final class PgValidator implements Validator {
             t.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq))));
       }
 
-      // Whole-database dumps compare everything the tables depend on (types, functions); when either
-      // side holds tables outside the migration, only the migrated tables can be compared.
+      // Whole-database dumps compare everything the tables depend on (types, functions); when the
+      // target holds tables outside the migration, only the migrated tables can be compared.
       Set<String> migrated = new TreeSet<>(tables.stream().map(TableInfo::qualifiedName).toList());
-      boolean subset = s.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
-              () -> PgInventory.isSubset(c, plan)))
-          || t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
-              () -> PgInventory.allTables(c))).stream()
-              .anyMatch(other -> !migrated.contains(other.qualifiedName()));
+      boolean targetHoldsOthers = t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout,
+              "listing tables", () -> PgInventory.allTables(c))).stream()
+          .anyMatch(other -> !migrated.contains(other.qualifiedName()));
+      // A plan leaving tables out compares what the schema copy took: all but those tables and what reads them.
+      List<String> scope = targetHoldsOthers ? PgInventory.tableArgs(tables)
+          : s.call("listing what the plan leaves out", c -> PgLockBound.retrying(c, lockTimeout,
+              "listing tables", () -> PgDumpScope.args(c, plan)));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
       List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), scope, lockTimeout);
 
+      List<ObjectCheck> objects = PgUnstreamed.compare(s, t, plan, tables);
+      // Values move inside the freeze, so before it only a sequence missing on the target differs.
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
+          + (int) objects.stream().filter(o -> !o.match()).count()
+          + (int) sequenceValues.stream().filter(v -> v.source() != null && v.target() == null).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
       List<TableValidation> changing = results.stream().filter(r -> r.changing() != null).toList();
       return new ValidationResult(PgLsn.position(comparedAt), listed(results),
           sequenceValues.stream().limit(ValidationResult.LISTED).toList(),
           schemaDifferences.stream().limit(ValidationResult.LISTED).toList(), mismatches,
           (System.nanoTime() - started) / 1_000_000, results.size(), sequenceValues.size(),
-          changing.stream().mapToLong(r -> r.changing().rows()).sum(), changing.size());
+          changing.stream().mapToLong(r -> r.changing().rows()).sum(), changing.size(),
+          objects.stream().limit(ValidationResult.LISTED).toList());
     }
   }
 
@@ -251,10 +262,10 @@ final class PgValidator implements Validator {
   }
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
-      boolean subset, List<TableInfo> tables, Duration lockTimeout) {
+      List<String> scope, Duration lockTimeout) {
     List<String> args = new ArrayList<>(List.of("--schema-only", "--no-owner", "--no-privileges",
         "--no-publications", "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
-    if (subset) args.addAll(PgInventory.tableArgs(tables));
+    args.addAll(scope);
     Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
     Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));
     List<String> differences = new ArrayList<>();

@@ -40,7 +40,7 @@ final class PgVerify {
       List<SequenceValue> sequences = new ArrayList<>();
       boolean sequencesAhead = true;
       for (PgInventory.Seq seq : s.call("listing sequences",
-          c -> PgInventory.sequences(c, PgInventory.schemasOf(tables)))) {
+          c -> PgInventory.sequences(c, tables))) {
         Long src = s.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq));
         Long tgt = t.call("reading " + seq.display(), c -> PgInventory.lastValue(c, seq));
         sequences.add(new SequenceValue(seq.display(), src, tgt));
