@@ -58,7 +58,8 @@ final class PgSchemaCopier implements SchemaCopier {
                 + " exclude them from the plan");
       }
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
-      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+      PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
+          t.call("reading the version", PgInventory::serverVersionNum));
       String dump = dump(inst, s.endpoint(), "pre-data", subset, tables, PgLockBound.of(plan));
       StringBuilder script = new StringBuilder();
       if (subset) {
@@ -94,7 +95,8 @@ final class PgSchemaCopier implements SchemaCopier {
       // All of them there: an earlier attempt finished and only its completion was lost.
       if (toCreate.isEmpty()) return;
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
-      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+      PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
+          t.call("reading the version", PgInventory::serverVersionNum));
       String dump = dump(inst, s.endpoint(), "post-data", subset, tables, PgLockBound.of(plan));
       try {
         // Objects an earlier attempt built are skipped, so a retry continues where it stopped.

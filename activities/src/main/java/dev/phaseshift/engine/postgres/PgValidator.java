@@ -141,10 +141,10 @@ final class PgValidator implements Validator {
           || t.call("listing tables", c -> PgLockBound.retrying(c, lockTimeout, "listing tables",
               () -> PgInventory.allTables(c))).stream()
               .anyMatch(other -> !migrated.contains(other.qualifiedName()));
-      int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
+      PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
       List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
+          schemaDifferences(inst, s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
