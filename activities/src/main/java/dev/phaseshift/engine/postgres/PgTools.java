@@ -175,10 +175,9 @@ public final class PgTools {
       if (inst.major() >= needed) return inst;
     }
     String neededText = majorText(needed);
-    String which = target == 0 ? "source runs PostgreSQL " + neededText
-        : source == target ? "source and target run PostgreSQL " + neededText
-        : target > source ? "target runs PostgreSQL " + neededText + " (source " + majorText(source) + ")"
-        : "source runs PostgreSQL " + neededText + " (target " + majorText(target) + ")";
+    // Name the server that needs the newer tools: the target when it is the newer one.
+    String which = target > source ? "target runs PostgreSQL " + neededText + " (source " + majorText(source) + ")"
+        : "source runs PostgreSQL " + neededText;
     String have = installations.isEmpty()
         ? "no pg_dump found (looked in $" + BIN_ENV + ", /usr/lib/postgresql/*/bin, the PyPI package "
             + PipPostgres.PACKAGE + " and PATH)"
