@@ -68,7 +68,7 @@ final class PgSchemaCopier implements SchemaCopier {
           script.append("CREATE SCHEMA IF NOT EXISTS ").append(Sql.ident(schema)).append(";\n");
         }
       }
-      script.append(dump);
+      script.append(PgDumpPrologue.forTarget(dump, t.call("reading the target's settings", PgDumpPrologue::settings)));
       apply(inst, t.endpoint(), script.toString(), "creating the tables");
     }
   }
@@ -100,7 +100,8 @@ final class PgSchemaCopier implements SchemaCopier {
       String dump = dump(inst, s.endpoint(), "post-data", subset, tables, PgLockBound.of(plan));
       try {
         // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
-        PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
+        String fitted = PgDumpPrologue.forTarget(dump, t.call("reading the target's settings", PgDumpPrologue::settings));
+        PgPostData.apply(t.endpoint(), PgPostData.parse(fitted), Math.max(1, plan.copyParallelism()));
       } catch (SQLException e) {
         throw postDataFailure(t.endpoint(), e);
       }

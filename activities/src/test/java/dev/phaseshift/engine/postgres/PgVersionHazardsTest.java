@@ -102,4 +102,35 @@ class PgVersionHazardsTest {
     assertFalse(finding(same, "collation_differs").isPresent(), same.findings().toString());
     assertFalse(finding(same, "encoding_differs").isPresent(), same.findings().toString());
   }
+
+  @Test
+  void aTargetDatabaseWhoseCollationVersionNoLongerMatchesItsLibraryIsReported() throws Exception {
+    String actual;
+    try (Connection t = pair.target.connect("postgres")) {
+      // PostgreSQL 17's builtin provider versions its C.UTF-8 collation wherever the server runs
+      // (test machines may have no libc locale but C and C.UTF-8, which carry no version).
+      exec(t, "CREATE DATABASE stale TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'");
+      actual = PgTestSupport.text(t, "SELECT pg_database_collation_actual_version(oid) FROM pg_database"
+          + " WHERE datname = 'stale'");
+      assumeTrue(actual != null, "the builtin collation C.UTF-8 has no version to compare");
+      // As if the database had been created under an older library: its recorded version stays behind.
+      exec(t, "UPDATE pg_database SET datcollversion = '0.1' WHERE datname = 'stale'");
+    }
+    Assessment a = new PgInspector(PgTools.detect()).assess(into("stale"));
+    Finding f = finding(a, "collation_version_mismatch").orElseThrow(() -> new AssertionError(a.findings().toString()));
+    assertEquals(Severity.WARNING, f.severity());
+    assertTrue(f.message().startsWith("the target database was created with collation version 0.1")
+        && f.message().contains("library now is " + actual) && f.message().contains("REINDEX"), f.message());
+  }
+
+  @Test
+  void fromFourteenTheTargetsPublicSchemaNoLongerTakesEveryonesTables() {
+    assumeTrue(Boolean.getBoolean("phaseshift.versionMatrix"), "runs with -Pversion-matrix (README, Development)");
+    try (PgPair older = PgPair.of(14, 16)) {
+      Assessment a = new PgInspector(PgTools.detect()).assess(older.plan("hazards-public"));
+      Finding f = finding(a, "public_schema_create").orElseThrow(() -> new AssertionError(a.findings().toString()));
+      assertEquals(Severity.WARNING, f.severity());
+      assertTrue(f.message().contains("GRANT CREATE ON SCHEMA public"), f.message());
+    }
+  }
 }
