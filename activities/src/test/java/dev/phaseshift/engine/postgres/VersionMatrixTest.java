@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.phaseshift.embedded.PgServerVersions;
+import dev.phaseshift.model.Decision;
+import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
@@ -16,19 +18,22 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.MigrationRuns;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.MigrationWorkflow;
+import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * Major-version moves on real servers under writes: the whole workflow with the real engine and
  * the worker's own choice of client tools, an application writing through the switchover (it moves
  * to the target when the source turns read-only), and at the end both sides identical (the reverse
- * stream carries the target's writes back to the old server) with every acknowledged write there.
+ * stream carries the target's writes back to the old server) with every acknowledged write there;
+ * then a rollback under writes, ending with every acknowledged write on the old server.
  * 15 -> 18 runs in every build; the other pairs need the version-matrix profile (README, Development).
  */
 class VersionMatrixTest {
@@ -102,9 +107,10 @@ class VersionMatrixTest {
       MovingWriter writer = new MovingWriter(pair, false, "live-");
       TestWorkflowEnvironment env = MigrationRuns.environment();
       MigrationStatus status;
+      MigrationWorkflow workflow;
       try {
         writer.start();
-        MigrationWorkflow workflow = MigrationRuns.start(env, plan);
+        workflow = MigrationRuns.start(env, plan);
         MigrationRuns.awaitStatus(workflow, Duration.ofMinutes(4), st -> "target".equals(st.primary())
             || st.phase().ordinal() > Phase.SWITCHOVER.ordinal());
         long deadline = System.currentTimeMillis() + 15_000;
@@ -137,12 +143,49 @@ class VersionMatrixTest {
           while (!contents(s).equals(contents(t)) && System.currentTimeMillis() < until) Thread.sleep(200);
           assertEquals(contents(t), contents(s), "source and target hold the same rows");
         }
+        rollBackUnderWrites(pair, workflow, writer.acknowledged.size());
       } finally {
         env.close();
       }
       System.out.println("PostgreSQL " + sourceMajor + " -> " + targetMajor + ": " + writer.acknowledged.size()
           + " writes acknowledged, " + writer.afterMove.get() + " on the new primary, freeze "
           + status.writeFreezeMillis() + " ms");
+    }
+  }
+
+  /**
+   * The way back on the same pair: rollback moves writes to the old server while the application
+   * writes to the new one, and every write it saw acknowledged on either side ends on the old one.
+   */
+  private static void rollBackUnderWrites(PgPair pair, MigrationWorkflow workflow, int ackedBefore) throws Exception {
+    MovingWriter back = new MovingWriter(pair, true, "back-");
+    MigrationReport report;
+    try {
+      back.start();
+      while (back.acknowledged.size() < 50) Thread.sleep(20);
+      Decision decision = workflow.rollbackUpdate(new OperatorRequest("ops", "version matrix: move writes back"));
+      assertTrue(decision.accepted(), decision.toString());
+      MigrationRuns.awaitStatus(workflow, Duration.ofMinutes(2), st -> "source".equals(st.primary()));
+      long deadline = System.currentTimeMillis() + 15_000;
+      while (back.afterMove.get() < 50 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+      workflow.connectionSwitched(new OperatorRequest("ops", "the application writes to the old primary again"));
+      report = WorkflowStub.fromTyped(workflow).getResult(2, TimeUnit.MINUTES, MigrationReport.class);
+    } finally {
+      back.stop = true;
+      back.join();
+    }
+    assertEquals("ROLLED_BACK", report.outcome(), report.toString());
+    assertNull(back.failure.get());
+    assertTrue(back.afterMove.get() >= 50, "the application wrote to the old primary again");
+    try (Connection s = pair.source()) {
+      List<String> acked = new ArrayList<>(back.acknowledged);
+      try (PreparedStatement ps = s.prepareStatement("SELECT count(*) FROM orders WHERE ref = ANY (?)")) {
+        ps.setArray(1, s.createArrayOf("text", acked.toArray()));
+        var rs = ps.executeQuery();
+        rs.next();
+        assertEquals(acked.size(), rs.getLong(1), "every write acknowledged by the new primary is back on the old one");
+      }
+      assertEquals(20000 + ackedBefore + acked.size(), count(s, "SELECT count(*) FROM orders"));
     }
   }
 
