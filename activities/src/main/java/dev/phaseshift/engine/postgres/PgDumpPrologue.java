@@ -27,6 +27,11 @@ final class PgDumpPrologue {
     return new HashSet<>(Sql.query(c, "SELECT name FROM pg_settings", rs -> rs.getString(1)));
   }
 
+  /** Whether the text opens with session settings at all (scripts that are not dumps need no fitting). */
+  static boolean setsSession(String script) {
+    return script.startsWith("SET ") || script.contains("\nSET ");
+  }
+
   /** The dump without opening {@code SET} lines for settings the target does not have. */
   static String forTarget(String dump, Set<String> targetSettings) {
     StringBuilder out = new StringBuilder(dump.length());

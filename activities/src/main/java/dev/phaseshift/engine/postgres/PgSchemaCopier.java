@@ -68,7 +68,7 @@ final class PgSchemaCopier implements SchemaCopier {
           script.append("CREATE SCHEMA IF NOT EXISTS ").append(Sql.ident(schema)).append(";\n");
         }
       }
-      script.append(PgDumpPrologue.forTarget(dump, t.call("reading the target's settings", PgDumpPrologue::settings)));
+      script.append(dump);
       apply(inst, t.endpoint(), script.toString(), "creating the tables");
     }
   }

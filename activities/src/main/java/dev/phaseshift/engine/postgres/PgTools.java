@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -202,11 +203,21 @@ public final class PgTools {
     return run(command, endpoint, null).stdout();
   }
 
-  /** Applies a script with psql in one transaction, stopping at the first error. */
+  /**
+   * Applies a script with psql in one transaction, stopping at the first error. A dump's opening
+   * session settings are fitted to the server first ({@link PgDumpPrologue}): these tools may be
+   * newer than it.
+   */
   public Output psqlScript(Installation inst, PgEndpoint endpoint, String script) {
+    String fitted = script;
+    if (PgDumpPrologue.setsSession(script)) {
+      Output names = run(List.of(inst.psql().toString(), "-X", "-A", "-t", "-c", "SELECT name FROM pg_settings"),
+          endpoint, null);
+      fitted = PgDumpPrologue.forTarget(script, new HashSet<>(List.of(names.stdout().split("\n"))));
+    }
     List<String> command = List.of(inst.psql().toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1",
         "--single-transaction", "-f", "-");
-    return run(command, endpoint, script);
+    return run(command, endpoint, fitted);
   }
 
   /** Runs a tool with the endpoint's libpq environment; a non-zero exit becomes a {@link ToolFailure}. */

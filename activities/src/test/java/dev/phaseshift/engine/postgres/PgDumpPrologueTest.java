@@ -32,6 +32,12 @@ class PgDumpPrologueTest {
   }
 
   @Test
+  void onlyScriptsWithSessionSettingsAreFitted() {
+    assertEquals(true, PgDumpPrologue.setsSession(DUMP));
+    assertEquals(false, PgDumpPrologue.setsSession("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n"));
+  }
+
+  @Test
   void keepsEverythingForATargetThatKnowsEverySetting() {
     assertEquals(DUMP, PgDumpPrologue.forTarget(DUMP,
         Set.of("statement_timeout", "transaction_timeout", "client_encoding")));
