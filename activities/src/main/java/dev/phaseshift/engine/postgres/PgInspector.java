@@ -39,6 +39,8 @@ final class PgInspector implements Inspector {
 
       List<Finding> findings = new ArrayList<>();
       serverFindings(sourceInfo, targetInfo, findings);
+      PgVersionHazards.findings(s.call("reading the source's encoding and collation", PgVersionHazards::read),
+          t.call("reading the target's encoding and collation", PgVersionHazards::read), findings);
       tableFindings(tables, findings);
       t.run("looking for the selected tables", c -> {
         String[] primary = CutoverRecords.liveSwitchover(c);
@@ -125,7 +127,7 @@ final class PgInspector implements Inspector {
               + " or stop a replication client"));
     }
     try {
-      tools.forServer(source.versionNumber());
+      tools.forServers(source.versionNumber(), target.versionNumber());
     } catch (MigrationException e) {
       findings.add(new Finding(Severity.BLOCKER, "pg_dump_too_old", "worker pg_dump", e.getMessage()));
     }

