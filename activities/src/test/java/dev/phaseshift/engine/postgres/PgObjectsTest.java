@@ -96,20 +96,21 @@ class PgObjectsTest extends PgPairTest {
     assertEquals("not populated", check(passed, "materialized view", "ops.never").target());
 
     // The application writes a table a materialized view reads and does not refresh the view: the
-    // target, refreshed from its current tables, differs, and validation says what to do.
+    // target, refreshed from its current tables, differs; validation says so and what to do, but a
+    // view refreshed on the application's own schedule does not block the switchover.
     try (Connection s = pairs.source()) {
       exec(s, "INSERT INTO ops.shifts (id, mood, hours) VALUES (1001, 'busy', 5), (1002, 'busy', 6)");
     }
     waitForTarget("SELECT count(*) FROM ops.shifts", 302);
     ValidationResult stale = new PgValidator(tools).validate(plan);
-    assertFalse(stale.passed());
+    assertTrue(stale.passed(), stale.toString());
     ObjectCheck hours = check(stale, "materialized view", "ops.busy");
-    assertFalse(hours.match());
+    assertTrue(hours.match(), hours.toString());
     assertTrue(hours.source().startsWith("populated, 100 rows") && hours.target().startsWith("populated, 102 rows"),
         hours.toString());
     assertTrue(hours.note().contains("REFRESH MATERIALIZED VIEW CONCURRENTLY \"ops\".\"busy\" on the source"),
         hours.note());
-    assertEquals(2, stale.mismatches(), "ops.busy and ops.busy_hours: " + stale);
+    assertEquals(0, stale.mismatches(), stale.toString());
 
     // Refreshed on the source, and one emptied there: the next validation brings the target along.
     try (Connection s = pairs.source()) {
