@@ -15,9 +15,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Recreates the source schema on the target with pg_dump and psql: the pre-data section (types,
- * functions, tables, sequences, views) before the bulk copy, the post-data section (indexes,
- * constraints, triggers) after it. The pre-data section is applied in one transaction, so a
+ * Recreates the source schema on the target with pg_dump and psql, owners and privileges included,
+ * after the roles they name ({@link PgRoleSync}): the pre-data section (types, functions, tables,
+ * sequences, views, grants) before the bulk copy, the post-data section (indexes, constraints,
+ * triggers, policies, default privileges) after it. The pre-data section is applied in one transaction, so a
  * failure leaves nothing half-created and a retry starts clean; the post-data section is built in
  * parallel, statement by statement ({@link PgPostData}), and a retry skips what exists.
  */
@@ -57,6 +58,8 @@ final class PgSchemaCopier implements SchemaCopier {
                 + "; the schema copy needs a target without them: drop the existing ones on the target or"
                 + " exclude them from the plan");
       }
+      // The dump names owners and grantees: they must exist on the target before it is applied.
+      t.run("creating the source database's roles", c -> PgRoleSync.sync(s.connection(), c));
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
       PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
       String dump = dump(inst, s.endpoint(), "pre-data", subset, tables, PgLockBound.of(plan));
@@ -143,9 +146,10 @@ final class PgSchemaCopier implements SchemaCopier {
 
   private String dump(PgTools.Installation inst, PgEndpoint source, String section, boolean subset,
       List<TableInfo> tables, Duration lockTimeout) {
-    List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-owner",
-        "--no-privileges", "--no-publications", "--no-subscriptions",
-        "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
+    // With owners and privileges: the application's role must own what it owned on the source
+    // (row-level security and ALTER depend on it) and keep every grant, default privileges included.
+    List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-publications",
+        "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     if (subset) args.addAll(PgInventory.tableArgs(tables));
     try {
       return PgLockBound.pgDump(tools, inst, source, args, lockTimeout);

@@ -143,8 +143,10 @@ final class PgValidator implements Validator {
               .anyMatch(other -> !migrated.contains(other.qualifiedName()));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
-      List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout);
+      List<String> schemaDifferences = new ArrayList<>(
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout));
+      // Roles, their settings and the database's own settings and grants are not in the dumps.
+      schemaDifferences.addAll(s.call("comparing roles", c -> PgRoleCheck.differences(c, t.connection())));
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));
@@ -252,8 +254,9 @@ final class PgValidator implements Validator {
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
       boolean subset, List<TableInfo> tables, Duration lockTimeout) {
-    List<String> args = new ArrayList<>(List.of("--schema-only", "--no-owner", "--no-privileges",
-        "--no-publications", "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
+    // Owners and privileges included: the application works on the target only if they agree.
+    List<String> args = new ArrayList<>(List.of("--schema-only", "--no-publications", "--no-subscriptions",
+        "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     if (subset) args.addAll(PgInventory.tableArgs(tables));
     Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
     Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));
