@@ -15,7 +15,7 @@ import java.util.Set;
  * database uses ({@link PgRoles}), their attributes, memberships and settings, and the database's
  * own settings and privileges. Used by validation (every difference blocks the switchover), by
  * PREPARE (findings, before anything is created) and by the switchover's wait for login roles
- * that have no password on the target yet.
+ * that have no password on the target yet ({@link #loginsNotReady}).
  */
 final class PgRoleCheck {
   private PgRoleCheck() {}
@@ -46,22 +46,35 @@ final class PgRoleCheck {
   }
 
   /**
-   * Login roles the database uses that cannot log in on the target with a password yet: the
-   * target's {@code pg_authid} has none for them while the source has one (or the source may not
-   * tell). Null when the target session may not read {@code pg_authid} either, so nobody can check.
+   * What keeps login roles from logging in on the target: each one the migration created without
+   * its password (the source role could not read it) that has none there yet, with the statement
+   * to run. Checked in {@code pg_authid}, not assumed; when the target role may not read it, that
+   * is said instead, since nobody can tell then.
    */
-  static List<String> loginsWithoutPassword(Connection source, Connection target) throws SQLException {
-    Set<String> used = PgRoles.used(source);
-    Map<String, Boolean> onTarget = PgRoles.passwordSet(target, used);
-    if (onTarget == null) return null;
-    Map<String, Boolean> onSource = PgRoles.passwordSet(source, used);
-    List<String> waiting = new ArrayList<>();
-    for (Role r : PgRoles.read(source, used).values()) {
-      if (!r.login()) continue;
-      boolean sourceHasOne = onSource == null || Boolean.TRUE.equals(onSource.get(r.name()));
-      if (sourceHasOne && !Boolean.TRUE.equals(onTarget.get(r.name()))) waiting.add(r.name());
+  static List<String> loginsNotReady(PgEndpoint target) {
+    try (PgSession t = PgSession.open(target)) {
+      return t.call("checking that login roles have a password", PgRoleCheck::loginsNotReady);
     }
-    return waiting;
+  }
+
+  static List<String> loginsNotReady(Connection target) throws SQLException {
+    Boolean recorded = Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1),
+        Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "created_roles"));
+    if (!Boolean.TRUE.equals(recorded)) return List.of();
+    List<String> created = Sql.query(target, "SELECT role_name FROM " + PgNames.BOOKKEEPING_SCHEMA
+        + ".created_roles WHERE NOT password_from_source ORDER BY 1", rs -> rs.getString(1));
+    if (created.isEmpty()) return List.of();
+    if (!PgRoles.mayReadVerifiers(target)) {
+      return List.of("a check that the login roles " + String.join(", ", created) + ", created without their"
+          + " password, can log in on the target: the target role may not read pg_authid; set their passwords"
+          + " and run the migration's target role as a superuser, so the check can see them");
+    }
+    return Sql.query(target, "SELECT r.role_name FROM " + PgNames.BOOKKEEPING_SCHEMA + ".created_roles r"
+            + " JOIN pg_authid a ON a.rolname = r.role_name WHERE NOT r.password_from_source AND a.rolcanlogin"
+            + " AND a.rolpassword IS NULL ORDER BY 1",
+        rs -> "a password for login role " + rs.getString(1) + " on the target (it was created without one:"
+            + " the source role may not read passwords); run there: ALTER ROLE " + Sql.ident(rs.getString(1))
+            + " PASSWORD '...'");
   }
 
   /** PREPARE's findings: what the role copy will not do by itself, before anything is created. */
@@ -99,13 +112,14 @@ final class PgRoleCheck {
       }
     }
     if (PgRoles.mayReadVerifiers(source)) return;
-    List<String> logins = wanted.values().stream().filter(Role::login).map(Role::name).toList();
+    // Roles the target has already keep their own passwords; only those the migration creates lack one.
+    List<String> logins = toCreate.stream().map(wanted::get).filter(Role::login).map(Role::name).toList();
     if (logins.isEmpty()) return;
     boolean targetReadable = PgRoles.mayReadVerifiers(target);
     findings.add(new Finding(targetReadable ? Severity.WARNING : Severity.BLOCKER, "role_without_password",
         "login roles " + String.join(", ", logins),
         "the source role may not read password verifiers (pg_authid, superusers only), so the login role(s) "
-            + String.join(", ", logins) + " will have no password on the target unless they have one there already; "
+            + String.join(", ", logins) + " will be created on the target without a password; "
             + (targetReadable ? "set each on the target (ALTER ROLE name PASSWORD ...): the switchover waits until"
                 + " every one of them has a password there, and its status names those it waits for"
                 : "the target role may not read pg_authid either, so nobody can check that they can log in there;"

@@ -2,6 +2,7 @@ package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.postgres.PgRoles.Role;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * it may serve other databases there. Password verifiers (SCRAM or md5, never the password itself)
  * are read from the source's {@code pg_authid} and written on the target within this class, so
  * they never reach a result, a log line or the workflow; when the source role may not read them,
- * the roles are created without, and {@link PgRoleCheck#loginsWithoutPassword} tells the
- * switchover to wait until someone sets them.
+ * the roles are created without, recorded as such in the bookkeeping schema ({@code created_roles}),
+ * and {@link PgRoleCheck#loginsWithoutPassword} tells the switchover to wait until someone sets them.
  *
  * <p>Everything runs in one target transaction: a failure leaves no half-created role, and a
  * retry starts from the same state (a role created by an earlier, committed run is then one the
@@ -61,6 +62,7 @@ final class PgRoleSync {
             throw new SQLException("creating role " + r.name() + " on the target: " + e.getMessage(), e.getSQLState());
           }
           created.add(r.name());
+          record(target, r.name(), carryPasswords);
         }
         for (String name : created) {
           Role r = wanted.get(name);
@@ -92,6 +94,17 @@ final class PgRoleSync {
         created.size(), String.join(", ", created), carryPasswords ? "carried" : "not readable on the source",
         differences.size());
     return outcome;
+  }
+
+  /** In the same transaction as the role, so the record and the role exist together or not at all. */
+  private static void record(Connection target, String role, boolean passwordFromSource) throws SQLException {
+    try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + PgNames.BOOKKEEPING_SCHEMA
+        + ".created_roles (role_name, password_from_source) VALUES (?, ?) ON CONFLICT (role_name) DO UPDATE"
+        + " SET password_from_source = excluded.password_from_source")) {
+      ps.setString(1, role);
+      ps.setBoolean(2, passwordFromSource);
+      ps.executeUpdate();
+    }
   }
 
   /** The role's verifier, only ever passed from here straight into the target's statement. */

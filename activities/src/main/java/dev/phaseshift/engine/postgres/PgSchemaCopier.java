@@ -59,6 +59,7 @@ final class PgSchemaCopier implements SchemaCopier {
                 + " exclude them from the plan");
       }
       // The dump names owners and grantees: they must exist on the target before it is applied.
+      t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
       t.run("creating the source database's roles", c -> PgRoleSync.sync(s.connection(), c));
       boolean subset = s.call("listing tables", c -> PgInventory.isSubset(c, plan));
       PgTools.Installation inst = tools.forServer(s.call("reading the version", PgInventory::serverVersionNum));
