@@ -96,6 +96,35 @@ final class PgRoleSync {
     return outcome;
   }
 
+  /**
+   * Undo on a disposable target: drops the roles the migration created, with what they own and
+   * were granted in this database (nothing else created them). A role that something in another
+   * database of the target's server depends on, or that this session may not drop, stays. Returns
+   * the roles kept.
+   */
+  static List<String> dropCreated(Connection target) throws SQLException {
+    Boolean recorded = Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1),
+        Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "created_roles"));
+    if (!Boolean.TRUE.equals(recorded)) return List.of();
+    List<String> kept = new ArrayList<>();
+    for (String role : Sql.query(target, "SELECT role_name FROM " + PgNames.BOOKKEEPING_SCHEMA
+        + ".created_roles r WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.role_name) ORDER BY 1",
+        rs -> rs.getString(1))) {
+      try {
+        Sql.inTransaction(target, () -> {
+          Sql.exec(target, "DROP OWNED BY " + Sql.ident(role));
+          Sql.exec(target, "DROP ROLE " + Sql.ident(role));
+          return null;
+        });
+      } catch (SQLException e) {
+        if (!"2BP01".equals(e.getSQLState()) && !"42501".equals(e.getSQLState())) throw e;
+        log.info("role {} kept on the target: {}", role, e.getMessage());
+        kept.add(role);
+      }
+    }
+    return kept;
+  }
+
   /** In the same transaction as the role, so the record and the role exist together or not at all. */
   private static void record(Connection target, String role, boolean passwordFromSource) throws SQLException {
     try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + PgNames.BOOKKEEPING_SCHEMA

@@ -83,6 +83,28 @@ class PgRolesTest extends PgPairTest {
   }
 
   @Test
+  void undoOnADisposableTargetDropsTheRolesItCreatedAndKeepsTheOthers() throws Exception {
+    try (Connection t = pairs.target()) {
+      exec(t, "CREATE ROLE app_reader LOGIN CONNECTION LIMIT 5");
+    }
+    MigrationPlan p = pairs.plan("roles-undo");
+    MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
+        p.cutover(), false, p.retention(), p.requestedBy(), null, null, null, true, null, null, null).withDefaults();
+    new PgSchemaCopier(tools).createTables(plan);
+    try (Connection t = pairs.target()) {
+      assertEquals(2, count(t, "SELECT count(*) FROM pg_roles WHERE rolname IN ('app_owner', 'app_login')"));
+    }
+
+    PgTargetObjects.drop(plan);
+
+    try (Connection t = pairs.target()) {
+      assertEquals(0, count(t, "SELECT count(*) FROM pg_roles WHERE rolname IN ('app_owner', 'app_login')"),
+          "the roles the migration created are gone");
+      assertEquals(1, count(t, "SELECT count(*) FROM pg_roles WHERE rolname = 'app_reader'"), "a role it found stays");
+    }
+  }
+
+  @Test
   void withoutReadablePasswordsTheSwitchoverWaitsForEachLoginRole() throws Exception {
     MigrationPlan plan = pairs.plan("roles-no-password");
     try (Connection plain = asPlainRole(pairs.source.jdbcUrl("app"));
