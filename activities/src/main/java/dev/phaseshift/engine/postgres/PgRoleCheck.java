@@ -45,6 +45,17 @@ final class PgRoleCheck {
     return d;
   }
 
+  /** Owners, privileges and default privileges of the schemas, as {@link PgSchemaAccess} gives them. */
+  static List<String> schemaAccessDifferences(Connection source, Connection target, Set<String> schemas)
+      throws SQLException {
+    List<String> src = PgSchemaAccess.statements(source, schemas);
+    List<String> tgt = PgSchemaAccess.statements(target, schemas);
+    List<String> d = new ArrayList<>();
+    for (String line : src) if (!tgt.contains(line)) d.add("missing on target: " + line);
+    for (String line : tgt) if (!src.contains(line)) d.add("only on target: " + line);
+    return d;
+  }
+
   /**
    * What keeps login roles from logging in on the target: each one the migration created without
    * its password (the source role could not read it) that has none there yet, with the statement

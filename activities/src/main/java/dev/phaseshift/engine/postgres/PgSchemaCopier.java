@@ -72,6 +72,12 @@ final class PgSchemaCopier implements SchemaCopier {
         }
       }
       script.append(dump);
+      if (subset) {
+        // Nor their owners, privileges and default privileges.
+        List<String> access = s.call("reading the schemas' owners and privileges",
+            c -> PgSchemaAccess.statements(c, PgInventory.schemasOf(tables)));
+        script.append('\n').append(String.join("\n", access)).append('\n');
+      }
       apply(inst, t.endpoint(), script.toString(), "creating the tables");
     }
   }

@@ -147,6 +147,11 @@ final class PgValidator implements Validator {
           schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), subset, tables, lockTimeout));
       // Roles, their settings and the database's own settings and grants are not in the dumps.
       schemaDifferences.addAll(s.call("comparing roles", c -> PgRoleCheck.differences(c, t.connection())));
+      if (subset) {
+        // Dumps of selected tables leave their schemas out.
+        schemaDifferences.addAll(s.call("comparing schemas", c -> PgRoleCheck.schemaAccessDifferences(c,
+            t.connection(), PgInventory.schemasOf(tables))));
+      }
 
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (schemaDifferences.isEmpty() ? 0 : Math.max(1, schemaDifferences.size()));

@@ -12,6 +12,7 @@ import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.TableSelection;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
@@ -79,6 +80,30 @@ class PgRolesTest extends PgPairTest {
           PgRoleCheck.differences(s, t), "validation reports the difference, and only it");
       exec(t, "ALTER ROLE app_reader NOCREATEDB CONNECTION LIMIT 5");
       assertEquals(List.of(), PgRoleCheck.differences(s, t), "aligned by hand, nothing differs");
+    }
+  }
+
+  @Test
+  void aSubsetOfTablesBringsItsSchemasOwnersGrantsAndDefaultPrivileges() throws Exception {
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE SCHEMA inv AUTHORIZATION app_owner", "GRANT USAGE ON SCHEMA inv TO app_reader",
+          "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA inv GRANT SELECT ON TABLES TO app_reader",
+          "CREATE TABLE inv.stock (id bigint PRIMARY KEY, qty int)", "ALTER TABLE inv.stock OWNER TO app_owner",
+          "CREATE TABLE inv.scratch (id bigint PRIMARY KEY)");
+    }
+    MigrationPlan plan = PgTestSupport.withTables(pairs.plan("roles-subset"),
+        new TableSelection(List.of("inv.stock"), List.of()));
+
+    new PgSchemaCopier(tools).createTables(plan);
+
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      assertEquals("app_owner", text(t, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'inv'"));
+      assertEquals("true", text(t, "SELECT has_schema_privilege('app_reader', 'inv', 'USAGE')::text"));
+      assertEquals("app_owner", text(t, "SELECT tableowner FROM pg_tables WHERE tablename = 'stock'"));
+      assertEquals(List.of(), PgRoleCheck.schemaAccessDifferences(s, t, java.util.Set.of("inv")));
+      exec(t, "REVOKE USAGE ON SCHEMA inv FROM app_reader");
+      assertEquals(List.of("missing on target: GRANT USAGE ON SCHEMA inv TO app_reader;"),
+          PgRoleCheck.schemaAccessDifferences(s, t, java.util.Set.of("inv")), "a lost grant is a difference");
     }
   }
 
