@@ -88,6 +88,9 @@ final class PgSchemaCopier implements SchemaCopier {
       PgSession s = sides.source();
       PgSession t = sides.target();
       List<TableInfo> tables = selected(s, plan);
+      // Roles first seen since the tables were created (a client logging in as a role nobody saw
+      // before): created now, so validation does not find them missing.
+      t.run("creating the source database's roles", c -> PgRoleSync.sync(s.connection(), c));
       Set<String> wanted = new TreeSet<>();
       Set<String> present = new TreeSet<>();
       for (TableInfo table : tables) {
