@@ -72,8 +72,9 @@ final class PgRoleCheck {
     Boolean recorded = Sql.one(target, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1),
         Sql.qualified(PgNames.BOOKKEEPING_SCHEMA, "created_roles"));
     if (!Boolean.TRUE.equals(recorded)) return List.of();
-    List<String> created = Sql.query(target, "SELECT role_name FROM " + PgNames.BOOKKEEPING_SCHEMA
-        + ".created_roles WHERE NOT password_from_source ORDER BY 1", rs -> rs.getString(1));
+    List<String> created = Sql.query(target, "SELECT r.role_name FROM " + PgNames.BOOKKEEPING_SCHEMA
+        + ".created_roles r JOIN pg_roles p ON p.rolname = r.role_name WHERE NOT r.password_from_source"
+        + " AND p.rolcanlogin ORDER BY 1", rs -> rs.getString(1));
     if (created.isEmpty()) return List.of();
     if (!PgRoles.mayReadVerifiers(target)) {
       return List.of("a check that the login roles " + String.join(", ", created) + ", created without their"
@@ -120,6 +121,30 @@ final class PgRoleCheck {
                 : ", and " + String.join(", ", privileged) + " have SUPERUSER, REPLICATION or BYPASSRLS, which only"
                     + " a superuser may give") + "; run on the target: ALTER ROLE " + Sql.ident(who)
                 + (privileged.isEmpty() ? " CREATEROLE" : " SUPERUSER") + ", or create those roles there first"));
+      }
+    }
+    if (!superuser) {
+      // Roles the copy creates are granted to it; those the target has already must be by hand.
+      List<String> notMember = new ArrayList<>();
+      for (String owner : PgRoles.owners(source)) {
+        if (!present.containsKey(owner) || owner.equals(who)) continue;
+        Boolean member = Sql.one(target, "SELECT pg_has_role(current_user, ?, 'MEMBER')", rs -> rs.getBoolean(1), owner);
+        if (!Boolean.TRUE.equals(member)) notMember.add(owner);
+      }
+      List<String> others = PgRoles.owners(source).stream()
+          .filter(o -> !o.equals(who) && !o.startsWith("pg_")).toList();
+      if (!others.isEmpty()) {
+        findings.add(new Finding(Severity.WARNING, "owners_need_superuser", "target role " + who,
+            "the schema copy gives every object back to its owner (" + String.join(", ", others) + "); PostgreSQL lets"
+                + " a role that is not a superuser do that only where the new owner may create (CREATE on the"
+                + " database for a schema, on the schema for what is in it), and the copy fails there otherwise;"
+                + " run the migration with a superuser on the target"));
+      }
+      for (String owner : notMember) {
+        findings.add(new Finding(Severity.BLOCKER, PgPrivileges.CODE, "target role " + who + ": member of " + owner,
+            "the target role " + who + " is not a superuser, so it can give the objects " + owner + " owns on the"
+                + " source back to " + owner + " only as a member of it; run on the target: GRANT "
+                + Sql.ident(owner) + " TO " + Sql.ident(who)));
       }
     }
     if (PgRoles.mayReadVerifiers(source)) return;

@@ -64,6 +64,12 @@ final class PgRoleSync {
           created.add(r.name());
           record(target, r.name(), carryPasswords);
         }
+        // A role that is not a superuser gives an object away only as a member of the new owner.
+        if (!targetSuperuser) {
+          for (String owner : PgRoles.owners(source)) {
+            if (created.contains(owner)) st.execute("GRANT " + Sql.ident(owner) + " TO CURRENT_USER");
+          }
+        }
         for (String name : created) {
           Role r = wanted.get(name);
           for (String membership : r.memberOf()) {

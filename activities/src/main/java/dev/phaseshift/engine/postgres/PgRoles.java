@@ -77,6 +77,17 @@ final class PgRoles {
       + "   FROM closure c JOIN pg_auth_members m ON c.oid IN (m.roleid, m.member) WHERE c.oid >= 16384)"
       + " SELECT rolname FROM pg_roles WHERE oid IN (SELECT oid FROM closure) AND rolname NOT LIKE 'pg\\_%'";
 
+  /** Roles owning a schema or something in one (what the schema copy gives back to its owner). */
+  static Set<String> owners(Connection c) throws SQLException {
+    return new TreeSet<>(Sql.query(c, "WITH ns AS (SELECT oid, nspowner FROM pg_namespace"
+        + "   WHERE nspname <> 'information_schema' AND nspname <> ? AND nspname NOT LIKE 'pg\\_%')"
+        + " SELECT DISTINCT pg_get_userbyid(o) FROM (SELECT nspowner FROM ns"
+        + "   UNION SELECT relowner FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns)"
+        + "   UNION SELECT proowner FROM pg_proc WHERE pronamespace IN (SELECT oid FROM ns)"
+        + "   UNION SELECT typowner FROM pg_type WHERE typnamespace IN (SELECT oid FROM ns)) x(o)",
+        rs -> rs.getString(1), PgNames.BOOKKEEPING_SCHEMA));
+  }
+
   /** The named roles that exist on this server, by name. */
   static Map<String, Role> read(Connection c, Collection<String> names) throws SQLException {
     Object array = c.createArrayOf("text", names.toArray());
