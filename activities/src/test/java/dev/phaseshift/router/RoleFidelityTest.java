@@ -1,5 +1,8 @@
 package dev.phaseshift.router;
 
+import static dev.phaseshift.testing.Queries.exec;
+import static dev.phaseshift.testing.Queries.number;
+import static dev.phaseshift.testing.Queries.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,9 +19,7 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -193,24 +194,5 @@ class RoleFidelityTest {
     p.setProperty("password", PASSWORD);
     p.setProperty("ApplicationName", "shop-api");
     return DriverManager.getConnection(bouncer.jdbcUrl(PgPair.DATABASE), p);
-  }
-
-  private static void exec(Connection c, String... sql) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      for (String statement : sql) s.execute(statement);
-    }
-  }
-
-  private static long number(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  private static String text(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getString(1) : null;
-    }
   }
 }
