@@ -167,6 +167,14 @@ class RoleFidelityTest {
     List<String> targetRoles = roleLines(tools, pairs.target.port());
     assertTrue(sourceRoles.stream().anyMatch(l -> l.contains("PASSWORD 'SCRAM-SHA-256$")), String.join("\n", sourceRoles));
     assertEquals(sourceRoles, targetRoles, "pg_dumpall --roles-only agrees on the roles the database uses");
+
+    // The default privileges work on the new primary: a table the application creates is readable by the group.
+    try (Connection app = asApplication()) {
+      exec(app, "CREATE TABLE shop.coupons (code text PRIMARY KEY)", "INSERT INTO shop.coupons VALUES ('WELCOME')");
+    }
+    try (Connection reader = DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_reader", "")) {
+      assertEquals("WELCOME", text(reader, "SELECT code FROM shop.coupons"));
+    }
   }
 
   /** pg_dumpall --roles-only's lines about the shop's roles, as this cluster has them. */
