@@ -25,6 +25,7 @@ final class PgRoleCheck {
     Set<String> used = PgRoles.used(source);
     Map<String, Role> wanted = PgRoles.read(source, used);
     Map<String, Role> present = PgRoles.read(target, used);
+    Set<String> own = PgRoles.migrationRoles(source, target);
     List<String> d = new ArrayList<>();
     for (Role r : wanted.values()) {
       Role t = present.get(r.name());
@@ -32,6 +33,7 @@ final class PgRoleCheck {
         d.add("role " + r.name() + ": missing on the target");
         continue;
       }
+      if (own.contains(r.name())) continue;
       for (String difference : PgRoles.differences(r, t)) d.add("role " + r.name() + ": " + difference);
     }
     Set<String> sourceSettings = PgRoles.databaseSettings(source);
@@ -94,9 +96,10 @@ final class PgRoleCheck {
     Set<String> used = PgRoles.used(source);
     Map<String, Role> wanted = PgRoles.read(source, used);
     Map<String, Role> present = PgRoles.read(target, used);
+    Set<String> own = PgRoles.migrationRoles(source, target);
     for (Role r : wanted.values()) {
       Role t = present.get(r.name());
-      if (t == null) continue;
+      if (t == null || own.contains(r.name())) continue;
       List<String> d = PgRoles.differences(r, t);
       if (d.isEmpty()) continue;
       findings.add(new Finding(Severity.WARNING, "role_differs_on_target", "role " + r.name(),

@@ -88,7 +88,9 @@ final class PgRoleSync {
                 + PgRoles.setClause(s));
           }
         }
+        Set<String> own = PgRoles.migrationRoles(source, target);
         present.forEach((name, r) -> {
+          if (own.contains(name)) return;
           for (String d : PgRoles.differences(wanted.get(name), r)) differences.add("role " + name + ": " + d);
         });
         databaseSettings(st, database, PgRoles.databaseSettings(source), PgRoles.databaseSettings(target));

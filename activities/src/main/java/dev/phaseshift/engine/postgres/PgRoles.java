@@ -74,7 +74,11 @@ final class PgRoles {
       + "     AND backend_type = 'client backend' AND coalesce(application_name, '') <> 'phaseshift'),"
       + " closure(oid) AS (SELECT oid FROM seed WHERE oid IS NOT NULL AND oid <> 0"
       + "   UNION SELECT CASE WHEN m.roleid = c.oid THEN m.member ELSE m.roleid END"
-      + "   FROM closure c JOIN pg_auth_members m ON c.oid IN (m.roleid, m.member) WHERE c.oid >= 16384)"
+      + "   FROM closure c JOIN pg_auth_members m ON c.oid IN (m.roleid, m.member) WHERE c.oid >= 16384"
+      // The migration's own role is a member of the owners (publishing needs it), not one of the
+      // application's roles: it comes along only when it owns or was granted something itself.
+      + "   AND CASE WHEN m.roleid = c.oid THEN m.member ELSE m.roleid END"
+      + "     <> (SELECT oid FROM pg_roles WHERE rolname = current_user))"
       + " SELECT rolname FROM pg_roles WHERE oid IN (SELECT oid FROM closure) AND rolname NOT LIKE 'pg\\_%'";
 
   /** Roles owning a schema or something in one (what the schema copy gives back to its owner). */
@@ -183,6 +187,17 @@ final class PgRoles {
 
   static String settingName(String stored) {
     return stored.substring(0, stored.indexOf('='));
+  }
+
+  /**
+   * The migration's own roles, the sessions' users on both sides: set up for the migration with
+   * different privileges on each side, so they are compared by existence only.
+   */
+  static Set<String> migrationRoles(Connection source, Connection target) throws SQLException {
+    Set<String> own = new TreeSet<>();
+    own.add(Sql.one(source, "SELECT current_user", rs -> rs.getString(1)));
+    own.add(Sql.one(target, "SELECT current_user", rs -> rs.getString(1)));
+    return own;
   }
 
   /** What differs between a role on the source and the same-named role on the target, in words. */

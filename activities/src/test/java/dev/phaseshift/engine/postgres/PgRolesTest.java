@@ -108,6 +108,21 @@ class PgRolesTest extends PgPairTest {
   }
 
   @Test
+  void theMigrationsOwnRoleIsNotTakenForOneOfTheApplications() throws Exception {
+    try (Connection s = pairs.source(); Connection t = pairs.target()) {
+      // As PREPARE asks: the source role is a member of the owners, and each side's role differs.
+      exec(s, "ALTER ROLE mig_plain REPLICATION", "GRANT app_owner TO mig_plain");
+      exec(t, "CREATE ROLE mig_plain LOGIN CREATEROLE");
+    }
+    try (Connection plain = asPlainRole(pairs.source.jdbcUrl("app")); Connection t = pairs.target()) {
+      assertTrue(!PgRoles.used(plain).contains("mig_plain"), PgRoles.used(plain).toString());
+      PgBookkeepingSchema.ensure(PgEndpoint.target(pairs.plan("roles-own")), t);
+      assertEquals(List.of(), PgRoleSync.sync(plain, t).differences());
+      assertEquals(List.of(), PgRoleCheck.differences(plain, t));
+    }
+  }
+
+  @Test
   void undoOnADisposableTargetDropsTheRolesItCreatedAndKeepsTheOthers() throws Exception {
     try (Connection t = pairs.target()) {
       exec(t, "CREATE ROLE app_reader LOGIN CONNECTION LIMIT 5");
