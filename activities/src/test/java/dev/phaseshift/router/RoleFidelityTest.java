@@ -148,7 +148,8 @@ class RoleFidelityTest {
       // Granted columns are readable (the policy is for shop_app, so no row is visible), others are not.
       assertEquals(0, number(reader, "SELECT count(name) FROM shop.customers"));
       assertEquals(1000, number(reader, "SELECT shop.order_count()"), "EXECUTE granted to the group");
-      SQLException denied = assertThrows(SQLException.class, () -> number(reader, "SELECT count(note) FROM shop.customers"));
+      SQLException denied = assertThrows(SQLException.class,
+          () -> number(reader, "SELECT count(note) FROM shop.customers"));
       assertEquals("42501", denied.getSQLState(), "the column grant stays a column grant");
     }
 
@@ -160,12 +161,14 @@ class RoleFidelityTest {
     List<String> targetSchema = PgTools.schemaLines(tools.run(command(tools, "pg_dump", dumpArgs),
         libpq(pairs.target.port(), PgPair.DATABASE), null).stdout());
     assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("OWNER TO shop_app")), String.join("\n", sourceSchema));
-    assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("ALTER DEFAULT PRIVILEGES")), "default privileges dumped");
+    assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("ALTER DEFAULT PRIVILEGES")),
+        "default privileges dumped");
     assertEquals(sourceSchema, targetSchema, "pg_dump with owners and privileges reads the same on both servers");
 
     List<String> sourceRoles = roleLines(tools, pairs.source.port());
     List<String> targetRoles = roleLines(tools, pairs.target.port());
-    assertTrue(sourceRoles.stream().anyMatch(l -> l.contains("PASSWORD 'SCRAM-SHA-256$")), String.join("\n", sourceRoles));
+    assertTrue(sourceRoles.stream().anyMatch(l -> l.contains("PASSWORD 'SCRAM-SHA-256$")),
+        String.join("\n", sourceRoles));
     assertEquals(sourceRoles, targetRoles, "pg_dumpall --roles-only agrees on the roles the database uses");
 
     // The default privileges work on the new primary: a table the application creates is readable by the group.
@@ -179,7 +182,8 @@ class RoleFidelityTest {
 
   /** pg_dumpall --roles-only's lines about the shop's roles, as this cluster has them. */
   private static List<String> roleLines(PgTools tools, int port) {
-    String out = tools.run(command(tools, "pg_dumpall", List.of("--roles-only")), libpq(port, "postgres"), null).stdout();
+    String out = tools.run(command(tools, "pg_dumpall", List.of("--roles-only")), libpq(port, "postgres"), null)
+        .stdout();
     return PgTools.schemaLines(out).stream().filter(l -> SHOP_ROLES.matcher(l).find()).sorted().toList();
   }
 

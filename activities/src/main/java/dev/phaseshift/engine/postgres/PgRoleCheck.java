@@ -36,14 +36,9 @@ final class PgRoleCheck {
       if (own.contains(r.name())) continue;
       for (String difference : PgRoles.differences(r, t)) d.add("role " + r.name() + ": " + difference);
     }
-    Set<String> sourceSettings = PgRoles.databaseSettings(source);
-    Set<String> targetSettings = PgRoles.databaseSettings(target);
-    for (String s : sourceSettings) if (!targetSettings.contains(s)) d.add("database setting " + s + " missing on the target");
-    for (String s : targetSettings) if (!sourceSettings.contains(s)) d.add("database setting " + s + " only on the target");
-    Set<String> sourceGrants = PgRoles.databaseGrants(source, used);
-    Set<String> targetGrants = PgRoles.databaseGrants(target, used);
-    for (String g : sourceGrants) if (!targetGrants.contains(g)) d.add("database privilege " + g + " missing on the target");
-    for (String g : targetGrants) if (!sourceGrants.contains(g)) d.add("database privilege " + g + " only on the target");
+    PgRoles.differ(d, "database setting", PgRoles.databaseSettings(source), PgRoles.databaseSettings(target));
+    PgRoles.differ(d, "database privilege", PgRoles.databaseGrants(source, used),
+        PgRoles.databaseGrants(target, used));
     return d;
   }
 
@@ -110,8 +105,8 @@ final class PgRoleCheck {
     }
     List<String> toCreate = wanted.keySet().stream().filter(n -> !present.containsKey(n)).toList();
     String who = Sql.one(target, "SELECT current_user", rs -> rs.getString(1));
-    boolean superuser = Boolean.TRUE.equals(Sql.one(target, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-        rs -> rs.getBoolean(1)));
+    boolean superuser = Boolean.TRUE.equals(Sql.one(target,
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", rs -> rs.getBoolean(1)));
     boolean createRole = Boolean.TRUE.equals(Sql.one(target,
         "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user", rs -> rs.getBoolean(1)));
     if (!toCreate.isEmpty() && !superuser) {
@@ -131,7 +126,8 @@ final class PgRoleCheck {
       List<String> notMember = new ArrayList<>();
       for (String owner : PgRoles.owners(source)) {
         if (!present.containsKey(owner) || owner.equals(who)) continue;
-        Boolean member = Sql.one(target, "SELECT pg_has_role(current_user, ?, 'MEMBER')", rs -> rs.getBoolean(1), owner);
+        Boolean member = Sql.one(target, "SELECT pg_has_role(current_user, ?, 'MEMBER')", rs -> rs.getBoolean(1),
+            owner);
         if (!Boolean.TRUE.equals(member)) notMember.add(owner);
       }
       List<String> others = PgRoles.owners(source).stream()

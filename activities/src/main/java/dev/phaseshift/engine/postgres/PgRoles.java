@@ -212,7 +212,8 @@ final class PgRoles {
     return d;
   }
 
-  private static void differ(List<String> d, String what, Set<String> source, Set<String> target) {
+  /** Adds "what X missing on the target" and "what X only on the target" for each element that differs. */
+  static void differ(List<String> d, String what, Set<String> source, Set<String> target) {
     for (String s : source) if (!target.contains(s)) d.add(what + " " + s + " missing on the target");
     for (String t : target) if (!source.contains(t)) d.add(what + " " + t + " only on the target");
   }

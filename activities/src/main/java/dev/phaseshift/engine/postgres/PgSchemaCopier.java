@@ -18,9 +18,10 @@ import java.util.TreeSet;
  * Recreates the source schema on the target with pg_dump and psql, owners and privileges included,
  * after the roles they name ({@link PgRoleSync}): the pre-data section (types, functions, tables,
  * sequences, views, grants) before the bulk copy, the post-data section (indexes, constraints,
- * triggers, policies, default privileges) after it. The pre-data section is applied in one transaction, so a
- * failure leaves nothing half-created and a retry starts clean; the post-data section is built in
- * parallel, statement by statement ({@link PgPostData}), and a retry skips what exists.
+ * triggers, policies, default privileges) after it. The pre-data section is applied in one
+ * transaction, so a failure leaves nothing half-created and a retry starts clean; the post-data
+ * section is built in parallel, statement by statement ({@link PgPostData}), and a retry skips what
+ * exists.
  */
 final class PgSchemaCopier implements SchemaCopier {
   private final PgTools tools;
