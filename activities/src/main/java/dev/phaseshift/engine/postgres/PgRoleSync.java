@@ -53,10 +53,14 @@ final class PgRoleSync {
         }
         for (Role r : wanted.values()) {
           if (present.containsKey(r.name())) continue;
-          String verifier = carryPasswords ? verifier(source, r.name()) : null;
           String sql = "CREATE ROLE " + Sql.ident(r.name()) + " WITH " + r.attributes();
           try {
-            st.execute(verifier == null ? sql : sql + " PASSWORD " + Sql.literal(verifier));
+            st.execute(sql);
+            // Apart, so that a statement the server refuses (and may log) never holds a verifier.
+            String verifier = carryPasswords ? verifier(source, r.name()) : null;
+            if (verifier != null) {
+              st.execute("ALTER ROLE " + Sql.ident(r.name()) + " PASSWORD " + Sql.literal(verifier));
+            }
           } catch (SQLException e) {
             // The message is the server's and holds no statement text, so no verifier either.
             throw new SQLException("creating role " + r.name() + " on the target: " + e.getMessage(), e.getSQLState());
