@@ -97,11 +97,11 @@ final class PgRoleCheck {
       if (t == null || own.contains(r.name())) continue;
       List<String> d = PgRoles.differences(r, t);
       if (d.isEmpty()) continue;
-      findings.add(new Finding(Severity.WARNING, "role_differs_on_target", "role " + r.name(),
+      // A blocker, not a warning: validation would fail on it after the whole copy otherwise.
+      findings.add(new Finding(Severity.BLOCKER, "role_differs_on_target", "role " + r.name(),
           "role " + r.name() + " exists on the target and differs from the source: " + String.join("; ", d)
               + "; Phaseshift never changes a role the target already has (it may serve other databases there),"
-              + " and validation blocks the switchover until they agree: align it with ALTER ROLE / GRANT on"
-              + " the target"));
+              + " and validation would fail until they agree: align it with ALTER ROLE / GRANT on the target"));
     }
     List<String> toCreate = wanted.keySet().stream().filter(n -> !present.containsKey(n)).toList();
     String who = Sql.one(target, "SELECT current_user", rs -> rs.getString(1));

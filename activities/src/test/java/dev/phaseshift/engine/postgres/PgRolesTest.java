@@ -62,7 +62,7 @@ class PgRolesTest extends PgPairTest {
     List<Finding> differs = new PgInspector(tools).assess(plan).findings().stream()
         .filter(f -> f.code().equals("role_differs_on_target")).toList();
     assertEquals(1, differs.size(), differs.toString());
-    assertEquals(Severity.WARNING, differs.get(0).severity());
+    assertEquals(Severity.BLOCKER, differs.get(0).severity(), "PREPARE stops before a copy that validation would fail");
     assertTrue(differs.get(0).message().contains("CONNECTION LIMIT 5 on the source")
         && differs.get(0).message().contains("CREATEDB"), differs.get(0).message());
 
