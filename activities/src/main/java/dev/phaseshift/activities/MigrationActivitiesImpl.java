@@ -24,6 +24,7 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
 import io.temporal.client.WorkflowClient;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -213,7 +214,12 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public List<String> longWriteTransactions(MigrationPlan plan) {
-    return call("longWriteTransactions", plan, e -> e.cutover().longWriteTransactions(plan));
+    // Also what else holds the switchover back right before the freeze: login roles not ready.
+    return call("longWriteTransactions", plan, e -> {
+      List<String> holds = new ArrayList<>(e.cutover().longWriteTransactions(plan));
+      holds.addAll(e.cutover().loginsNotReady(plan));
+      return holds;
+    });
   }
 
   @Override

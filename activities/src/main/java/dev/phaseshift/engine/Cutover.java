@@ -54,4 +54,13 @@ public interface Cutover {
 
   /** Write transactions open on the source longer than the plan allows, described for operators. */
   List<String> longWriteTransactions(MigrationPlan plan);
+
+  /**
+   * Application roles that could not log in on the target yet (created there without the password
+   * the source keeps, since it could not be read), each with what to do; the switchover waits for
+   * them. Empty when every role can.
+   */
+  default List<String> loginsNotReady(MigrationPlan plan) {
+    return List.of();
+  }
 }

@@ -51,10 +51,19 @@ final class PgBouncerProcess implements AutoCloseable {
    * @param databases the [databases] section's lines, e.g. {@code app = host=127.0.0.1 port=5432 dbname=app}
    */
   static PgBouncerProcess start(Path dir, String poolMode, String... databases) throws Exception {
+    return start(dir, poolMode, List.of(), databases);
+  }
+
+  /**
+   * @param users further auth_file lines, e.g. {@code "shop_app" "its password"}: PgBouncer logs in
+   *     to the server as that user with that password
+   */
+  static PgBouncerProcess start(Path dir, String poolMode, List<String> users, String... databases)
+      throws Exception {
     Path binary = binary();
     int port = freePort();
-    Path users = dir.resolve("userlist.txt");
-    Files.writeString(users, "\"postgres\" \"\"\n");
+    Path userlist = dir.resolve("userlist.txt");
+    Files.writeString(userlist, "\"postgres\" \"\"\n" + String.join("", users.stream().map(u -> u + "\n").toList()));
     Path ini = dir.resolve("pgbouncer.ini");
     StringBuilder s = new StringBuilder();
     s.append(";; written by PgBouncerProcess for a test\n");
@@ -65,7 +74,7 @@ final class PgBouncerProcess implements AutoCloseable {
         .append("listen_port = ").append(port).append('\n')
         .append("unix_socket_dir =\n")
         .append("auth_type = trust\n")
-        .append("auth_file = ").append(users).append('\n')
+        .append("auth_file = ").append(userlist).append('\n')
         .append("admin_users = postgres\n")
         .append("pool_mode = ").append(poolMode).append('\n')
         .append("default_pool_size = 8\n")
@@ -84,7 +93,7 @@ final class PgBouncerProcess implements AutoCloseable {
       command.add("nobody");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.setPosixFilePermissions(ini, PosixFilePermissions.fromString("rw-r--r--"));
-      Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-r--r--"));
+      Files.setPosixFilePermissions(userlist, PosixFilePermissions.fromString("rw-r--r--"));
     }
     command.add(ini.toString());
     Process process = new ProcessBuilder(command)

@@ -1,5 +1,8 @@
 package dev.phaseshift.router;
 
+import static dev.phaseshift.testing.Queries.exec;
+import static dev.phaseshift.testing.Queries.number;
+import static dev.phaseshift.testing.Queries.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,9 +23,6 @@ import dev.phaseshift.testing.ShopLoad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -225,25 +225,5 @@ class WorkerKilledInFreezeTest {
     Thread.sleep(1_000);
     assertTrue(worker.isAlive(), "the worker is inside the freeze");
     return frozenAt;
-  }
-
-  private static long number(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  private static String text(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  private static void exec(Connection c, String... sql) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      for (String statement : sql) s.execute(statement);
-    }
   }
 }

@@ -134,7 +134,11 @@ public interface MigrationActivities {
   @ActivityMethod(name = "NextMaintenanceWindow")
   WindowOpening nextMaintenanceWindow(MigrationPlan plan, long afterMillis);
 
-  /** Source write transactions older than the plan's maxTransactionAge, described for operators. */
+  /**
+   * What holds the switchover back right before the freeze, described for operators: source write
+   * transactions older than the plan's maxTransactionAge, and login roles that cannot log in on
+   * the target yet (created there without a password the source role could not read).
+   */
   @ActivityMethod(name = "LongWriteTransactions")
   List<String> longWriteTransactions(MigrationPlan plan);
 

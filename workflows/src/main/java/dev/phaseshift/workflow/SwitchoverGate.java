@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 
 /**
  * Waits until everything the plan asks for holds at the same time — enough approvals, an open
- * maintenance window with room for the freeze, lag under the threshold, a fresh validation and
- * no long write transaction. An approval whose conditions lapse (lag, a failed re-validation) is
+ * maintenance window with room for the freeze, lag under the threshold, a fresh validation, no
+ * long write transaction and every application login role able to log in on the target. An approval whose conditions lapse (lag, a failed re-validation) is
  * withdrawn and must be given again.
  */
 final class SwitchoverGate {
@@ -78,10 +78,11 @@ final class SwitchoverGate {
         return false;
       }
     }
-    List<String> longTransactions = run.steps().longWriteTransactions(plan);
-    if (!longTransactions.isEmpty()) {
-      run.show("long-running write transactions on the source: " + String.join("; ", longTransactions));
-      run.sleep(GUARDRAIL_RETRY, "long-running write transactions on the source; checking again");
+    // Long write transactions on the source and login roles not ready on the target, each described.
+    List<String> holds = run.steps().longWriteTransactions(plan);
+    if (!holds.isEmpty()) {
+      run.show("the switchover waits for: " + String.join("; ", holds));
+      run.sleep(GUARDRAIL_RETRY, "the switchover is held back; checking again");
       return false;
     }
     return true;

@@ -295,6 +295,23 @@ class MigrationWorkflowTest {
   }
 
   @Test
+  void aLoginRoleWithoutPasswordOnTheTargetHoldsTheSwitchoverBackAndSaysWhichOne() {
+    activities.longTransactions = List.of("a password for login role shop_app on the target (it was created without"
+        + " one: the source role may not read passwords); run there: ALTER ROLE \"shop_app\" PASSWORD '...'");
+    MigrationPlan plan = TestPlans.routed("login-wait", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    MigrationStatus held = awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().contains("shop_app"));
+    assertTrue(held.waitingFor().startsWith("the switchover waits for: a password for login role shop_app"),
+        held.waitingFor());
+    assertFalse(activities.calls.contains("switchover"));
+
+    activities.longTransactions = List.of();
+    assertEquals("COMPLETED", result(workflow).outcome());
+  }
+
+  @Test
   void anApprovalDeadlineCanAbortTheMigration() {
     MigrationPlan plan = TestPlans.routed("deadline", new ApprovalPolicy(List.of(), 1, false, "4h", "abort"), null);
     MigrationWorkflow workflow = startWorkers(plan);

@@ -67,4 +67,9 @@ final class PgCutover implements Cutover {
   public List<String> longWriteTransactions(MigrationPlan plan) {
     return PgLongWriteTransactions.list(plan);
   }
+
+  @Override
+  public List<String> loginsNotReady(MigrationPlan plan) {
+    return PgRoleCheck.loginsNotReady(PgEndpoint.target(plan));
+  }
 }

@@ -67,6 +67,7 @@ final class PgInspector implements Inspector {
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
       t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));
+      s.run("comparing the roles the database uses", c -> PgRoleCheck.findings(c, t.connection(), findings));
       return Assessment.of(sourceInfo, targetInfo, tables, sequences, clients, bounded(findings));
     }
   }

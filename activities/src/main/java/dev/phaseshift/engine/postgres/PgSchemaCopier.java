@@ -15,11 +15,12 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Recreates the source schema on the target with pg_dump and psql: the pre-data section (types,
- * functions, tables, sequences, views) before the bulk copy, the post-data section (indexes,
- * constraints, triggers) after it, then refreshes materialized views and copies large objects
- * ({@link PgUnstreamed}). A plan that leaves tables out still takes everything they depend on
- * ({@link PgDumpScope}). The pre-data section is applied in one transaction, so a
+ * Recreates the source schema on the target with pg_dump and psql, owners and privileges included,
+ * after the roles they name ({@link PgRoleSync}): the pre-data section (types, functions, tables,
+ * sequences, views, grants) before the bulk copy, the post-data section (indexes, constraints,
+ * triggers, policies, default privileges) after it, then refreshes materialized views and copies
+ * large objects ({@link PgUnstreamed}). A plan that leaves tables out still takes everything they
+ * depend on ({@link PgDumpScope}). The pre-data section is applied in one transaction, so a
  * failure leaves nothing half-created and a retry starts clean; the post-data section is built in
  * parallel, statement by statement ({@link PgPostData}), and a retry skips what exists.
  */
@@ -66,6 +67,9 @@ final class PgSchemaCopier implements SchemaCopier {
                 + "; the schema copy needs a target without them: drop the existing ones on the target or"
                 + " exclude them from the plan");
       }
+      // The dump names owners and grantees: they must exist on the target before it is applied.
+      t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
+      t.run("creating the source database's roles", c -> PgRoleSync.sync(s.connection(), c));
       List<String> scope = s.call("listing what the plan leaves out", c -> PgDumpScope.args(c, plan));
       PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
@@ -80,6 +84,9 @@ final class PgSchemaCopier implements SchemaCopier {
       PgSession s = sides.source();
       PgSession t = sides.target();
       List<TableInfo> tables = selected(s, plan);
+      // Roles first seen since the tables were created (a client logging in as a role nobody saw
+      // before): created now, so validation does not find them missing.
+      t.run("creating the source database's roles", c -> PgRoleSync.sync(s.connection(), c));
       Set<String> wanted = new TreeSet<>();
       Set<String> present = new TreeSet<>();
       for (TableInfo table : tables) {
@@ -152,9 +159,10 @@ final class PgSchemaCopier implements SchemaCopier {
 
   private String dump(PgTools.Installation inst, PgEndpoint source, String section, List<String> scope,
       Duration lockTimeout) {
-    List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-owner",
-        "--no-privileges", "--no-publications", "--no-subscriptions",
-        "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
+    // With owners and privileges: the application's role must own what it owned on the source
+    // (row-level security and ALTER depend on it) and keep every grant, default privileges included.
+    List<String> args = new ArrayList<>(List.of("--schema-only", "--section=" + section, "--no-publications",
+        "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     args.addAll(scope);
     try {
       return PgLockBound.pgDump(tools, inst, source, args, lockTimeout);

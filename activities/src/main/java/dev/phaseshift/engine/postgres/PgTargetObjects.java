@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compensation when the plan marks the target disposable: drops what the migration created there
- * (tables, free-standing sequences, types, the bookkeeping schema) and nothing that was there before.
+ * (tables, free-standing sequences, types, the roles it created, the bookkeeping schema) and nothing
+ * that was there before.
  */
 final class PgTargetObjects {
   private static final Logger log = LoggerFactory.getLogger(PgTargetObjects.class);
@@ -39,6 +40,9 @@ final class PgTargetObjects {
                 + " application's writes, so they are not dropped; roll back first");
       }
       Dropped dropped = dropCopied(s, t, plan);
+      // Before the bookkeeping that records them goes.
+      List<String> keptRoles = t.call("dropping the roles the migration created", PgRoleSync::dropCreated);
+      if (!keptRoles.isEmpty()) log.info("roles kept on {}, still used elsewhere: {}", t, keptRoles);
       PgDecommission.dropBookkeeping(t);
       log.info("dropped what {} created on {}: {} and the bookkeeping schema", plan.name(), t, dropped);
     }

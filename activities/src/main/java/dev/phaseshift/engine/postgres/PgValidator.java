@@ -149,8 +149,15 @@ final class PgValidator implements Validator {
               "listing tables", () -> PgDumpScope.args(c, plan)));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
-      List<String> schemaDifferences =
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), scope, lockTimeout);
+      List<String> schemaDifferences = new ArrayList<>(
+          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), scope, lockTimeout));
+      // Roles, their settings and the database's own settings and grants are not in the dumps.
+      schemaDifferences.addAll(s.call("comparing roles", c -> PgRoleCheck.differences(c, t.connection())));
+      if (targetHoldsOthers) {
+        // Dumps of selected tables leave their schemas out.
+        schemaDifferences.addAll(s.call("comparing schemas", c -> PgRoleCheck.schemaAccessDifferences(c,
+            t.connection(), PgInventory.schemasOf(tables))));
+      }
 
       List<ObjectCheck> objects = PgUnstreamed.compare(s, t, plan, tables);
       // Values move inside the freeze, so before it only a sequence missing on the target differs.
@@ -263,8 +270,9 @@ final class PgValidator implements Validator {
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
       List<String> scope, Duration lockTimeout) {
-    List<String> args = new ArrayList<>(List.of("--schema-only", "--no-owner", "--no-privileges",
-        "--no-publications", "--no-subscriptions", "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
+    // Owners and privileges included: the application works on the target only if they agree.
+    List<String> args = new ArrayList<>(List.of("--schema-only", "--no-publications", "--no-subscriptions",
+        "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     args.addAll(scope);
     Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
     Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));

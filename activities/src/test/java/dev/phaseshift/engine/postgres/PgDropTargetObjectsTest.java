@@ -65,7 +65,8 @@ class PgDropTargetObjectsTest {
     copier.createTables(plan);
     copier.createIndexesAndConstraints(plan);
     try (Connection t = pairs.target()) {
-      exec(t, "CREATE SCHEMA phaseshift", "CREATE TABLE phaseshift.copy_chunks (migration text)",
+      // The schema copy brought the bookkeeping schema up already (it records the roles it creates).
+      exec(t, "CREATE SCHEMA IF NOT EXISTS phaseshift", "CREATE TABLE phaseshift.copy_chunks (migration text)",
           // Added to the unrelated table after the copy: the enum now has a dependent that stays.
           "ALTER TABLE public.keep_me ADD COLUMN mood mood");
       assertEquals(5, relations(t, "orders", "lines", "customers", "ticket_no", "keep_me"));

@@ -155,6 +155,27 @@ class PgValidatorTest {
   }
 
   @Test
+  void aLostGrantARoleMissingOnTheTargetAndADatabaseSettingAreDifferencesThatFailValidation() throws Exception {
+    try (Connection s = pairs.source()) {
+      exec(s, "CREATE ROLE val_reader", "GRANT SELECT ON events TO val_reader", "ALTER DATABASE app SET work_mem = '7MB'");
+    }
+    try {
+      // The pair is shared: other tests' drift may be reported beside these.
+      ValidationResult result = new PgValidator(tools).validate(plan);
+      assertFalse(result.passed());
+      assertTrue(result.schemaDifferences().containsAll(List.of(
+              "missing on target: GRANT SELECT ON TABLE public.events TO val_reader;",
+              "role val_reader: missing on the target", "database setting work_mem=7MB missing on the target")),
+          result.schemaDifferences().toString());
+      assertTrue(result.mismatches() >= 3, "each difference counts: " + result.mismatches());
+    } finally {
+      try (Connection s = pairs.source()) {
+        exec(s, "REVOKE SELECT ON events FROM val_reader", "DROP ROLE val_reader", "ALTER DATABASE app RESET work_mem");
+      }
+    }
+  }
+
+  @Test
   void aStoppedSubscriptionFailsValidationWithALagMessage() throws Exception {
     MigrationPlan other = pairs.plan("validate-stopped");
     try (Connection s = pairs.source()) {

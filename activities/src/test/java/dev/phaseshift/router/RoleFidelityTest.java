@@ -1,0 +1,210 @@
+package dev.phaseshift.router;
+
+import static dev.phaseshift.testing.Queries.exec;
+import static dev.phaseshift.testing.Queries.number;
+import static dev.phaseshift.testing.Queries.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.phaseshift.engine.postgres.PgTools;
+import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.Phase;
+import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.RouterConfig;
+import dev.phaseshift.testing.MigrationRuns;
+import dev.phaseshift.testing.PgPair;
+import dev.phaseshift.workflow.MigrationWorkflow;
+import io.temporal.testing.TestWorkflowEnvironment;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An application that owns its schema and logs in with its own password moves with everything it
+ * needs: its roles (attributes, password, memberships, settings), owners, grants (column grants
+ * and default privileges too), row-level security and the database's settings and privileges.
+ * After a whole migration through PgBouncer, the application role writes to the new primary with
+ * its own credentials, where a password is required, and pg_dump (owners and privileges included)
+ * and pg_dumpall --roles-only read the same on both servers.
+ */
+class RoleFidelityTest {
+  private static final String PASSWORD = "app-Secret-7";
+  private static final Pattern SHOP_ROLES = Pattern.compile("\\b(shop_app|shop_ro|shop_reader)\\b");
+
+  @TempDir Path dir;
+  PgPair pairs;
+  PgBouncerProcess bouncer;
+  TestWorkflowEnvironment env;
+
+  @BeforeEach
+  void start() throws Exception {
+    pairs = new PgPair();
+    try (Connection s = pairs.source()) {
+      exec(s,
+          "CREATE ROLE shop_app LOGIN PASSWORD '" + PASSWORD + "' CONNECTION LIMIT 40",
+          "CREATE ROLE shop_ro NOLOGIN",
+          "CREATE ROLE shop_reader LOGIN IN ROLE shop_ro",
+          "ALTER ROLE shop_app SET search_path = shop, public",
+          "ALTER ROLE shop_reader IN DATABASE app SET statement_timeout = '5s'",
+          "ALTER DATABASE app SET work_mem = '8MB'",
+          "REVOKE CONNECT, TEMPORARY ON DATABASE app FROM PUBLIC",
+          "GRANT CONNECT ON DATABASE app TO shop_app, shop_ro",
+          "CREATE SCHEMA shop AUTHORIZATION shop_app",
+          "SET ROLE shop_app",
+          "CREATE TYPE shop.mood AS ENUM ('ok', 'bad')",
+          "CREATE TYPE shop.address AS (street text, city text)",
+          "CREATE DOMAIN shop.price AS numeric(10, 2) CHECK (VALUE >= 0)",
+          "CREATE TABLE shop.customers (id bigserial PRIMARY KEY, name text NOT NULL, note text, mood shop.mood,"
+              + " home shop.address, tenant text NOT NULL DEFAULT current_user)",
+          "CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint REFERENCES shop.customers,"
+              + " total shop.price)",
+          "CREATE VIEW shop.customer_names AS SELECT id, name FROM shop.customers",
+          "CREATE SEQUENCE shop.tickets",
+          "CREATE FUNCTION shop.order_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER"
+              + " AS 'SELECT count(*) FROM shop.orders'",
+          "GRANT USAGE ON SCHEMA shop TO shop_ro",
+          "GRANT SELECT ON shop.customer_names TO shop_ro",
+          "GRANT SELECT (id, name) ON shop.customers TO shop_ro",
+          "REVOKE EXECUTE ON FUNCTION shop.order_count() FROM PUBLIC",
+          "GRANT EXECUTE ON FUNCTION shop.order_count() TO shop_ro",
+          "ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO shop_ro",
+          "ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY",
+          "ALTER TABLE shop.customers FORCE ROW LEVEL SECURITY",
+          "CREATE POLICY own_rows ON shop.customers TO shop_app USING (tenant = current_user)",
+          "RESET ROLE",
+          "INSERT INTO shop.customers (name, mood, tenant) SELECT 'c' || i, 'ok', CASE WHEN i % 4 = 0"
+              + " THEN 'someone_else' ELSE 'shop_app' END FROM generate_series(1, 400) i",
+          "INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 400, i FROM generate_series(1, 1000) i");
+    }
+    // The new server asks the application role for its password; everyone else is trusted, as before.
+    try (Connection t = pairs.target.connect("postgres")) {
+      exec(t, "COPY (VALUES ('host all shop_app 127.0.0.1/32 scram-sha-256'), ('host all all 127.0.0.1/32 trust'),"
+          + " ('host replication all 127.0.0.1/32 trust'), ('local all all trust'))"
+          + " TO '" + text(t, "SHOW hba_file") + "'", "SELECT pg_reload_conf()");
+    }
+    bouncer = PgBouncerProcess.start(dir, "transaction", List.of("\"shop_app\" \"" + PASSWORD + "\""),
+        "app = host=127.0.0.1 port=" + pairs.source.port() + " dbname=" + PgPair.DATABASE);
+    env = MigrationRuns.environment();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (env != null) env.close();
+    if (bouncer != null) bouncer.close();
+    if (pairs != null) pairs.close();
+  }
+
+  @Test
+  void theApplicationRoleWorksOnTheNewPrimaryAndDumpsWithOwnersAndPrivilegesAgree() throws Exception {
+    MigrationPlan p = pairs.plan("role-fidelity");
+    MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
+        p.cutover(), false, p.retention(), p.requestedBy(), null, null,
+        new RouterConfig(RouterConfig.PGBOUNCER, bouncer.adminUrl(), "postgres", null, PgPair.DATABASE,
+            bouncer.ini.toString()), null, true, null, null).withDefaults();
+    try (Connection app = asApplication()) {
+      assertEquals(pairs.source.port(), number(app, "SELECT inet_server_port()"));
+    }
+
+    MigrationWorkflow workflow = MigrationRuns.start(env, plan);
+    MigrationStatus status = MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(240),
+        s -> s.phase() == Phase.RECOVERY || s.phase() == Phase.FAILED);
+    assertEquals(Phase.RECOVERY, status.phase(), String.valueOf(status.error()));
+    assertTrue(status.validation().passed(), "validation compares roles, owners and privileges: "
+        + status.validation().schemaDifferences());
+
+    try (Connection app = asApplication()) {
+      assertEquals(pairs.target.port(), number(app, "SELECT inet_server_port()"), "PgBouncer points at the target");
+      assertEquals("shop, public", text(app, "SHOW search_path"), "the role's own setting came along");
+      assertEquals("8MB", text(app, "SHOW work_mem"), "the database's setting came along");
+      // Unqualified, through the role's search_path; the policy still applies to the owner (FORCE).
+      exec(app, "INSERT INTO customers (name, mood) VALUES ('after the switch', 'bad')");
+      assertEquals(301, number(app, "SELECT count(*) FROM customers"), "row-level security applies as before");
+      assertEquals(1000, number(app, "SELECT order_count()"));
+    }
+    try (Connection t = pairs.target()) {
+      assertEquals(401, number(t, "SELECT count(*) FROM shop.customers"), "the write is on the new primary");
+      assertEquals("shop_app", text(t, "SELECT tableowner FROM pg_tables WHERE tablename = 'customers'"));
+    }
+    // The target asks for the password: the right one is the verifier carried from the source.
+    try (Connection direct = DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_app", PASSWORD)) {
+      assertEquals("shop_app", text(direct, "SELECT current_user"));
+    }
+    SQLException wrong = assertThrows(SQLException.class,
+        () -> DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_app", "not-it").close());
+    assertEquals("28P01", wrong.getSQLState(), wrong.getMessage());
+    try (Connection reader = DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_reader", "")) {
+      assertEquals("5s", text(reader, "SHOW statement_timeout"), "a role's setting in this database");
+      // Granted columns are readable (the policy is for shop_app, so no row is visible), others are not.
+      assertEquals(0, number(reader, "SELECT count(name) FROM shop.customers"));
+      assertEquals(1000, number(reader, "SELECT shop.order_count()"), "EXECUTE granted to the group");
+      SQLException denied = assertThrows(SQLException.class,
+          () -> number(reader, "SELECT count(note) FROM shop.customers"));
+      assertEquals("42501", denied.getSQLState(), "the column grant stays a column grant");
+    }
+
+    PgTools tools = PgTools.detect();
+    List<String> dumpArgs = List.of("--schema-only", "--no-publications", "--no-subscriptions",
+        "--exclude-schema=phaseshift");
+    List<String> sourceSchema = PgTools.schemaLines(tools.run(command(tools, "pg_dump", dumpArgs),
+        libpq(pairs.source.port(), PgPair.DATABASE), null).stdout());
+    List<String> targetSchema = PgTools.schemaLines(tools.run(command(tools, "pg_dump", dumpArgs),
+        libpq(pairs.target.port(), PgPair.DATABASE), null).stdout());
+    assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("OWNER TO shop_app")), String.join("\n", sourceSchema));
+    assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("ALTER DEFAULT PRIVILEGES")),
+        "default privileges dumped");
+    assertEquals(sourceSchema, targetSchema, "pg_dump with owners and privileges reads the same on both servers");
+
+    List<String> sourceRoles = roleLines(tools, pairs.source.port());
+    List<String> targetRoles = roleLines(tools, pairs.target.port());
+    assertTrue(sourceRoles.stream().anyMatch(l -> l.contains("PASSWORD 'SCRAM-SHA-256$")),
+        String.join("\n", sourceRoles));
+    assertEquals(sourceRoles, targetRoles, "pg_dumpall --roles-only agrees on the roles the database uses");
+
+    // The default privileges work on the new primary: a table the application creates is readable by the group.
+    try (Connection app = asApplication()) {
+      exec(app, "CREATE TABLE shop.coupons (code text PRIMARY KEY)", "INSERT INTO shop.coupons VALUES ('WELCOME')");
+    }
+    try (Connection reader = DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_reader", "")) {
+      assertEquals("WELCOME", text(reader, "SELECT code FROM shop.coupons"));
+    }
+  }
+
+  /** pg_dumpall --roles-only's lines about the shop's roles, as this cluster has them. */
+  private static List<String> roleLines(PgTools tools, int port) {
+    String out = tools.run(command(tools, "pg_dumpall", List.of("--roles-only")), libpq(port, "postgres"), null)
+        .stdout();
+    return PgTools.schemaLines(out).stream().filter(l -> SHOP_ROLES.matcher(l).find()).sorted().toList();
+  }
+
+  private static List<String> command(PgTools tools, String tool, List<String> args) {
+    Path bin = tools.installations().get(0).pgDump().getParent();
+    List<String> command = new java.util.ArrayList<>(List.of(bin.resolve(tool).toString()));
+    command.addAll(args);
+    return command;
+  }
+
+  private static Map<String, String> libpq(int port, String database) {
+    return Map.of("PGHOST", "127.0.0.1", "PGPORT", Integer.toString(port), "PGUSER", "postgres",
+        "PGDATABASE", database);
+  }
+
+  /** The application as it connects: through PgBouncer, as its own role. */
+  private Connection asApplication() throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "shop_app");
+    p.setProperty("password", PASSWORD);
+    p.setProperty("ApplicationName", "shop-api");
+    return DriverManager.getConnection(bouncer.jdbcUrl(PgPair.DATABASE), p);
+  }
+}
