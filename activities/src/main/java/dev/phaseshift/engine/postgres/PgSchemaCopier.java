@@ -74,6 +74,13 @@ final class PgSchemaCopier implements SchemaCopier {
       PgTools.Installation inst = tools.forServers(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
       String script = dump(inst, s.endpoint(), "pre-data", scope, PgLockBound.of(plan));
+      if (s.call("listing tables", c -> PgInventory.isSubset(c, plan))) {
+        // A dump that leaves tables out also leaves out the schemas' default privileges, which the
+        // application's next CREATE TABLE relies on.
+        List<String> access = s.call("reading the schemas' owners and privileges",
+            c -> PgSchemaAccess.statements(c, PgInventory.schemasOf(tables)));
+        script += "\n" + String.join("\n", access) + "\n";
+      }
       apply(inst, t.endpoint(), script, "creating the tables");
     }
   }
