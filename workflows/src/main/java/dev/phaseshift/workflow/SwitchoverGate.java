@@ -23,6 +23,8 @@ import org.slf4j.Logger;
 final class SwitchoverGate {
   private static final Logger log = Workflow.getLogger(SwitchoverGate.class);
   static final Duration GUARDRAIL_RETRY = Duration.ofSeconds(30);
+  /** Missing access waits for an operator to change the target: checked again at this pace. */
+  static final Duration ACCESS_RETRY = Duration.ofMinutes(2);
   /**
    * How often the lag is measured while awaiting sign-off: often at first, when someone is likely
    * watching, then every two hours, so a wait of weeks costs about 80 events a day.
@@ -60,6 +62,8 @@ final class SwitchoverGate {
             + " approval(s)");
         approvalAnnounced = true;
       }
+      // Before the wait for sign-off, so the approver sees which clients the target admits.
+      if (accessMissing()) return false;
       awaitApprovals();
     }
     if (!plan.maintenanceWindows().isEmpty() && !inWindowWithRoomForFreeze()) return false;
@@ -84,6 +88,23 @@ final class SwitchoverGate {
       run.sleep(GUARDRAIL_RETRY, "long-running write transactions on the source; checking again");
       return false;
     }
+    // Last: clients may have appeared on the source while sign-off was awaited.
+    return !accessMissing();
+  }
+
+  /**
+   * Checks that the target admits every client the source has shown; when it does not, shows the
+   * first change to make and waits before checking again (the approvals stand: an operator fixes
+   * the target, or retires the client in the plan, without a new sign-off).
+   */
+  private boolean accessMissing() {
+    state.clientAccess = run.step("check the target admits every client").checkClientAccess(state.plan);
+    if (!state.clientAccess.blocked()) return false;
+    String why = "client access: " + state.clientAccess.summary()
+        + " (all: phaseshift status; or list the client under retiredClients)";
+    run.show(why);
+    run.sleep(ACCESS_RETRY, "client access missing on the target; checking again");
+    run.checkStop();
     return true;
   }
 

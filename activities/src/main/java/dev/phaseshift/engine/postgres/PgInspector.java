@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.ClientConnection;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Finding;
@@ -51,6 +52,8 @@ final class PgInspector implements Inspector {
                 + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
                 + "; these applications must be pointed at the target at switchover"));
       }
+      // PREPARE says where the subscriptions' credentials will live, before anything exists.
+      findings.add(new Finding(Severity.INFO, "subscription_auth", "subscriptionAuth", plan.subscriptionAuth().describe()));
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
       t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));
@@ -61,6 +64,18 @@ final class PgInspector implements Inspector {
   @Override
   public DatabaseIdentities identify(MigrationPlan plan) {
     return PgIdentity.identify(plan);
+  }
+
+  @Override
+  public void recordClients(MigrationPlan plan) {
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgClientLog.record(sides.source(), sides.target(), plan);
+    }
+  }
+
+  @Override
+  public ClientAccess clientAccess(MigrationPlan plan) {
+    return PgClientAccess.check(plan);
   }
 
   private ServerInfo serverInfo(PgSession on) {
