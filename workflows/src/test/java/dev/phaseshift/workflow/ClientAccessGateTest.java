@@ -77,6 +77,23 @@ class ClientAccessGateTest {
     assertTrue(report.clientAccess().summary().startsWith("1 client(s) seen on the source, all admitted"));
   }
 
+  @Test
+  void daysOfMissingAccessKeepTheHistoryFarBelowTemporalsLimit() {
+    activities.clientAccess = new ClientAccess(List.of(), 0, List.of(LINE), 0, Instant.EPOCH);
+    MigrationPlan plan = TestPlans.routed("access-days", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("client access"));
+
+    env.sleep(Duration.ofDays(7));
+    int events = env.getWorkflowClient().fetchHistory(plan.workflowId()).getHistory().getEventsCount();
+    // At most every 30 minutes: a local activity's marker, a timer and a workflow task (about 2,150 a week).
+    assertTrue(events < 3_000, "a week of waiting for access made " + events + " history events");
+    assertTrue(activities.accessChecks.get() > 7 * 24, "still checking: " + activities.accessChecks.get());
+    assertFalse(activities.calls.contains("switchover"));
+    workflow.abort(new dev.phaseshift.model.OperatorRequest("ops", "test over"));
+  }
+
   private MigrationWorkflow startWorkers(MigrationPlan plan) {
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
