@@ -145,6 +145,17 @@ public record MigrationPlan(
     return REHEARSAL.equals(mode);
   }
 
+  /** The plan's choice, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public SubscriptionAuth subscriptionAuthOrDefault() {
+    return subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth;
+  }
+
+  @JsonIgnore
+  public List<RetiredClient> retiredClientsOrNone() {
+    return retiredClients == null ? List.of() : retiredClients;
+  }
+
   /** The id every object the migration creates is named after (slot, publication, subscription). */
   public String objectName() {
     // A rehearsal may run beside the real migration on the same source, so its slot and

@@ -30,31 +30,42 @@ final class PgClientAccess {
 
   private PgClientAccess() {}
 
+  /** Samples the source into the log, then checks every client the log holds. */
   static ClientAccess check(MigrationPlan plan) {
     try (PgSessionPair sides = PgSessionPair.open(plan)) {
-      PgSession s = sides.source();
-      PgSession t = sides.target();
-      PgClientLog.record(s, t, plan);
-      Set<String> blockers = new LinkedHashSet<>();
-      if (!s.call("checking the source role may see every client", PgClientLog::seesEveryClient)) {
-        blockers.add("the source role " + s.endpoint().user() + " cannot see other roles' client addresses, so"
-            + " clients may be missing from this check; run on the source: GRANT pg_read_all_stats TO "
-            + Sql.ident(s.endpoint().user()));
-      }
-      // The source's own rules say which authentication method each client uses today.
-      Optional<PgHbaRules> sourceRules = s.call("reading the source's pg_hba rules", PgClientAccess::readable);
-      Optional<PgHbaRules> targetRules = t.call("reading the target's pg_hba rules", PgClientAccess::readable);
-      if (targetRules.isEmpty()) {
-        blockers.add("the target role " + t.endpoint().user() + " cannot read pg_hba_file_rules, so the target's"
-            + " client authentication cannot be checked; run on the target: GRANT SELECT ON pg_hba_file_rules TO "
-            + Sql.ident(t.endpoint().user()) + "; GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO "
-            + Sql.ident(t.endpoint().user()));
-      }
-      List<ClientAdmission> admissions = t.call("checking client access on the target",
-          c -> admissions(c, plan, t.endpoint().database(), sourceRules, targetRules, blockers));
-      t.run("checking connection limits on the target", c -> limits(c, plan, t.endpoint().database(), blockers));
-      return bounded(admissions, new ArrayList<>(blockers));
+      PgClientLog.record(sides.source(), sides.target(), plan);
+      PgClientLog.Observed logged = sides.target().call("reading the clients seen",
+          c -> PgClientLog.logged(c, plan.name()));
+      return evaluate(sides.source(), sides.target(), plan, logged);
     }
+  }
+
+  /** PREPARE's view: the clients connected right now, nothing written anywhere. */
+  static ClientAccess preview(PgSession s, PgSession t, MigrationPlan plan) {
+    return evaluate(s, t, plan, s.call("listing client sessions", PgClientLog::now));
+  }
+
+  private static ClientAccess evaluate(PgSession s, PgSession t, MigrationPlan plan, PgClientLog.Observed seen) {
+    Set<String> blockers = new LinkedHashSet<>();
+    if (!s.call("checking the source role may see every client", PgClientLog::seesEveryClient)) {
+      blockers.add("the source role " + s.endpoint().user() + " cannot see other roles' client addresses, so"
+          + " clients may be missing from this check; run on the source: GRANT pg_read_all_stats TO "
+          + Sql.ident(s.endpoint().user()));
+    }
+    // The source's own rules say which authentication method each client uses today.
+    Optional<PgHbaRules> sourceRules = s.call("reading the source's pg_hba rules", PgClientAccess::readable);
+    Optional<PgHbaRules> targetRules = t.call("reading the target's pg_hba rules", PgClientAccess::readable);
+    if (targetRules.isEmpty()) {
+      blockers.add("the target role " + t.endpoint().user() + " cannot read pg_hba_file_rules, so the target's"
+          + " client authentication cannot be checked; run on the target: GRANT SELECT ON pg_hba_file_rules TO "
+          + Sql.ident(t.endpoint().user()) + "; GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO "
+          + Sql.ident(t.endpoint().user()));
+    }
+    String database = t.endpoint().database();
+    List<ClientAdmission> admissions = t.call("checking client access on the target",
+        c -> admissions(c, plan, seen.clients(), database, sourceRules, targetRules, blockers));
+    t.run("checking connection limits on the target", c -> limits(c, plan, seen, database, blockers));
+    return bounded(admissions, new ArrayList<>(blockers));
   }
 
   private static Optional<PgHbaRules> readable(Connection c) throws SQLException {
@@ -66,11 +77,12 @@ final class PgClientAccess {
     }
   }
 
-  private static List<ClientAdmission> admissions(Connection t, MigrationPlan plan, String database,
-      Optional<PgHbaRules> sourceRules, Optional<PgHbaRules> targetRules, Set<String> blockers) throws SQLException {
+  private static List<ClientAdmission> admissions(Connection t, MigrationPlan plan, List<ClientSeen> clients,
+      String database, Optional<PgHbaRules> sourceRules, Optional<PgHbaRules> targetRules, Set<String> blockers)
+      throws SQLException {
     List<ClientAdmission> out = new ArrayList<>();
-    for (ClientSeen client : PgClientLog.clients(t, plan.name())) {
-      Optional<RetiredClient> retired = plan.retiredClients().stream().filter(r -> matches(r, client)).findFirst();
+    for (ClientSeen client : clients) {
+      Optional<RetiredClient> retired = plan.retiredClientsOrNone().stream().filter(r -> matches(r, client)).findFirst();
       if (retired.isPresent()) {
         out.add(new ClientAdmission(client, true, true, "retired by the plan: " + retired.get().reason()));
         continue;
@@ -133,19 +145,18 @@ final class PgClientAccess {
   }
 
   /** Role and database connection limits and max_connections against the peaks the source showed. */
-  private static void limits(Connection t, MigrationPlan plan, String database, Set<String> blockers)
-      throws SQLException {
-    String migration = plan.name();
-    for (ClientSeen client : PgClientLog.clients(t, migration)) {
-      if (plan.retiredClients().stream().anyMatch(r -> matches(r, client))) continue;
-      int peak = PgClientLog.peak(t, migration, "user", client.user());
+  private static void limits(Connection t, MigrationPlan plan, PgClientLog.Observed seen, String database,
+      Set<String> blockers) throws SQLException {
+    for (ClientSeen client : seen.clients()) {
+      if (plan.retiredClientsOrNone().stream().anyMatch(r -> matches(r, client))) continue;
+      int peak = seen.userPeaks().getOrDefault(client.user(), 0);
       Integer limit = Sql.one(t, "SELECT rolconnlimit FROM pg_roles WHERE rolname = ?", rs -> rs.getInt(1), client.user());
       if (limit != null && limit >= 0 && limit < peak) {
         blockers.add("role " + client.user() + " may open " + limit + " connection(s) on the target, the source saw "
             + peak + " at once; run there: ALTER ROLE " + Sql.ident(client.user()) + " CONNECTION LIMIT " + peak);
       }
     }
-    int databasePeak = PgClientLog.peak(t, migration, "database", "");
+    int databasePeak = seen.databasePeak();
     Integer dbLimit = Sql.one(t, "SELECT datconnlimit FROM pg_database WHERE datname = current_database()",
         rs -> rs.getInt(1));
     if (dbLimit != null && dbLimit >= 0 && dbLimit < databasePeak) {
@@ -153,7 +164,7 @@ final class PgClientAccess {
           + databasePeak + " at once; run there: ALTER DATABASE " + Sql.ident(database) + " CONNECTION LIMIT "
           + databasePeak);
     }
-    int serverPeak = Math.max(databasePeak, PgClientLog.peak(t, migration, "server", ""));
+    int serverPeak = Math.max(databasePeak, seen.serverPeak());
     Integer usable = Sql.one(t, "SELECT current_setting('max_connections')::int"
         + " - current_setting('superuser_reserved_connections')::int", rs -> rs.getInt(1));
     if (usable != null && usable < serverPeak) {

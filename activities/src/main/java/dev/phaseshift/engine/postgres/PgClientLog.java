@@ -102,6 +102,32 @@ final class PgClientLog {
         migration);
   }
 
+  /** Clients and the peak session counts their connection limits must allow. */
+  record Observed(List<ClientSeen> clients, Map<String, Integer> userPeaks, int databasePeak, int serverPeak) {}
+
+  /** Everything logged for the migration so far. */
+  static Observed logged(Connection t, String migration) throws SQLException {
+    List<ClientSeen> clients = clients(t, migration);
+    Map<String, Integer> users = new java.util.TreeMap<>();
+    for (ClientSeen c : clients) users.put(c.user(), peak(t, migration, "user", c.user()));
+    return new Observed(clients, users, peak(t, migration, "database", ""), peak(t, migration, "server", ""));
+  }
+
+  /** One sample of the source, not logged: what PREPARE can tell before anything is created. */
+  static Observed now(Connection source) throws SQLException {
+    java.time.Instant now = java.time.Instant.now();
+    List<ClientSeen> clients = new java.util.ArrayList<>();
+    Map<String, Integer> users = new java.util.TreeMap<>();
+    int database = 0;
+    for (Sample s : sample(source)) {
+      clients.add(new ClientSeen(s.user(), s.database(), s.address(), s.applicationName(), s.encrypted(), now, now, 1,
+          s.sessions()));
+      users.merge(s.user(), s.sessions(), Integer::sum);
+      database += s.sessions();
+    }
+    return new Observed(clients, users, database, serverSessions(source));
+  }
+
   /** The peak of one scope ("server", "database", or "user" with the user's name); 0 if never sampled. */
   static int peak(Connection t, String migration, String scope, String name) throws SQLException {
     Integer peak = Sql.one(t, "SELECT peak_sessions FROM phaseshift.client_peaks WHERE migration = ? AND scope = ?"

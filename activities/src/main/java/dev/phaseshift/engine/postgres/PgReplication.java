@@ -52,7 +52,7 @@ public final class PgReplication {
       if (m.contains("could not connect to the publisher")
           && (m.contains("password") || m.contains("authentication") || m.contains("pg_hba"))) {
         throw new MigrationException(FailureTypes.PREREQUISITE, message + "; the subscriber's server must log in to "
-            + publisher + " as " + publisher.user() + ": " + plan.subscriptionAuth().describe(), e);
+            + publisher + " as " + publisher.user() + ": " + plan.subscriptionAuthOrDefault().describe(), e);
       }
       throw new IllegalStateException(message);
     }

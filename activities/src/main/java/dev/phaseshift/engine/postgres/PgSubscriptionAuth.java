@@ -36,7 +36,7 @@ final class PgSubscriptionAuth {
    * @param onTarget whether the subscriber is the target (forward) or the source (reverse)
    */
   static String conninfo(MigrationPlan plan, PgEndpoint publisher, boolean onTarget) {
-    SubscriptionAuth auth = plan.subscriptionAuth();
+    SubscriptionAuth auth = plan.subscriptionAuthOrDefault();
     return switch (auth.methodOrDefault()) {
       case SubscriptionAuth.PASSFILE -> {
         String path = onTarget ? auth.passfileOnTarget() : auth.passfileOnSource();
@@ -53,7 +53,7 @@ final class PgSubscriptionAuth {
    * must hold a password unless {@code password_required} is off, which only a superuser may set.
    */
   static String options(Connection subscriber, MigrationPlan plan) throws SQLException {
-    if (plan.subscriptionAuth().storesPassword()) return "";
+    if (plan.subscriptionAuthOrDefault().storesPassword()) return "";
     int version = Sql.one(subscriber, "SELECT current_setting('server_version_num')::int", rs -> rs.getInt(1));
     return version >= 160000 ? ", password_required = false" : "";
   }
@@ -64,7 +64,7 @@ final class PgSubscriptionAuth {
    * it. Best effort: the subscription is dropped at decommission in any case.
    */
   static void forgetPassword(Connection subscriber, MigrationPlan plan, String subscription, PgEndpoint publisher) {
-    if (!plan.subscriptionAuth().storesPassword()) return;
+    if (!plan.subscriptionAuthOrDefault().storesPassword()) return;
     try {
       if (!PgReplication.subscriptionExists(subscriber, subscription)) return;
       Sql.exec(subscriber, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " CONNECTION "

@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.ClientAdmission;
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RetiredClient;
 import dev.phaseshift.testing.PgPair;
@@ -109,6 +112,25 @@ class PgClientAccessTest {
       try (Connection t = pair.target()) {
         exec(t, "ALTER ROLE app CONNECTION LIMIT -1");
       }
+    }
+  }
+
+  @Test
+  void prepareWarnsOfTheMissingRuleWithoutWritingAnything() throws Exception {
+    MigrationPlan plan = pair.plan("access-prepare");
+    try (Connection billing = client(pair.source, PgPair.DATABASE, "app", "", "127.0.0.2", "billing")) {
+      Assessment assessment = inspector.assess(plan);
+      Finding gap = assessment.findings().stream().filter(f -> f.code().equals("client_access")).findFirst()
+          .orElseThrow(() -> new AssertionError(assessment.findings().toString()));
+      assertEquals(Severity.WARNING, gap.severity());
+      assertTrue(gap.message().contains("host app app 127.0.0.2/32 trust"), gap.message());
+      assertTrue(assessment.findings().stream().anyMatch(f -> f.code().equals("subscription_auth")
+          && f.message().startsWith("the subscriptions store the other server's password")), assessment.findings().toString());
+    }
+    try (Connection t = pair.target()) {
+      assertEquals(0, PgTestSupport.count(t, "SELECT count(*) FROM pg_namespace WHERE nspname = 'phaseshift'"
+          + " AND EXISTS (SELECT 1 FROM pg_class WHERE relname = 'clients_seen' AND relnamespace = pg_namespace.oid"
+          + " AND EXISTS (SELECT 1 FROM phaseshift.clients_seen WHERE migration = 'access-prepare'))"));
     }
   }
 
