@@ -32,7 +32,7 @@ final class PgHbaRules {
 
   private final List<Rule> rules;
 
-  private PgHbaRules(List<Rule> rules) {
+  PgHbaRules(List<Rule> rules) {
     this.rules = rules;
   }
 
