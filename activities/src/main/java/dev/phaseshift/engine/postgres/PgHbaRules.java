@@ -38,8 +38,12 @@ final class PgHbaRules {
 
   /** Reads the rules; lines with errors are left out, as the server would refuse to load them. */
   static PgHbaRules read(Connection c) throws SQLException {
+    // From PostgreSQL 16 rules may come from included files, whose line numbers restart;
+    // rule_number is the order the server matches them in.
+    int version = Sql.one(c, "SELECT current_setting('server_version_num')::int", rs -> rs.getInt(1));
+    String order = version >= 160000 ? "rule_number" : "line_number";
     return new PgHbaRules(Sql.query(c, "SELECT line_number, type, database, user_name, address, netmask, auth_method"
-        + " FROM pg_hba_file_rules WHERE error IS NULL ORDER BY line_number",
+        + " FROM pg_hba_file_rules WHERE error IS NULL ORDER BY " + order,
         rs -> new Rule(rs.getInt(1), rs.getString(2), texts(rs.getArray(3)), texts(rs.getArray(4)),
             rs.getString(5), rs.getString(6), rs.getString(7))));
   }
