@@ -111,8 +111,8 @@ final class SwitchoverGate {
       waited = true;
       String waiting = "client access missing on the target; checking again";
       run.show("client access: " + state.clientAccess.summary()
-          + " (all: phaseshift status; or list the client under retiredClients); checking again in "
-          + retry.toMinutes() + " min");
+          + " (all: phaseshift status; fix the target, or retire the client in a new run's plan: retiredClients);"
+          + " checking again in " + retry.toMinutes() + " min");
       int approvals = state.approvals.size();
       run.await(retry, waiting, () -> state.stopping() || state.approvals.size() != approvals);
       run.checkStop();

@@ -66,7 +66,7 @@ final class PgSubscriptionAuth {
   static void forgetPassword(Connection subscriber, MigrationPlan plan, String subscription, PgEndpoint publisher) {
     if (!plan.subscriptionAuthOrDefault().storesPassword()) return;
     try {
-      if (!PgReplication.subscriptionExists(subscriber, subscription)) return;
+      if (Sql.one(subscriber, "SELECT 1 FROM pg_subscription WHERE subname = ?", rs -> 1, subscription) == null) return;
       Sql.exec(subscriber, "ALTER SUBSCRIPTION " + Sql.ident(subscription) + " CONNECTION "
           + Sql.literal(publisher.libpqConninfoWithoutPassword()));
       log.info("subscription {} no longer connects; its stored password was removed", subscription);
