@@ -7,7 +7,6 @@ import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.ClientAdmission;
 import dev.phaseshift.model.ClientSeen;
 import dev.phaseshift.model.MigrationReport;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class ClientAccessViewTest {
   static final String FIX = "no pg_hba rule on the target admits app@shop from 10.0.0.7 (billing, no TLS);"
       + " add to the target's pg_hba.conf: host shop app 10.0.0.7/32 scram-sha-256 and reload it (SELECT pg_reload_conf())";
-  static final Instant T = Instant.parse("2026-12-01T10:00:00Z");
+  static final String T = "2026-12-01T10:00:00Z";
   static final ClientAccess ACCESS = new ClientAccess(List.of(
       new ClientAdmission(new ClientSeen("app", "shop", "10.0.0.7", "billing", false, T, T, 4, 3), false, false, FIX),
       new ClientAdmission(new ClientSeen("app", "shop", "10.0.0.8", "web", true, T, T, 9, 12), true, false,

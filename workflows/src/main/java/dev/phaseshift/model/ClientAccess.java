@@ -1,6 +1,5 @@
 package dev.phaseshift.model;
 
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -12,10 +11,10 @@ import java.util.List;
  * @param blockers       each change to make on the target, in words an operator can run; at most
  *                       {@link #LISTED}
  * @param blockersOmitted blockers beyond that list
- * @param checkedAt      when the target was read
+ * @param checkedAt      when the target was read (ISO-8601)
  */
 public record ClientAccess(List<ClientAdmission> clients, int clientsOmitted, List<String> blockers,
-    int blockersOmitted, Instant checkedAt) {
+    int blockersOmitted, String checkedAt) {
   /** Bounds the record, which the workflow keeps in its state and history. */
   public static final int LISTED = 30;
 

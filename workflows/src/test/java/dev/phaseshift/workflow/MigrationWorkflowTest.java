@@ -672,15 +672,16 @@ class MigrationWorkflowTest {
 
   // ---- client access: the switchover waits while the target would refuse a client the source has seen ----
 
+  static final String EPOCH = Instant.EPOCH.toString();
   static final String ACCESS_GAP = "no pg_hba rule on the target admits app@shop from 10.0.0.7 (billing, no TLS);"
       + " add to the target's pg_hba.conf: host shop app 10.0.0.7/32 scram-sha-256 and reload it";
 
   @Test
   void missingAccessHoldsTheSwitchoverWithTheChangeToMakeAndTheApproverSeesIt() {
-    ClientSeen billing = new ClientSeen("app", "shop", "10.0.0.7", "billing", false, Instant.EPOCH, Instant.EPOCH,
+    ClientSeen billing = new ClientSeen("app", "shop", "10.0.0.7", "billing", false, EPOCH, EPOCH,
         3, 2);
     activities.clientAccess = new ClientAccess(List.of(new ClientAdmission(billing, false, false, ACCESS_GAP)),
-        0, List.of(ACCESS_GAP), 0, Instant.EPOCH);
+        0, List.of(ACCESS_GAP), 0, EPOCH);
     MigrationPlan plan = TestPlans.routed("access-gate", new ApprovalPolicy(List.of("bob"), 1, false, null, null), null);
     MigrationWorkflow workflow = startWorkers(plan);
     WorkflowClient.start(workflow::run, plan);
@@ -699,7 +700,7 @@ class MigrationWorkflowTest {
 
     activities.clientAccess = new ClientAccess(List.of(new ClientAdmission(billing, true, false,
         "admitted by pg_hba.conf line 4 (host shop app 10.0.0.7/255.255.255.255 scram-sha-256)")), 0, List.of(), 0,
-        Instant.EPOCH);
+        EPOCH);
     MigrationReport report = result(workflow);
     assertEquals("COMPLETED", report.outcome());
     assertFalse(report.clientAccess().blocked());
@@ -708,7 +709,7 @@ class MigrationWorkflowTest {
 
   @Test
   void daysOfMissingAccessKeepTheHistoryFarBelowTemporalsLimit() {
-    activities.clientAccess = new ClientAccess(List.of(), 0, List.of(ACCESS_GAP), 0, Instant.EPOCH);
+    activities.clientAccess = new ClientAccess(List.of(), 0, List.of(ACCESS_GAP), 0, EPOCH);
     MigrationPlan plan = TestPlans.routed("access-days", null, null);
     MigrationWorkflow workflow = startWorkers(plan);
     WorkflowClient.start(workflow::run, plan);

@@ -276,7 +276,7 @@ public class ScriptedActivities implements MigrationActivities {
 
   /** What the access check answers; admitted by default. Checks are counted apart from {@link #calls}. */
   public volatile dev.phaseshift.model.ClientAccess clientAccess = new dev.phaseshift.model.ClientAccess(
-      List.of(), 0, List.of(), 0, java.time.Instant.EPOCH);
+      List.of(), 0, List.of(), 0, java.time.Instant.EPOCH.toString());
   public final java.util.concurrent.atomic.AtomicInteger accessChecks = new java.util.concurrent.atomic.AtomicInteger();
 
   @Override

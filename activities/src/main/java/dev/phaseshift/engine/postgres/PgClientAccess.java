@@ -206,6 +206,6 @@ final class PgClientAccess {
     int n = ClientAccess.LISTED;
     return new ClientAccess(List.copyOf(sorted.subList(0, Math.min(n, sorted.size()))),
         Math.max(0, sorted.size() - n), List.copyOf(blockers.subList(0, Math.min(n, blockers.size()))),
-        Math.max(0, blockers.size() - n), Instant.now());
+        Math.max(0, blockers.size() - n), Instant.now().toString());
   }
 }

@@ -98,7 +98,7 @@ final class PgClientLog {
         + " last_seen, samples, peak_sessions FROM phaseshift.clients_seen WHERE migration = ?"
         + " ORDER BY last_seen DESC, user_name, client_address, application_name",
         rs -> new ClientSeen(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
-            rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant(), rs.getLong(8), rs.getInt(9)),
+            rs.getTimestamp(6).toInstant().toString(), rs.getTimestamp(7).toInstant().toString(), rs.getLong(8), rs.getInt(9)),
         migration);
   }
 
@@ -115,7 +115,7 @@ final class PgClientLog {
 
   /** One sample of the source, not logged: what PREPARE can tell before anything is created. */
   static Observed now(Connection source) throws SQLException {
-    java.time.Instant now = java.time.Instant.now();
+    String now = java.time.Instant.now().toString();
     List<ClientSeen> clients = new java.util.ArrayList<>();
     Map<String, Integer> users = new java.util.TreeMap<>();
     int database = 0;

@@ -22,7 +22,7 @@ class PgHbaRulesTest {
       new PgHbaRules.Rule(6, "host", List.of("all"), List.of("batch"), "10.0.0.0", "255.0.0.0", "scram-sha-256")));
 
   static ClientSeen client(String user, String address, boolean tls) {
-    return new ClientSeen(user, "shop", address, "x", tls, Instant.EPOCH, Instant.EPOCH, 1, 1);
+    return new ClientSeen(user, "shop", address, "x", tls, Instant.EPOCH.toString(), Instant.EPOCH.toString(), 1, 1);
   }
 
   static Optional<Integer> line(ClientSeen c, String database) {
