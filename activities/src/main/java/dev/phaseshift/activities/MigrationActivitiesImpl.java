@@ -7,6 +7,7 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
@@ -143,7 +144,25 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   public Lag measureLag(MigrationPlan plan) {
     Lag lag = call("measureLag", plan, e -> e.changeStream().lag(plan)).at(java.time.Instant.now());
     metrics.lag(plan.name(), lag);
+    recordClients(plan);
     return lag;
+  }
+
+  /**
+   * The lag is read throughout the migration, so each reading also samples the source's clients
+   * for the access check. A sample that fails costs only that sample: the lag stays valid.
+   */
+  private void recordClients(MigrationPlan plan) {
+    try {
+      engines.forPlan(plan).inspector().recordClients(plan);
+    } catch (RuntimeException e) {
+      log.warn("clients of {} not sampled with this lag reading: {}", plan.name(), e.getMessage());
+    }
+  }
+
+  @Override
+  public ClientAccess checkClientAccess(MigrationPlan plan) {
+    return call("checkClientAccess", plan, e -> e.inspector().clientAccess(plan));
   }
 
   @Override

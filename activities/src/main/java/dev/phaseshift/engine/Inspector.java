@@ -1,5 +1,6 @@
 package dev.phaseshift.engine;
 
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.plan.MigrationPlan;
@@ -13,4 +14,13 @@ public interface Inspector {
    * two addresses is recognised; fails as a prerequisite when source and target are one database.
    */
   DatabaseIdentities identify(MigrationPlan plan);
+
+  /** Samples the source's client sessions into the migration's log of clients seen. */
+  void recordClients(MigrationPlan plan);
+
+  /**
+   * Samples the source once more, then checks that the target admits every client the log holds
+   * (authentication rules, login roles, connection limits); each gap is a blocker with its fix.
+   */
+  ClientAccess clientAccess(MigrationPlan plan);
 }

@@ -74,6 +74,7 @@ public final class ReportMarkdown {
             .append(String.format("%.1f", p.millis() / 1000.0)).append(" |\n");
       }
     }
+    if (r.clientAccess() != null) md.append(ClientAccessView.markdown(r.clientAccess()));
     if (r.approvals() != null && !r.approvals().isEmpty()) {
       md.append("\n## Approvals\n\n");
       for (Approval a : r.approvals()) {

@@ -88,4 +88,44 @@ class PlanFilesTest {
       assertTrue(e.getMessage().contains("lockTimeout: '" + bad + "' must be a duration from 1ms to 1m"), e.getMessage());
     }
   }
+
+  @Test
+  void retiredClientsNeedSomethingToMatchAnAddressAndAReason() throws Exception {
+    String plan = """
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        retiredClients:
+          - {address: 10.1.0.0/16, applicationName: billing, reason: "billing moves to its own database"}
+          %s
+        """;
+    MigrationPlan ok = PlanFiles.load(write(plan.formatted(""))).withDefaults();
+    assertEquals("10.1.0.0/16", ok.retiredClients().get(0).address());
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted(
+        "- {reason: \"everything\"}\n  - {user: app, address: old-db.internal}\n"))));
+    assertTrue(e.getMessage().contains("retiredClients[1]: give user, address or applicationName"), e.getMessage());
+    assertTrue(e.getMessage().contains("retiredClients[2].address: 'old-db.internal' is not an IP address"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("retiredClients[2].reason: say why"), e.getMessage());
+  }
+
+  @Test
+  void aPassfileChoiceNamesTheFileOnEachSubscribersHost() throws Exception {
+    String plan = """
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        subscriptionAuth: %s
+        """;
+    assertEquals("stored", PlanFiles.load(write(plan.formatted("{}"))).withDefaults().subscriptionAuth().methodOrDefault());
+    MigrationPlan passfile = PlanFiles.load(write(plan.formatted(
+        "{method: passfile, passfileOnTarget: /var/lib/postgresql/.pgpass, passfileOnSource: /var/lib/postgresql/.pgpass}")));
+    assertEquals("/var/lib/postgresql/.pgpass", passfile.subscriptionAuth().passfileOnTarget());
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted(
+        "{method: passfile, passfileOnTarget: relative/pgpass}"))));
+    assertTrue(e.getMessage().contains("subscriptionAuth.passfileOnTarget: give the absolute path"), e.getMessage());
+    assertTrue(e.getMessage().contains("subscriptionAuth.passfileOnSource: give the absolute path"), e.getMessage());
+    var m = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted("{method: kerberos}"))));
+    assertTrue(m.getMessage().contains("subscriptionAuth.method: must be stored, passfile or none"), m.getMessage());
+  }
 }

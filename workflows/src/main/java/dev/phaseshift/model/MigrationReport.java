@@ -9,6 +9,8 @@ import java.util.List;
  * @param rehearsal a rehearsal run's measurements; null for a real migration
  * @param copies    per-table copy results; beyond 100 tables a selection (the largest and slowest)
  * @param copyTotals the copy summed over every table; null in reports from before it existed
+ * @param clientAccess the last check of the target's access for the clients the source showed;
+ *                   null when no check ran (before the switchover's gate, or a rehearsal)
  */
 public record MigrationReport(
     String name,
@@ -27,7 +29,17 @@ public record MigrationReport(
     List<Decision> decisions,
     RollbackResult rollback,
     RehearsalResult rehearsal,
-    CopyTotals copyTotals) {
+    CopyTotals copyTotals,
+    ClientAccess clientAccess) {
+
+  public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
+      List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
+      SwitchoverResult switchover, VerifyResult verify, List<TableStats> tableStats, List<Approval> approvals,
+      List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback, RehearsalResult rehearsal,
+      CopyTotals copyTotals) {
+    this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
+        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, null);
+  }
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,

@@ -16,6 +16,8 @@ import java.util.List;
  *                    failure are on the workflow's pending activities
  * @param bytesTotal  the size of the selected tables on the source (from the assessment), for an
  *                    estimate of the copy's remaining time; 0 before the assessment
+ * @param clientAccess the last check that the target admits every client the source showed; null
+ *                    before the switchover's gate first checked
  */
 public record MigrationStatus(
     String name,
@@ -34,7 +36,16 @@ public record MigrationStatus(
     RollbackResult rollback,
     CopyTotals copyTotals,
     String step,
-    long bytesTotal) {
+    long bytesTotal,
+    ClientAccess clientAccess) {
+
+  public MigrationStatus(String name, Phase phase, String waitingFor, int tablesTotal, List<TableCopyResult> copies,
+      Lag lag, ValidationResult validation, Long writeFreezeMillis, String primary, List<Approval> approvals,
+      String error, List<Decision> decisions, boolean paused, RollbackResult rollback, CopyTotals copyTotals,
+      String step, long bytesTotal) {
+    this(name, phase, waitingFor, tablesTotal, copies, lag, validation, writeFreezeMillis, primary, approvals, error,
+        decisions, paused, rollback, copyTotals, step, bytesTotal, null);
+  }
 
   /** Tables whose copy finished, also from a status without totals. */
   public int tablesCopied() {

@@ -32,6 +32,9 @@ import java.util.List;
  * @param lockTimeout      longest a Phaseshift statement waits for a lock on an application table
  *                         (default {@value PlanDefaults#LOCK_TIMEOUT}); it gives up and tries again
  *                         later, so the application never queues behind it for longer
+ * @param retiredClients   clients seen on the source that will not move to the target, so the
+ *                         switchover does not wait for the target to admit them
+ * @param subscriptionAuth how the subscriptions authenticate without a password kept in a catalog
  */
 public record MigrationPlan(
     String name,
@@ -51,10 +54,22 @@ public record MigrationPlan(
     String finalDumpDirectory,
     String webhookUrl,
     String mode,
-    String lockTimeout) {
+    String lockTimeout,
+    List<RetiredClient> retiredClients,
+    SubscriptionAuth subscriptionAuth) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, null, null);
+  }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
       Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
@@ -113,19 +128,32 @@ public record MigrationPlan(
         finalDumpDirectory,
         webhookUrl,
         mode == null ? MIGRATION : mode,
-        lockTimeout == null ? PlanDefaults.LOCK_TIMEOUT : lockTimeout);
+        lockTimeout == null ? PlanDefaults.LOCK_TIMEOUT : lockTimeout,
+        retiredClients == null ? List.of() : retiredClients,
+        subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth);
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth);
   }
 
   @JsonIgnore
   public boolean rehearsal() {
     return REHEARSAL.equals(mode);
+  }
+
+  /** The plan's choice, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public SubscriptionAuth subscriptionAuthOrDefault() {
+    return subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth;
+  }
+
+  @JsonIgnore
+  public List<RetiredClient> retiredClientsOrNone() {
+    return retiredClients == null ? List.of() : retiredClients;
   }
 
   /** The id every object the migration creates is named after (slot, publication, subscription). */

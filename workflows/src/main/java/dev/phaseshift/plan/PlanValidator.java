@@ -65,6 +65,8 @@ public final class PlanValidator {
       problems.add("targetDisposable: a rehearsal drops what it created on its scratch target; remove"
           + " targetDisposable: false or point the rehearsal at a scratch database");
     }
+    retiredClients(plan.retiredClients(), problems);
+    subscriptionAuth(plan.subscriptionAuth(), !Boolean.FALSE.equals(plan.reverseReplication()), problems);
     if (plan.tables() != null) {
       patterns("tables.include", plan.tables().include(), problems);
       patterns("tables.exclude", plan.tables().exclude(), problems);
@@ -184,6 +186,50 @@ public final class PlanValidator {
         problems.add(field + "[" + i + "]: not a table pattern; write schema.table, with * as a wildcard");
       }
     }
+  }
+
+  /** An address the source reports: an IPv4 or IPv6 address, optionally a CIDR range, or local. */
+  private static final String ADDRESS = "local|[0-9.]+(/\\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(/\\d{1,3})?";
+
+  private static void retiredClients(List<RetiredClient> clients, List<String> problems) {
+    if (clients == null) return;
+    for (int i = 0; i < clients.size(); i++) {
+      RetiredClient c = clients.get(i);
+      String field = "retiredClients[" + i + "]";
+      if (c == null || (blank(c.user()) && blank(c.address()) && blank(c.applicationName()))) {
+        problems.add(field + ": give user, address or applicationName (an empty entry would retire every client)");
+        continue;
+      }
+      if (!blank(c.address()) && !c.address().matches(ADDRESS)) {
+        problems.add(field + ".address: '" + c.address() + "' is not an IP address, a CIDR range (10.1.0.0/16)"
+            + " or local");
+      }
+      if (blank(c.reason())) {
+        problems.add(field + ".reason: say why the client will not move (it is kept in the audit trail)");
+      }
+    }
+  }
+
+  private static void subscriptionAuth(SubscriptionAuth a, boolean reverse, List<String> problems) {
+    if (a == null || a.method() == null) return;
+    if (!List.of(SubscriptionAuth.STORED, SubscriptionAuth.PASSFILE, SubscriptionAuth.NONE).contains(a.method())) {
+      problems.add("subscriptionAuth.method: must be stored, passfile or none");
+      return;
+    }
+    if (!SubscriptionAuth.PASSFILE.equals(a.method())) return;
+    if (blank(a.passfileOnTarget()) || !a.passfileOnTarget().startsWith("/")) {
+      problems.add("subscriptionAuth.passfileOnTarget: give the absolute path of the password file on the target's"
+          + " server host (the forward subscription reads the source's password from it)");
+    }
+    if (reverse && (blank(a.passfileOnSource()) || !a.passfileOnSource().startsWith("/"))) {
+      problems.add("subscriptionAuth.passfileOnSource: give the absolute path of the password file on the source's"
+          + " server host (the reverse subscription reads the target's password from it), or set"
+          + " reverseReplication: false");
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
   }
 
   /** Zero would mean no bound at all, and a long one lets the application queue behind a waiting step. */

@@ -4,6 +4,7 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
@@ -141,6 +142,13 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "LongWriteTransactions")
   List<String> longWriteTransactions(MigrationPlan plan);
+
+  /**
+   * Whether the target admits every client the source has shown during the migration (sampled
+   * with each lag reading and by this check); each gap is a blocker saying what to change.
+   */
+  @ActivityMethod(name = "CheckClientAccess")
+  ClientAccess checkClientAccess(MigrationPlan plan);
 
   @ActivityMethod(name = "PauseChangeStream")
   void pauseChangeStream(MigrationPlan plan);

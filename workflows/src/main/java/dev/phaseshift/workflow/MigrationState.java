@@ -2,6 +2,7 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.MigrationReport;
@@ -42,6 +43,8 @@ final class MigrationState {
   VerifyResult verify;
   RollbackResult rollback;
   RehearsalResult rehearsal;
+  /** The switchover gate's last check of the target's access for the source's clients. */
+  ClientAccess clientAccess;
   List<TableStats> tableStats = List.of();
 
   final List<Approval> approvals = new ArrayList<>();
@@ -81,7 +84,7 @@ final class MigrationState {
     return new MigrationStatus(plan == null ? null : plan.name(), phase, waitingFor, tablesTotal,
         copies.listed(), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
         primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals(),
-        step, assessment == null ? 0 : assessment.totalBytes());
+        step, assessment == null ? 0 : assessment.totalBytes(), clientAccess);
   }
 
   /** @param outcome COMPLETED, REHEARSED, ROLLED_BACK, or the phase the run ended in (FAILED, ABORTED) */
@@ -89,6 +92,6 @@ final class MigrationState {
     double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals());
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess);
   }
 }

@@ -30,6 +30,7 @@ final class StatusDetails {
       md.append("| Validation | ").append(s.validation.verdict())
           .append(" |\n");
     }
+    if (s.clientAccess != null) md.append("| Client access | ").append(s.clientAccess.summary()).append(" |\n");
     if (s.plan != null && s.plan.approvalRequired()) approvals(md, s);
     if (s.rehearsal != null) {
       md.append("| Copy time | ").append(s.rehearsal.copyMillis()).append(" ms |\n");

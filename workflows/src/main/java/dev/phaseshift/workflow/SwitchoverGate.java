@@ -24,6 +24,13 @@ final class SwitchoverGate {
   private static final Logger log = Workflow.getLogger(SwitchoverGate.class);
   static final Duration GUARDRAIL_RETRY = Duration.ofSeconds(30);
   /**
+   * Missing access waits for an operator to change the target: checked again after a minute, then
+   * ever less often up to every 30 minutes (an approval sent meanwhile checks at once), each time
+   * as a local activity, so two weeks of waiting stay about 5,000 history events.
+   */
+  static final Duration ACCESS_RETRY_FIRST = Duration.ofMinutes(1);
+  static final Duration ACCESS_RETRY_MAX = Duration.ofMinutes(30);
+  /**
    * How often the lag is measured while awaiting sign-off: often at first, when someone is likely
    * watching, then every two hours, so a wait of weeks costs about 80 events a day.
    */
@@ -60,6 +67,8 @@ final class SwitchoverGate {
             + " approval(s)");
         approvalAnnounced = true;
       }
+      // Before the wait for sign-off, so the approver sees which clients the target admits.
+      if (accessMissing()) return false;
       awaitApprovals();
     }
     if (!plan.maintenanceWindows().isEmpty() && !inWindowWithRoomForFreeze()) return false;
@@ -85,7 +94,37 @@ final class SwitchoverGate {
       run.sleep(GUARDRAIL_RETRY, "the switchover is held back; checking again");
       return false;
     }
-    return true;
+    // Last: clients may have appeared on the source while sign-off was awaited.
+    return !accessMissing();
+  }
+
+  /**
+   * Checks that the target admits every client the source has shown; while it does not, shows the
+   * first change to make and checks again until it does (the approvals stand: an operator fixes
+   * the target, or retires the client in the plan, without a new sign-off). True when it waited:
+   * the other conditions may have lapsed meanwhile.
+   */
+  private boolean accessMissing() {
+    state.clientAccess = run.step("check the target admits every client").checkClientAccess(state.plan);
+    Duration retry = ACCESS_RETRY_FIRST;
+    boolean waited = false;
+    while (state.clientAccess.blocked()) {
+      waited = true;
+      String waiting = "client access missing on the target; checking again";
+      run.show("client access: " + state.clientAccess.summary()
+          + " (all: phaseshift status; fix the target, or retire the client in a new run's plan: retiredClients);"
+          + " checking again in " + retry.toMinutes() + " min");
+      int approvals = state.approvals.size();
+      run.await(retry, waiting, () -> state.stopping() || state.approvals.size() != approvals);
+      run.checkStop();
+      retry = retry.multipliedBy(2).compareTo(ACCESS_RETRY_MAX) > 0 ? ACCESS_RETRY_MAX : retry.multipliedBy(2);
+      try {
+        state.clientAccess = run.quietSteps().checkClientAccess(state.plan);
+      } catch (ActivityFailure failure) {
+        log.warn("client access not checked again: {}", Failures.describe(failure));
+      }
+    }
+    return waited;
   }
 
   private boolean inWindowWithRoomForFreeze() {

@@ -274,6 +274,17 @@ public class ScriptedActivities implements MigrationActivities {
     return longTransactions;
   }
 
+  /** What the access check answers; admitted by default. Checks are counted apart from {@link #calls}. */
+  public volatile dev.phaseshift.model.ClientAccess clientAccess = new dev.phaseshift.model.ClientAccess(
+      List.of(), 0, List.of(), 0, java.time.Instant.EPOCH.toString());
+  public final java.util.concurrent.atomic.AtomicInteger accessChecks = new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public dev.phaseshift.model.ClientAccess checkClientAccess(MigrationPlan plan) {
+    accessChecks.incrementAndGet();
+    return clientAccess;
+  }
+
   @Override
   public void pauseChangeStream(MigrationPlan plan) {
     step("pauseChangeStream");

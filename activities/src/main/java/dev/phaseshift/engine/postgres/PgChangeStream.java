@@ -105,7 +105,7 @@ final class PgChangeStream implements ChangeStream {
         }
       }
       PgReplication.subscribe(t, target, "subscription", subscription, source, PgNames.publication(capture),
-          PgNames.slot(capture));
+          PgNames.slot(capture), plan, true);
       log.info("subscription {} on {} streams slot {} from {}",
           subscription, target, PgNames.slot(capture), source);
     } catch (SQLException e) {

@@ -128,12 +128,29 @@ public final class PgEndpoint {
    * password, so it goes straight into the CREATE SUBSCRIPTION statement and nowhere else.
    */
   public String libpqConninfo() {
-    StringBuilder s = new StringBuilder();
-    s.append("host=").append(quote(host)).append(" port=").append(port)
-        .append(" dbname=").append(quote(database)).append(" user=").append(quote(user()));
     String password = password();
-    if (password != null) s.append(" password=").append(quote(password));
-    return s.toString();
+    return password == null ? libpqConninfoWithoutPassword()
+        : libpqConninfoWithoutPassword() + " password=" + quote(password);
+  }
+
+  /** Where to connect and as whom, without the password: what a subscription may keep in its catalog. */
+  String libpqConninfoWithoutPassword() {
+    return "host=" + quote(host) + " port=" + port + " dbname=" + quote(database) + " user=" + quote(user());
+  }
+
+  /**
+   * This endpoint's line of a libpq password file ({@code host:port:database:user:password}, with
+   * {@code :} and {@code \} escaped); null when the plan gives no password.
+   */
+  String passfileLine() {
+    String password = password();
+    if (password == null) return null;
+    return passfileField(host) + ":" + port + ":" + passfileField(database) + ":" + passfileField(user()) + ":"
+        + passfileField(password);
+  }
+
+  private static String passfileField(String value) {
+    return value.replace("\\", "\\\\").replace(":", "\\:");
   }
 
   /** Environment for libpq tools (pg_dump, psql); the password travels in PGPASSWORD, not argv. */
@@ -154,7 +171,8 @@ public final class PgEndpoint {
     return message == null ? "" : PASSWORD.matcher(message).replaceAll("password=********");
   }
 
-  private static String quote(String value) {
+  /** A libpq connection-string value: single quotes, with backslash escapes. */
+  static String quote(String value) {
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 

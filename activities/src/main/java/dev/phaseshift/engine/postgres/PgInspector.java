@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.ClientConnection;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Finding;
@@ -64,6 +65,10 @@ final class PgInspector implements Inspector {
                 + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
                 + "; these applications must be pointed at the target at switchover"));
       }
+      // Early word on what the switchover will wait for, while the plan can still retire a client.
+      clientAccessFindings(s, t, plan, findings);
+      // PREPARE says where the subscriptions' credentials will live, before anything exists.
+      findings.add(new Finding(Severity.INFO, "subscription_auth", "subscriptionAuth", plan.subscriptionAuthOrDefault().describe()));
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
       t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));
@@ -75,6 +80,18 @@ final class PgInspector implements Inspector {
   @Override
   public DatabaseIdentities identify(MigrationPlan plan) {
     return PgIdentity.identify(plan);
+  }
+
+  @Override
+  public void recordClients(MigrationPlan plan) {
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgClientLog.record(sides.source(), sides.target(), plan);
+    }
+  }
+
+  @Override
+  public ClientAccess clientAccess(MigrationPlan plan) {
+    return PgClientAccess.check(plan);
   }
 
   private ServerInfo serverInfo(PgSession on) {
@@ -104,6 +121,20 @@ final class PgInspector implements Inspector {
             + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') <> 'phaseshift'"
             + " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3",
         rs -> new ClientConnection(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+  }
+
+  /** Warnings only: the target may be fixed before the switchover, which is where missing access blocks. */
+  private static void clientAccessFindings(PgSession s, PgSession t, MigrationPlan plan, List<Finding> findings) {
+    try {
+      for (String gap : PgClientAccess.preview(s, t, plan).blockers()) {
+        findings.add(new Finding(Severity.WARNING, "client_access", "target access", gap
+            + " (the switchover waits until the target admits every client the source shows during the migration)"));
+      }
+    } catch (RuntimeException e) {
+      findings.add(new Finding(Severity.WARNING, "client_access", "target access",
+          "the target's access for the source's clients could not be checked now (" + e.getMessage()
+              + "); the switchover checks it again and waits until it can"));
+    }
   }
 
   private static String describe(ClientConnection c) {

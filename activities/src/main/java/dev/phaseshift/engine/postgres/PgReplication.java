@@ -1,8 +1,11 @@
 package dev.phaseshift.engine.postgres;
 
+import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Lag;
+import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.PlanDefaults;
+import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -25,23 +28,33 @@ public final class PgReplication {
 
   /**
    * Subscribes {@code subscriber} to the publisher's existing slot, without copying: the rows are
-   * there already, the slot carries what changed since. The statement holds the publisher's
-   * password, so a failure reports only the server's words, redacted.
+   * there already, the slot carries what changed since. The statement may hold the publisher's
+   * password (see {@link PgSubscriptionAuth}), so a failure reports only the server's words, redacted.
    *
    * @param what how operators know this subscription, e.g. "the reverse subscription"
+   * @param onTarget whether the subscriber is the plan's target (the forward stream)
    */
   static void subscribe(Connection subscriber, PgEndpoint on, String what, String name, PgEndpoint publisher,
-      String publication, String slot) {
-    String sql = "CREATE SUBSCRIPTION " + Sql.ident(name)
-        + " CONNECTION " + Sql.literal(publisher.libpqConninfo())
-        + " PUBLICATION " + Sql.ident(publication)
-        + " WITH (create_slot = false, slot_name = " + Sql.literal(slot)
-        + ", copy_data = false, enabled = true)";
+      String publication, String slot, MigrationPlan plan, boolean onTarget) {
     try {
+      String sql = "CREATE SUBSCRIPTION " + Sql.ident(name)
+          + " CONNECTION " + Sql.literal(PgSubscriptionAuth.conninfo(plan, publisher, onTarget))
+          + " PUBLICATION " + Sql.ident(publication)
+          + " WITH (create_slot = false, slot_name = " + Sql.literal(slot)
+          + ", copy_data = false, enabled = true" + PgSubscriptionAuth.options(subscriber, plan) + ")";
       Sql.exec(subscriber, sql);
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create " + what + " " + name + " on " + on + ": "
-          + PgEndpoint.redact(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")");
+      String message = "cannot create " + what + " " + name + " on " + on + ": "
+          + PgEndpoint.redact(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")";
+      // The subscriber's server could not log in to the publisher: a missing or wrong password
+      // file, a certificate, or a pg_hba rule; retrying will not provide them.
+      String m = e.getMessage() == null ? "" : e.getMessage();
+      if (m.contains("could not connect to the publisher")
+          && (m.contains("password") || m.contains("authentication") || m.contains("pg_hba"))) {
+        throw new MigrationException(FailureTypes.PREREQUISITE, message + "; the subscriber's server must log in to "
+            + publisher + " as " + publisher.user() + ": " + plan.subscriptionAuthOrDefault().describe(), e);
+      }
+      throw new IllegalStateException(message);
     }
   }
 

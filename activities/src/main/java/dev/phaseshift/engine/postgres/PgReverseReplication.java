@@ -65,7 +65,7 @@ final class PgReverseReplication {
       // rollback then stops at maxFreeze with the target's writes released. Hence the warning.
       warnAboutReplicaTriggers(s, plan);
       PgReplication.subscribe(s.connection(), s.endpoint(), "the reverse subscription", subscription, t.endpoint(),
-          PgNames.reversePublication(plan), slot);
+          PgNames.reversePublication(plan), slot, plan, false);
       log.info("reverse subscription {} on {} streams slot {} from {}", subscription, s, slot, t);
     }
   }

@@ -85,6 +85,7 @@ final class PgRollback {
       return Sql.one(c, "SELECT clock_timestamp()::text", rs -> rs.getString(1));
     });
     long pause = pauseMillis.getAsLong();
+    PgSubscriptionAuth.forgetPassword(s.connection(), plan, subscription, t.endpoint());
     // Sessions opened on the source while it was read-only keep that default for their lifetime
     // (a pooler's server connections, an application's pool); ended, they reconnect writable.
     // They could not write, so ending them loses nothing but the reads in flight. Sessions opened

@@ -33,7 +33,7 @@ final class PgSwitchover {
       CutoverRecords.Switched recorded = CutoverRecords.switched(t, plan);
       // Done before: the record and the subscription's stop commit together, so the target is
       // already the primary and freezing the source again would gain nothing.
-      if (recorded != null) return recorded.result();
+      if (recorded != null) return forgetPassword(t, plan, recorded.result());
       PgPrimaryCheck.confirm(s, plan);
 
       WriteFreeze.allowOwnWrites(s);
@@ -54,7 +54,7 @@ final class PgSwitchover {
       long[] sourceWrites = {0};
       WriteMove move = new WriteMove(WriteMove.Direction.SWITCHOVER, s, t, slot, subscription,
           plan.cutover().maxFreeze(), () -> dropReverseSlotQuietly(t, plan));
-      return move.run(tables, sequences, drained -> {
+      return forgetPassword(t, plan, move.run(tables, sequences, drained -> {
         sourceWrites[0] = s.call("reading table statistics", c -> SourceWrites.count(c, tables));
         steps[0] = System.nanoTime();
         if (Boolean.TRUE.equals(plan.reverseReplication())) {
@@ -92,8 +92,14 @@ final class PgSwitchover {
             millis(steps[1], System.nanoTime()), frozenWork[0].largeObjectMillis(), frozenWork[0].unloggedMillis(),
             prepared.matviewMillis(), prepared.largeObjectMillis());
         return r;
-      });
+      }));
     }
+  }
+
+  /** The forward subscription stopped for good at the hand-over: it needs no stored password any more. */
+  private static SwitchoverResult forgetPassword(PgSession t, MigrationPlan plan, SwitchoverResult result) {
+    PgSubscriptionAuth.forgetPassword(t.connection(), plan, PgNames.subscription(plan), PgEndpoint.source(plan));
+    return result;
   }
 
   private static long millis(long fromNanos, long toNanos) {
