@@ -82,10 +82,34 @@ class RoleFidelityTest {
           "ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY",
           "ALTER TABLE shop.customers FORCE ROW LEVEL SECURITY",
           "CREATE POLICY own_rows ON shop.customers TO shop_app USING (tenant = current_user)",
+          // The other kinds of object an application owns, each of which moves its own way.
+          "CREATE TABLE shop.\"Order Lines\" (order_id bigint REFERENCES shop.orders DEFERRABLE INITIALLY DEFERRED,"
+              + " \"Line No\" int, sku uuid, attrs jsonb, blob bytea, tags text[], qty int4range, at timestamptz,"
+              + " ip inet, span interval, ok boolean, PRIMARY KEY (order_id, \"Line No\"))",
+          "CREATE TABLE shop.events (id bigint, at date NOT NULL, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+          "CREATE TABLE shop.events_2025 PARTITION OF shop.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+          "CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+          "CREATE TABLE shop.bookings (id bigserial PRIMARY KEY, during tstzrange NOT NULL,"
+              + " EXCLUDE USING gist (during WITH &&))",
+          "CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS"
+              + " $$BEGIN NEW.note := coalesce(NEW.note, 'touched'); RETURN NEW; END$$",
+          "CREATE TRIGGER touch BEFORE INSERT ON shop.customers FOR EACH ROW EXECUTE FUNCTION shop.touch()",
+          "CREATE MATERIALIZED VIEW shop.orders_per_customer AS SELECT customer_id, count(*) AS n FROM shop.orders"
+              + " GROUP BY customer_id",
+          "CREATE UNLOGGED TABLE shop.sessions (token text PRIMARY KEY, seen timestamptz)",
+          "SELECT lo_from_bytea(0, convert_to('a large object of shop_app', 'UTF8'))",
           "RESET ROLE",
           "INSERT INTO shop.customers (name, mood, tenant) SELECT 'c' || i, 'ok', CASE WHEN i % 4 = 0"
               + " THEN 'someone_else' ELSE 'shop_app' END FROM generate_series(1, 400) i",
-          "INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 400, i FROM generate_series(1, 1000) i");
+          "INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 400, i FROM generate_series(1, 1000) i",
+          "INSERT INTO shop.\"Order Lines\" SELECT i, 1, gen_random_uuid(), jsonb_build_object('i', i),"
+              + " decode(md5(i::text), 'hex'), ARRAY['a', 'b'], int4range(1, i), now(), '10.0.0.1', '1 hour', true"
+              + " FROM generate_series(1, 200) i",
+          "INSERT INTO shop.events SELECT i, date '2025-06-01' + i, 'e' FROM generate_series(1, 300) i",
+          "INSERT INTO shop.bookings (during) SELECT tstzrange(now() + i * interval '1 hour',"
+              + " now() + (i + 1) * interval '1 hour') FROM generate_series(1, 20) i",
+          "INSERT INTO shop.sessions SELECT 't' || i, now() FROM generate_series(1, 50) i",
+          "REFRESH MATERIALIZED VIEW shop.orders_per_customer");
     }
     // The new server asks the application role for its password; everyone else is trusted, as before.
     try (Connection t = pairs.target.connect("postgres")) {
@@ -135,6 +159,18 @@ class RoleFidelityTest {
     try (Connection t = pairs.target()) {
       assertEquals(401, number(t, "SELECT count(*) FROM shop.customers"), "the write is on the new primary");
       assertEquals("shop_app", text(t, "SELECT tableowner FROM pg_tables WHERE tablename = 'customers'"));
+      assertEquals("touched", text(t, "SELECT note FROM shop.customers WHERE name = 'after the switch'"),
+          "the trigger fires on the new primary");
+      assertEquals(200, number(t, "SELECT count(*) FROM shop.\"Order Lines\""));
+      assertEquals(300, number(t, "SELECT count(*) FROM shop.events"), "partitions hold their rows");
+      assertEquals(400, number(t, "SELECT count(*) FROM shop.orders_per_customer"), "the materialized view is populated");
+      assertEquals("u", text(t, "SELECT relpersistence::text FROM pg_class WHERE relname = 'sessions'"));
+      assertEquals(50, number(t, "SELECT count(*) FROM shop.sessions"), "the unlogged table's rows came along");
+      assertEquals("a large object of shop_app", text(t, "SELECT convert_from(lo_get(oid), 'UTF8')"
+          + " FROM pg_largeobject_metadata WHERE lomowner = 'shop_app'::regrole"));
+      SQLException overlap = assertThrows(SQLException.class, () -> exec(t,
+          "INSERT INTO shop.bookings (during) SELECT during FROM shop.bookings LIMIT 1"));
+      assertEquals("23P01", overlap.getSQLState(), "the exclusion constraint holds on the new primary");
     }
     // The target asks for the password: the right one is the verifier carried from the source.
     try (Connection direct = DriverManager.getConnection(pairs.target.jdbcUrl(PgPair.DATABASE), "shop_app", PASSWORD)) {
