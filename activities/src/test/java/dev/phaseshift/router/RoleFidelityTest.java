@@ -32,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An application that owns its schema and logs in with its own password moves with everything it
- * needs: its roles (attributes, password, memberships, settings), owners, grants (column grants
+ * needs, whatever kind of object it keeps (types, partitions, rules, statistics, collations, text
+ * search, operators, aggregates, procedures, an extension, a materialized view, an unlogged table, a
+ * large object): its roles (attributes, password, memberships, settings), owners, grants (column grants
  * and default privileges too), row-level security and the database's settings and privileges.
  * After a whole migration through PgBouncer, the application role writes to the new primary with
  * its own credentials, where a password is required, and pg_dump (owners and privileges included)
@@ -98,7 +100,20 @@ class RoleFidelityTest {
               + " GROUP BY customer_id",
           "CREATE UNLOGGED TABLE shop.sessions (token text PRIMARY KEY, seen timestamptz)",
           "SELECT lo_from_bytea(0, convert_to('a large object of shop_app', 'UTF8'))",
+          "COMMENT ON TABLE shop.customers IS 'who buys'",
+          "CREATE COLLATION shop.bytewise (locale = 'C')",
+          "CREATE STATISTICS shop.orders_stats (dependencies) ON customer_id, total FROM shop.orders",
+          "CREATE RULE keep_names AS ON DELETE TO shop.customer_names DO INSTEAD NOTHING",
+          "CREATE TEXT SEARCH CONFIGURATION shop.plain (COPY = pg_catalog.simple)",
+          "CREATE AGGREGATE shop.total_sum(numeric) (SFUNC = numeric_add, STYPE = numeric)",
+          "CREATE PROCEDURE shop.noop() LANGUAGE sql AS 'SELECT 1'",
+          "CREATE OPERATOR shop.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)",
+          "CREATE TABLE shop.audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text COLLATE"
+              + " shop.bytewise, len int GENERATED ALWAYS AS (length(body)) STORED, CHECK (len < 1000))",
           "RESET ROLE",
+          "CREATE EXTENSION citext SCHEMA shop",
+          "CREATE TABLE shop.emails (address shop.citext PRIMARY KEY)",
+          "ALTER TABLE shop.emails OWNER TO shop_app",
           "INSERT INTO shop.customers (name, mood, tenant) SELECT 'c' || i, 'ok', CASE WHEN i % 4 = 0"
               + " THEN 'someone_else' ELSE 'shop_app' END FROM generate_series(1, 400) i",
           "INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 400, i FROM generate_series(1, 1000) i",
@@ -109,6 +124,8 @@ class RoleFidelityTest {
           "INSERT INTO shop.bookings (during) SELECT tstzrange(now() + i * interval '1 hour',"
               + " now() + (i + 1) * interval '1 hour') FROM generate_series(1, 20) i",
           "INSERT INTO shop.sessions SELECT 't' || i, now() FROM generate_series(1, 50) i",
+          "INSERT INTO shop.audit (body) SELECT 'entry ' || i FROM generate_series(1, 30) i",
+          "INSERT INTO shop.emails VALUES ('Ann@Example.com')",
           "REFRESH MATERIALIZED VIEW shop.orders_per_customer");
     }
     // The new server asks the application role for its password; everyone else is trusted, as before.
@@ -163,6 +180,8 @@ class RoleFidelityTest {
           "the trigger fires on the new primary");
       assertEquals(200, number(t, "SELECT count(*) FROM shop.\"Order Lines\""));
       assertEquals(300, number(t, "SELECT count(*) FROM shop.events"), "partitions hold their rows");
+      assertEquals(1, number(t, "SELECT count(*) FROM shop.emails WHERE address OPERATOR(shop.=) 'ann@example.COM'"),
+          "the extension's type works on the new primary");
       assertEquals(400, number(t, "SELECT count(*) FROM shop.orders_per_customer"), "the materialized view is populated");
       assertEquals("u", text(t, "SELECT relpersistence::text FROM pg_class WHERE relname = 'sessions'"));
       assertEquals(50, number(t, "SELECT count(*) FROM shop.sessions"), "the unlogged table's rows came along");
