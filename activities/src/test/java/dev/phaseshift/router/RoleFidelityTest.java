@@ -51,7 +51,8 @@ class RoleFidelityTest {
 
   @BeforeEach
   void start() throws Exception {
-    pairs = new PgPair();
+    // -Dphaseshift.fidelityTarget=18 runs the scenario as an upgrade (CI runs 15 -> 15).
+    pairs = PgPair.of(15, Integer.getInteger("phaseshift.fidelityTarget", 15));
     try (Connection s = pairs.source()) {
       exec(s,
           "CREATE ROLE shop_app LOGIN PASSWORD '" + PASSWORD + "' CONNECTION LIMIT 40",
@@ -160,7 +161,7 @@ class RoleFidelityTest {
     MigrationWorkflow workflow = MigrationRuns.start(env, plan);
     MigrationStatus status = MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(240),
         s -> s.phase() == Phase.RECOVERY || s.phase() == Phase.FAILED);
-    assertEquals(Phase.RECOVERY, status.phase(), String.valueOf(status.error()));
+    assertEquals(Phase.RECOVERY, status.phase(), status.error() + "\n" + status.validation());
     assertTrue(status.validation().passed(), "validation compares roles, owners and privileges: "
         + status.validation().schemaDifferences());
 
@@ -218,12 +219,20 @@ class RoleFidelityTest {
     assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("OWNER TO shop_app")), String.join("\n", sourceSchema));
     assertTrue(sourceSchema.stream().anyMatch(l -> l.contains("ALTER DEFAULT PRIVILEGES")),
         "default privileges dumped");
+    if (pairs.source.major() != pairs.target.major()) {
+      sourceSchema = PgTools.acrossMajors(sourceSchema);
+      targetSchema = PgTools.acrossMajors(targetSchema);
+    }
     assertEquals(sourceSchema, targetSchema, "pg_dump with owners and privileges reads the same on both servers");
 
     List<String> sourceRoles = roleLines(tools, pairs.source.port());
     List<String> targetRoles = roleLines(tools, pairs.target.port());
     assertTrue(sourceRoles.stream().anyMatch(l -> l.contains("PASSWORD 'SCRAM-SHA-256$")),
         String.join("\n", sourceRoles));
+    if (pairs.source.major() != pairs.target.major()) {
+      // PostgreSQL 16 prints a membership's options (INHERIT, GRANTED BY) that 15 has no words for.
+      targetRoles = targetRoles.stream().map(l -> l.replaceAll(" WITH INHERIT TRUE| GRANTED BY \\w+", "")).toList();
+    }
     assertEquals(sourceRoles, targetRoles, "pg_dumpall --roles-only agrees on the roles the database uses");
 
     // The default privileges work on the new primary: a table the application creates is readable by the group.

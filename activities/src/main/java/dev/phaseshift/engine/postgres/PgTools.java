@@ -299,6 +299,21 @@ public final class PgTools {
    * lines, session settings and pg_dump 15.14+'s per-run {@code \restrict} keys differ between
    * runs without meaning anything.
    */
+  /**
+   * Schema lines as two servers of different major versions can agree on them: PostgreSQL 16 and
+   * later print a view's columns without the table name where the view reads one table ("SELECT
+   * id", where 15 printed "SELECT customers.id"), so continuation lines (view, rule and function
+   * bodies, column lists) lose their qualifiers. Statements themselves (CREATE, ALTER, GRANT at the
+   * start of a line) keep them, so owners, grants and the objects' names are still compared exactly.
+   */
+  public static List<String> acrossMajors(List<String> lines) {
+    return lines.stream().map(l -> l.isEmpty() || !Character.isWhitespace(l.charAt(0)) ? l
+        : QUALIFIER.matcher(l).replaceAll("")).toList();
+  }
+
+  private static final java.util.regex.Pattern QUALIFIER =
+      java.util.regex.Pattern.compile("(?<![\\w.\"$])(?:\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_$]*)\\.(?=[\"A-Za-z_])");
+
   public static List<String> schemaLines(String dump) {
     List<String> lines = new ArrayList<>();
     for (String raw : dump.split("\n")) {

@@ -149,8 +149,10 @@ final class PgValidator implements Validator {
               "listing tables", () -> PgDumpScope.args(c, plan)));
       int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
           t.call("reading the version", PgInventory::serverVersionNum));
-      List<String> schemaDifferences = new ArrayList<>(
-          schemaDifferences(tools.forServer(newest), s.endpoint(), t.endpoint(), scope, lockTimeout));
+      boolean acrossMajors = s.call("reading the version", PgInventory::serverVersionNum) / 10000
+          != t.call("reading the version", PgInventory::serverVersionNum) / 10000;
+      List<String> schemaDifferences = new ArrayList<>(schemaDifferences(tools.forServer(newest), s.endpoint(),
+          t.endpoint(), scope, acrossMajors, lockTimeout));
       // Roles, their settings and the database's own settings and grants are not in the dumps.
       schemaDifferences.addAll(s.call("comparing roles", c -> PgRoleCheck.differences(c, t.connection())));
       if (targetHoldsOthers) {
@@ -269,13 +271,15 @@ final class PgValidator implements Validator {
   }
 
   private List<String> schemaDifferences(PgTools.Installation inst, PgEndpoint source, PgEndpoint target,
-      List<String> scope, Duration lockTimeout) {
+      List<String> scope, boolean acrossMajors, Duration lockTimeout) {
     // Owners and privileges included: the application works on the target only if they agree.
     List<String> args = new ArrayList<>(List.of("--schema-only", "--no-publications", "--no-subscriptions",
         "--exclude-schema=" + PgNames.BOOKKEEPING_SCHEMA));
     args.addAll(scope);
-    Set<String> src = new TreeSet<>(PgTools.schemaLines(dump(inst, source, args, lockTimeout)));
-    Set<String> tgt = new TreeSet<>(PgTools.schemaLines(dump(inst, target, args, lockTimeout)));
+    List<String> srcLines = PgTools.schemaLines(dump(inst, source, args, lockTimeout));
+    List<String> tgtLines = PgTools.schemaLines(dump(inst, target, args, lockTimeout));
+    Set<String> src = new TreeSet<>(acrossMajors ? PgTools.acrossMajors(srcLines) : srcLines);
+    Set<String> tgt = new TreeSet<>(acrossMajors ? PgTools.acrossMajors(tgtLines) : tgtLines);
     List<String> differences = new ArrayList<>();
     for (String line : src) if (!tgt.contains(line)) differences.add("missing on target: " + line.strip());
     for (String line : tgt) if (!src.contains(line)) differences.add("only on target: " + line.strip());
