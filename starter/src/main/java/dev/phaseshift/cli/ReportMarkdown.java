@@ -123,7 +123,7 @@ public final class ReportMarkdown {
     row(md, "Rehearsal copy time", h.copyMillis() + " ms (" + Bytes.human(h.copiedBytes()) + ")");
     row(md, "Rehearsal validation time", h.validationMillis() + " ms");
     row(md, "Lag at measurement", Bytes.human(h.lagBytes()));
-    row(md, "Write-freeze forecast", h.freezeForecastMillis() < 0 ? "unknown (the target did not catch up)" : h.freezeForecastMillis() + " ms");
+    row(md, "Write-freeze forecast", h.forecastText());
     row(md, "Scratch target torn down", h.tornDown() ? "yes" : "no");
   }
 

@@ -18,6 +18,8 @@ import java.util.List;
  * @param objects             materialized views, large objects and unlogged tables, which the
  *                            stream does not carry, each compared on its own; every one that differs
  *                            counts in {@code mismatches}; null in results recorded before
+ * @param unstreamed          what bringing those objects current cost, which the switchover spends
+ *                            again; null in results recorded before, or where nothing was measured
  */
 public record ValidationResult(
     Position comparedAt,
@@ -30,10 +32,18 @@ public record ValidationResult(
     int sequencesCompared,
     long rowsChanging,
     int tablesChanging,
-    List<ObjectCheck> objects) {
+    List<ObjectCheck> objects,
+    UnstreamedWork unstreamed) {
 
   /** Tables and sequences listed in full up to this many; beyond, mismatches first, then the rest up to it. */
   public static final int LISTED = 100;
+
+  public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
+      List<String> schemaDifferences, int mismatches, long millis, int tablesCompared, int sequencesCompared,
+      long rowsChanging, int tablesChanging, List<ObjectCheck> objects) {
+    this(comparedAt, tables, sequences, schemaDifferences, mismatches, millis, tablesCompared, sequencesCompared,
+        rowsChanging, tablesChanging, objects, null);
+  }
 
   public ValidationResult(Position comparedAt, List<TableValidation> tables, List<SequenceValue> sequences,
       List<String> schemaDifferences, int mismatches, long millis, int tablesCompared, int sequencesCompared,
@@ -55,6 +65,11 @@ public record ValidationResult(
   /** Tables compared, also for results recorded before {@code tablesCompared} existed. */
   public int tableCount() {
     return Math.max(tablesCompared, tables == null ? 0 : tables.size());
+  }
+
+  /** What the switchover will spend on the objects no stream carries, also for results recorded before. */
+  public UnstreamedWork unstreamedWork() {
+    return unstreamed == null ? UnstreamedWork.NONE : unstreamed;
   }
 
   /** The objects compared on their own, also for results recorded before they were. */

@@ -5,6 +5,7 @@ import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.Position;
 import dev.phaseshift.model.RehearsalResult;
+import dev.phaseshift.model.UnstreamedWork;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -42,11 +43,14 @@ final class Rehearsal {
     run.show("rehearsal: removing the change capture and the target's objects");
     run.step("rehearsal: remove the change capture").undoChangeCapture(plan);
     run.step("rehearsal: drop the target's objects").dropTargetObjects(plan);
+    // The switchover repeats, inside its freeze, what validation spent on large objects and unlogged tables.
+    UnstreamedWork unstreamed = state.validation.unstreamedWork();
+    if (forecast >= 0) forecast += unstreamed.freezeMillis();
     state.rehearsal = new RehearsalResult(state.copyMillis, state.copies.bytes(), state.validation.millis(),
-        first.bytes(), forecast, true);
+        first.bytes(), forecast, true, unstreamed);
     run.enter(Phase.COMPLETED, "");
     run.notify("rehearsed", "rehearsal completed: copy " + state.copyMillis + " ms, freeze forecast "
-        + (forecast < 0 ? "unknown (the target did not catch up)" : forecast + " ms"));
+        + state.rehearsal.forecastText());
     return state.report("REHEARSED", null);
   }
 }

@@ -34,8 +34,7 @@ final class StatusDetails {
     if (s.plan != null && s.plan.approvalRequired()) approvals(md, s);
     if (s.rehearsal != null) {
       md.append("| Copy time | ").append(s.rehearsal.copyMillis()).append(" ms |\n");
-      md.append("| Freeze forecast | ").append(s.rehearsal.freezeForecastMillis() < 0 ? "unknown"
-          : s.rehearsal.freezeForecastMillis() + " ms").append(" |\n");
+      md.append("| Freeze forecast | ").append(s.rehearsal.forecastText()).append(" |\n");
     }
     if (s.switchover != null) md.append("| Write freeze | ").append(s.switchover.writeFreezeMillis()).append(" ms |\n");
     if (s.rollback != null) md.append("| Rollback pause | ").append(s.rollback.writePauseMillis()).append(" ms |\n");

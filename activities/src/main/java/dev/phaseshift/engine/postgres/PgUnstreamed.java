@@ -2,6 +2,7 @@ package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.ObjectCheck;
+import dev.phaseshift.model.UnstreamedWork;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
@@ -82,7 +83,10 @@ final class PgUnstreamed {
    * difference is reported but not counted; inside the freeze they are copied and a difference
    * there does stop the switchover.
    */
-  static List<ObjectCheck> compare(PgSession source, PgSession target, MigrationPlan plan, List<TableInfo> tables) {
+  /** The checks, and what bringing the objects current cost (none when the target is retired). */
+  record Compared(List<ObjectCheck> checks, UnstreamedWork work) {}
+
+  static Compared compare(PgSession source, PgSession target, MigrationPlan plan, List<TableInfo> tables) {
     // Before the switchover the target takes no application traffic: what the switchover would
     // bring current is brought current first, so the comparison shows what the application would
     // find. A retired side (after a switchover or rollback) is only read.
@@ -102,18 +106,27 @@ final class PgUnstreamed {
     checks.add(new ObjectCheck(objects.kind(), objects.name(), objects.source(), objects.target(), objects.match(),
         objects.note() + "; read on both sides in " + (System.nanoTime() - started) / 1_000_000 + " ms, which the"
             + " write freeze spends on them again"));
-    for (ObjectCheck c : PgUnloggedTables.compare(source, target, PgUnloggedTables.of(tables), "")) {
+    long largeObjectsRead = (System.nanoTime() - started) / 1_000_000;
+    long unloggedStarted = System.nanoTime();
+    List<ObjectCheck> unlogged = PgUnloggedTables.compare(source, target, PgUnloggedTables.of(tables), "");
+    long unloggedRead = (System.nanoTime() - unloggedStarted) / 1_000_000;
+    for (ObjectCheck c : unlogged) {
       checks.add(new ObjectCheck(c.kind(), c.name(), c.source(), c.target(), true, c.match()
           ? "equal now; copied again in full and compared inside the switchover's freeze"
           : "written since the copy (unlogged tables are not streamed); copied again in full and compared"
               + " inside the switchover's freeze, where a difference stops the switchover"));
     }
-    if (!retired) return checks;
+    if (!retired) {
+      // Inside the freeze: large objects synced (this pass's sync) and read again to compare; unlogged
+      // tables copied (about a read on both sides) and compared (another).
+      return new Compared(checks, new UnstreamedWork(timing.matviewMillis(),
+          timing.largeObjectMillis() + largeObjectsRead + 2 * unloggedRead));
+    }
     // The retired side (a drift check after the switchover) is not kept current for these: a
     // rollback copies them inside its freeze. A difference there is expected, not drift.
-    return checks.stream().map(c -> c.match() ? c : new ObjectCheck(c.kind(), c.name(), c.source(), c.target(), true,
+    return new Compared(checks.stream().map(c -> c.match() ? c : new ObjectCheck(c.kind(), c.name(), c.source(), c.target(), true,
         "not kept current on the retired " + target.endpoint().role() + " (no stream carries it); a rollback copies"
             + " large objects and unlogged tables back inside its freeze, a materialized view there needs a REFRESH"
-            + " after it")).toList();
+            + " after it")).toList(), null);
   }
 }

@@ -161,7 +161,8 @@ final class PgValidator implements Validator {
             t.connection(), PgInventory.schemasOf(tables))));
       }
 
-      List<ObjectCheck> objects = PgUnstreamed.compare(s, t, plan, tables);
+      PgUnstreamed.Compared unstreamed = PgUnstreamed.compare(s, t, plan, tables);
+      List<ObjectCheck> objects = unstreamed.checks();
       // Values move inside the freeze, so before it only a sequence missing on the target differs.
       int mismatches = (int) results.stream().filter(r -> !r.match()).count()
           + (int) objects.stream().filter(o -> !o.match()).count()
@@ -173,7 +174,7 @@ final class PgValidator implements Validator {
           schemaDifferences.stream().limit(ValidationResult.LISTED).toList(), mismatches,
           (System.nanoTime() - started) / 1_000_000, results.size(), sequenceValues.size(),
           changing.stream().mapToLong(r -> r.changing().rows()).sum(), changing.size(),
-          objects.stream().limit(ValidationResult.LISTED).toList());
+          objects.stream().limit(ValidationResult.LISTED).toList(), unstreamed.work());
     }
   }
 

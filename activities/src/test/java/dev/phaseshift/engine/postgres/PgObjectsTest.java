@@ -91,6 +91,8 @@ class PgObjectsTest extends PgPairTest {
 
     ValidationResult passed = new PgValidator(tools).validate(plan);
     assertTrue(passed.passed(), passed.toString());
+    assertTrue(passed.unstreamed() != null && passed.unstreamed().refreshMillis() >= 0,
+        "what the refresh cost is measured for the switchover's forecast: " + passed.unstreamed());
     ObjectCheck busy = check(passed, "materialized view", "ops.busy");
     assertTrue(busy.match() && busy.target().startsWith("populated, 100 rows"), busy.toString());
     assertEquals("not populated", check(passed, "materialized view", "ops.never").target());
