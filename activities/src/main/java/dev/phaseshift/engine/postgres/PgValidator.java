@@ -147,10 +147,10 @@ final class PgValidator implements Validator {
       List<String> scope = targetHoldsOthers ? PgInventory.tableArgs(tables)
           : s.call("listing what the plan leaves out", c -> PgLockBound.retrying(c, lockTimeout,
               "listing tables", () -> PgDumpScope.args(c, plan)));
-      int newest = Math.max(s.call("reading the version", PgInventory::serverVersionNum),
-          t.call("reading the version", PgInventory::serverVersionNum));
-      boolean acrossMajors = s.call("reading the version", PgInventory::serverVersionNum) / 10000
-          != t.call("reading the version", PgInventory::serverVersionNum) / 10000;
+      int sourceVersion = s.call("reading the version", PgInventory::serverVersionNum);
+      int targetVersion = t.call("reading the version", PgInventory::serverVersionNum);
+      int newest = Math.max(sourceVersion, targetVersion);
+      boolean acrossMajors = sourceVersion / 10000 != targetVersion / 10000;
       List<String> schemaDifferences = new ArrayList<>(schemaDifferences(tools.forServer(newest), s.endpoint(),
           t.endpoint(), scope, acrossMajors, lockTimeout));
       // Roles, their settings and the database's own settings and grants are not in the dumps.
