@@ -53,12 +53,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private final RunContext run = new RunContext();
   private final MigrationState state = run.state;
-  private final OperatorRules rules = new OperatorRules(state);
+  private final OperatorDesk desk = new OperatorDesk(run, new OperatorRules(state));
   private final LagWatch lag = new LagWatch(run);
   private final ExternalHolds holds = new ExternalHolds(run);
   private MigrationPlan plan;
-  /** PREPARE to TEST: what an abort or a rejection cancels. */
-  private CancellationScope forward;
 
   private enum Recovery { KEEP_TARGET, ROLL_BACK }
 
@@ -72,13 +70,16 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
     plan = input.withDefaults();
     run.begin(plan);
+    desk.begin(plan);
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
-      forward = Workflow.newCancellationScope(() -> {
+      // PREPARE to TEST: what an abort or a rejection cancels.
+      CancellationScope forward = Workflow.newCancellationScope(() -> {
         prepare(saga);
         migrate(saga);
         test();
       });
+      desk.stops(forward);
       forward.run();
       // An abort accepted while the last step of TEST finished found nothing left to cancel.
       run.checkStop();
@@ -271,7 +272,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
   }
 
-  // ---- operator requests: OperatorRules decides, the workflow records and acts ----
+  // ---- operator requests: the desk records each decision and acts on it ----
 
   @Override
   public MigrationStatus status() {
@@ -279,121 +280,35 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   }
 
   @Override
-  public void approve(Approval approval) {
-    String refused = rules.approval(approval);
-    run.decide("approve", OperatorRules.approver(approval), approval == null ? null : approval.comment(),
-        refused == null, refused);
-    if (refused == null) state.approvals.add(stamp(approval));
-  }
+  public void approve(Approval approval) { desk.approve(approval); }
 
   @Override
-  public Decision approveUpdate(Approval approval) {
-    String refused = rules.approval(approval);
-    if (refused == null) state.approvals.add(stamp(approval));
-    return decidedOrRefused(run.decide("approve", OperatorRules.approver(approval),
-        approval == null ? null : approval.comment(), refused == null,
-        refused != null ? refused : state.approvals.size() + " of " + plan.approval().required() + " approvals"));
-  }
+  public Decision approveUpdate(Approval approval) { return desk.approveUpdate(approval); }
 
   @Override
-  public void reject(Approval rejection) {
-    String refused = rules.rejection(rejection);
-    run.decide("reject", OperatorRules.approver(rejection), rejection == null ? null : rejection.comment(),
-        refused == null, refused);
-    if (refused == null) stop("rejected by " + rejection.approver() + OperatorRules.suffix(rejection.comment()));
-  }
+  public void reject(Approval rejection) { desk.reject(rejection); }
 
   @Override
-  public Decision rejectUpdate(Approval rejection) {
-    String refused = rules.rejection(rejection);
-    Decision d = decidedOrRefused(run.decide("reject", OperatorRules.approver(rejection),
-        rejection == null ? null : rejection.comment(), refused == null,
-        refused != null ? refused : "the migration is undone"));
-    stop("rejected by " + rejection.approver() + OperatorRules.suffix(rejection.comment()));
-    return d;
-  }
+  public Decision rejectUpdate(Approval rejection) { return desk.rejectUpdate(rejection); }
 
   @Override
-  public void abort(OperatorRequest request) {
-    String refused = rules.abort();
-    String by = OperatorRules.requester(request);
-    String comment = request == null ? null : request.comment();
-    run.decide("abort", by, comment, refused == null, refused);
-    if (refused == null) stop("aborted by " + by + OperatorRules.suffix(comment));
-  }
-
-  private void stop(String reason) {
-    state.stopReason = reason;
-    if (forward != null) forward.cancel(reason);
-  }
+  public void abort(OperatorRequest request) { desk.abort(request); }
 
   @Override
-  public void pause(OperatorRequest request) {
-    if (!decided("pause", request, rules.pause())) return;
-    state.paused = true;
-    // Once the stream runs, pausing means stopping the apply on the target; the source keeps the position.
-    if (state.streamAttached) Workflow.newDetachedCancellationScope(() -> run.steps().pauseChangeStream(plan)).run();
-  }
+  public void pause(OperatorRequest request) { desk.pause(request); }
 
   @Override
-  public void resume(OperatorRequest request) {
-    if (!decided("resume", request, rules.resume())) return;
-    if (state.streamAttached) Workflow.newDetachedCancellationScope(() -> run.steps().resumeChangeStream(plan)).run();
-    state.paused = false;
-  }
+  public void resume(OperatorRequest request) { desk.resume(request); }
 
   @Override
-  public void rollback(OperatorRequest request) {
-    if (decided("rollback", request, rules.rollback())) state.rollbackRequested = true;
-  }
+  public void rollback(OperatorRequest request) { desk.rollback(request); }
 
   @Override
-  public Decision rollbackUpdate(OperatorRequest request) {
-    String refused = rules.rollbackUpdate(request);
-    Decision d = decidedOrRefused(run.decide("rollback", OperatorRules.requester(request),
-        request == null ? null : request.comment(), refused == null,
-        refused != null ? refused : "writes move back to the old database"));
-    state.rollbackRequested = true;
-    return d;
-  }
+  public Decision rollbackUpdate(OperatorRequest request) { return desk.rollbackUpdate(request); }
 
   @Override
-  public void connectionSwitched(OperatorRequest request) {
-    decided("connection-switched", request, null);
-    state.connectionSwitched = true;
-  }
+  public void connectionSwitched(OperatorRequest request) { desk.connectionSwitched(request); }
 
   @Override
-  public void extendRetention(RetentionExtension request) {
-    String by = request == null || request.by() == null ? "unknown" : request.by();
-    String refused = rules.retentionExtension(request);
-    run.decide("extend-retention", by, request == null ? null : request.comment(), refused == null,
-        refused == null ? "by " + request.extendBy() : refused);
-    if (refused == null) state.retentionExtensionMillis += DurationText.parse(request.extendBy()).toMillis();
-  }
-
-  /** Records an operator's signal in the audit trail; true when it was accepted. */
-  private boolean decided(String action, OperatorRequest request, String refused) {
-    run.decide(action, OperatorRules.requester(request), request == null ? null : request.comment(),
-        refused == null, refused);
-    return refused == null;
-  }
-
-  /**
-   * An Update's decision, already in the audit trail; a refusal then fails the Update, so the
-   * caller (the CLI, {@code temporal workflow update}, the Web UI) sees it failed, with one line
-   * and no stack trace; its details hold the decision. No Update validator refuses: a rejected Update leaves no trace in history,
-   * and the audit trail must show refused requests too.
-   */
-  private static Decision decidedOrRefused(Decision d) {
-    if (d.accepted()) return d;
-    ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
-        d.action() + " refused: " + d.reason().replace('\n', ' '), FailureTypes.REFUSED, d);
-    refusal.setStackTrace(new StackTraceElement[0]);
-    throw refusal;
-  }
-
-  private Approval stamp(Approval approval) {
-    return new Approval(OperatorRules.approver(approval), approval == null ? null : approval.comment(), run.now());
-  }
+  public void extendRetention(RetentionExtension request) { desk.extendRetention(request); }
 }
