@@ -38,7 +38,7 @@ public final class PgReplication {
       String publication, String slot, MigrationPlan plan, boolean onTarget) {
     try {
       String sql = "CREATE SUBSCRIPTION " + Sql.ident(name)
-          + " CONNECTION " + Sql.literal(PgSubscriptionAuth.conninfo(plan, publisher, onTarget))
+          + " CONNECTION " + Sql.literal(PgSubscriptionAuth.conninfo(subscriber, plan, publisher, onTarget))
           + " PUBLICATION " + Sql.ident(publication)
           + " WITH (create_slot = false, slot_name = " + Sql.literal(slot)
           + ", copy_data = false, enabled = true" + PgSubscriptionAuth.options(subscriber, plan) + ")";

@@ -1,18 +1,14 @@
 package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.engine.MigrationException;
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.SubscriptionAuth;
 import dev.phaseshift.workflow.FailureTypes;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,17 +31,45 @@ final class PgSubscriptionAuth {
    *
    * @param onTarget whether the subscriber is the target (forward) or the source (reverse)
    */
-  static String conninfo(MigrationPlan plan, PgEndpoint publisher, boolean onTarget) {
+  static String conninfo(Connection subscriber, MigrationPlan plan, PgEndpoint publisher, boolean onTarget)
+      throws SQLException {
     SubscriptionAuth auth = plan.subscriptionAuthOrDefault();
     return switch (auth.methodOrDefault()) {
       case SubscriptionAuth.PASSFILE -> {
         String path = onTarget ? auth.passfileOnTarget() : auth.passfileOnSource();
-        if (Boolean.TRUE.equals(auth.writePassfiles())) write(Path.of(path), publisher);
+        if (Boolean.TRUE.equals(auth.writePassfiles())) PgPassfile.write(subscriber, Path.of(path), publisher);
+        // Said before CREATE SUBSCRIPTION, which would only report the publisher refusing the login.
+        String unreadable = PgPassfile.unreadable(subscriber, path);
+        if (unreadable != null) {
+          throw new MigrationException(FailureTypes.PREREQUISITE, "the " + (onTarget ? "target" : "source")
+              + "'s subscription cannot use its password file: " + unreadable);
+        }
         yield publisher.libpqConninfoWithoutPassword() + " passfile=" + PgEndpoint.quote(path);
       }
       case SubscriptionAuth.NONE -> publisher.libpqConninfoWithoutPassword();
       default -> publisher.libpqConninfo();
     };
+  }
+
+  /**
+   * PREPARE's word on a password file the DBA provisions: a blocker when the subscriber's server
+   * cannot open it (checked by that server, as its OS user), before anything is created. A file
+   * the worker writes itself is checked when it writes it.
+   *
+   * @param onTarget the forward subscription's file on the target, else the reverse one's on the source
+   */
+  static void passfileFindings(Connection subscriber, MigrationPlan plan, boolean onTarget, List<Finding> findings)
+      throws SQLException {
+    SubscriptionAuth auth = plan.subscriptionAuthOrDefault();
+    if (!SubscriptionAuth.PASSFILE.equals(auth.methodOrDefault()) || Boolean.TRUE.equals(auth.writePassfiles())) return;
+    String path = onTarget ? auth.passfileOnTarget() : auth.passfileOnSource();
+    if (path == null || (!onTarget && !Boolean.TRUE.equals(plan.reverseReplication()))) return;
+    String unreadable = PgPassfile.unreadable(subscriber, path);
+    if (unreadable != null) {
+      findings.add(new Finding(Severity.BLOCKER, "subscription_passfile", onTarget ? "target" : "source",
+          unreadable + ", with the line host:port:database:user:password for the "
+              + (onTarget ? "source" : "target") + " (see subscriptionAuth in the README)"));
+    }
   }
 
   /**
@@ -74,48 +98,5 @@ final class PgSubscriptionAuth {
       log.warn("could not remove the stored password of subscription {} ({}); it goes at decommission",
           subscription, PgEndpoint.redact(e.getMessage()));
     }
-  }
-
-  /**
-   * Writes (or updates) the publisher's line in a password file on this host, readable by its
-   * owner only, as libpq requires. Other lines stay: forward and reverse may share one file.
-   */
-  private static void write(Path file, PgEndpoint publisher) {
-    String line = publisher.passfileLine();
-    if (line == null) return;
-    String key = line.substring(0, keyLength(line));
-    try {
-      List<String> lines = new ArrayList<>();
-      if (Files.exists(file)) {
-        for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-          if (!l.startsWith(key)) lines.add(l);
-        }
-      }
-      lines.add(line);
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".phaseshift-pgpass", ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.write(tmp, lines, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | UnsupportedOperationException e) {
-      throw new MigrationException(FailureTypes.PREREQUISITE, "cannot write the password file " + file
-          + " (subscriptionAuth.writePassfiles): " + e.getMessage() + "; the worker must run on the subscriber's"
-          + " server host, or the DBA provisions the file and writePassfiles stays false");
-    }
-  }
-
-  /** Up to and including the fourth unescaped colon: host, port, database and user. */
-  private static int keyLength(String line) {
-    int colons = 0;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (c == '\\') {
-        i++;
-      } else if (c == ':' && ++colons == 4) {
-        return i + 1;
-      }
-    }
-    return line.length();
   }
 }

@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.phaseshift.embedded.PgServerVersions;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.Endpoint;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.SecretRef;
@@ -26,25 +30,38 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Subscriptions on servers that demand a password of the migration role: with {@code passfile}
  * they stream without holding it, and with {@code stored} it leaves the catalog once they stop;
  * a plain pg_dump of either database, as a superuser, then shows no password.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PgSubscriptionAuthTest {
   static final String SOURCE_PASSWORD = "src-Pw-4711-kept-out";
   static final String TARGET_PASSWORD = "tgt-Pw-0815-kept-out";
-  static PgPair pair;
-  static PgTools tools;
-  @TempDir
-  static Path dir;
+  PgPair pair;
+  PgTools tools;
+  Path dir;
+
+  /** The source's and the target's PostgreSQL majors; subclasses run the same checks across versions. */
+  int[] majors() {
+    return new int[] {15, 15};
+  }
 
   @BeforeAll
-  static void start() throws Exception {
-    pair = new PgPair();
+  void start() throws Exception {
+    for (int major : majors()) {
+      var missing = PgServerVersions.unavailable(major);
+      assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.orElse(""));
+    }
+    pair = majors()[0] == 15 && majors()[1] == 15 ? new PgPair() : PgPair.of(majors()[0], majors()[1]);
     tools = PgTools.detect();
+    // A server of a major zonky does not serve runs as nobody when the tests run as root: the
+    // passfiles must be reachable by it, as a real server's OS user must reach the named path.
+    dir = Files.createTempDirectory("phaseshift-passfile-test-");
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     StreamTesting.fastFeedback(pair);
     String[] rules = {"local all all trust", "host all migrator 127.0.0.1/32 scram-sha-256",
         "host all all 127.0.0.1/32 trust", "host replication all 127.0.0.1/32 trust"};
@@ -59,12 +76,17 @@ class PgSubscriptionAuthTest {
   }
 
   @AfterAll
-  static void stop() {
+  void stop() throws Exception {
     if (pair != null) pair.close();
+    if (dir != null) {
+      try (var files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** The plan logs in as migrator on both sides, with the passwords from files on the worker. */
-  static MigrationPlan plan(String name, SubscriptionAuth auth) {
+  MigrationPlan plan(String name, SubscriptionAuth auth) {
     MigrationPlan p = pair.plan(name);
     Endpoint source = new Endpoint(p.source().url(), "migrator", SecretRef.ofFile(dir.resolve("source-password").toString()));
     Endpoint target = new Endpoint(p.target().url(), "migrator", SecretRef.ofFile(dir.resolve("target-password").toString()));
@@ -89,11 +111,46 @@ class PgSubscriptionAuthTest {
       String conninfo = text(t, "SELECT subconninfo FROM pg_subscription WHERE subname = '" + PgNames.subscription(plan) + "'");
       assertTrue(conninfo.contains("passfile="), conninfo);
       assertFalse(conninfo.contains(SOURCE_PASSWORD), conninfo);
+      // The reverse one too, on the old database; creating it logged in to the target (which demands
+      // the password) with the file, so it works without one in the catalog.
+      String reverse = text(s, "SELECT subconninfo FROM pg_subscription WHERE subname = '"
+          + PgNames.reverseSubscription(plan) + "'");
+      assertTrue(reverse.contains("passfile="), reverse);
+      assertFalse(reverse.contains(TARGET_PASSWORD), reverse);
+      // Owned by the OS user each server runs as, which reads it (not the worker's user).
+      assertEquals(Files.getOwner(Path.of(text(t, "SHOW data_directory"))), Files.getOwner(onTarget));
+      assertEquals(Files.getOwner(Path.of(text(s, "SHOW data_directory"))), Files.getOwner(onSource));
     }
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(onTarget)));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(onSource)));
     assertTrue(Files.readString(onTarget).contains(SOURCE_PASSWORD));
     assertTrue(Files.readString(onSource).contains(TARGET_PASSWORD));
     assertNoPasswordInDumps(plan);
+  }
+
+  @Test
+  void aPasswordFileTheSubscribersServerCannotOpenBlocksPrepareAndTheStreamNamingTheFile() throws Exception {
+    String missing = dir.resolve("not-provisioned/pgpass").toString();
+    MigrationPlan plan = plan("unread", new SubscriptionAuth(SubscriptionAuth.PASSFILE, missing, missing, false));
+    List<Finding> findings = new java.util.ArrayList<>();
+    try (Connection t = pair.target()) {
+      PgSubscriptionAuth.passfileFindings(t, plan, true, findings);
+    }
+    assertEquals(1, findings.size(), findings.toString());
+    assertEquals(Severity.BLOCKER, findings.get(0).severity());
+    assertTrue(findings.get(0).message().contains("the server cannot read the password file " + missing),
+        findings.get(0).message());
+    String ddl = "CREATE TABLE unread.items (id int PRIMARY KEY, name text)";
+    try (Connection s = pair.source(); Connection t = pair.target()) {
+      exec(s, "CREATE SCHEMA unread", ddl);
+      exec(t, "CREATE SCHEMA unread", ddl);
+    }
+    PgChangeStream stream = new PgChangeStream(new SnapshotHolder());
+    ChangeCapture capture = stream.start(plan);
+    MigrationException e = assertThrows(MigrationException.class, () -> stream.attach(plan, capture));
+    assertEquals(FailureTypes.PREREQUISITE, e.type());
+    assertTrue(e.getMessage().contains("owned by the OS user the server runs as, mode 0600"), e.getMessage());
+    stream.undo(plan);
   }
 
   @Test
@@ -130,7 +187,7 @@ class PgSubscriptionAuthTest {
   }
 
   /** The forward stream through the engine, and a reverse subscription as after a switchover. */
-  private static void subscribeBothWays(MigrationPlan plan) throws Exception {
+  private void subscribeBothWays(MigrationPlan plan) throws Exception {
     String schema = plan.name();
     String ddl = "CREATE TABLE " + schema + ".items (id int PRIMARY KEY, name text)";
     try (Connection s = pair.source(); Connection t = pair.target()) {
@@ -148,7 +205,7 @@ class PgSubscriptionAuthTest {
     }
   }
 
-  private static void assertNoPasswordInDumps(MigrationPlan plan) {
+  private void assertNoPasswordInDumps(MigrationPlan plan) {
     for (PgEndpoint side : List.of(PgEndpoint.source(pair.plan("dump")), PgEndpoint.target(pair.plan("dump")))) {
       String dump = dump(side);
       assertTrue(dump.contains("CREATE SUBSCRIPTION"), "a superuser's plain dump holds the subscriptions");
@@ -157,8 +214,8 @@ class PgSubscriptionAuthTest {
     }
   }
 
-  private static String dump(PgEndpoint side) {
-    return tools.pgDump(tools.forServer(150000), side, List.of());
+  private String dump(PgEndpoint side) {
+    return tools.pgDump(tools.forServer(Math.max(majors()[0], majors()[1]) * 10000), side, List.of());
   }
 
   private static void awaitRows(Connection c, String table, long rows) throws Exception {
