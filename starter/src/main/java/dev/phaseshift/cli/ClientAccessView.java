@@ -15,7 +15,7 @@ final class ClientAccessView {
     StringBuilder b = new StringBuilder("  client access: ").append(access.summary()).append('\n');
     for (ClientAdmission a : access.clients()) {
       ClientSeen c = a.client();
-      b.append("    ").append(a.retired() ? "retired  " : a.admitted() ? "admitted " : "REFUSED  ").append(c.label())
+      b.append("    ").append(a.retired() ? "retired  " : a.admitted() ? "admitted " : a.undecided() ? "UNDECIDED " : "REFUSED  ").append(c.label())
           .append(", up to ").append(c.peakSessions()).append(" session(s), last seen ").append(c.lastSeen())
           .append(a.admitted() ? "" : "\n      " + a.verdict()).append('\n');
     }
@@ -37,7 +37,7 @@ final class ClientAccessView {
       ClientSeen c = a.client();
       md.append("| ").append(cell(c.label())).append(" | ").append(c.peakSessions()).append(" | ").append(c.firstSeen())
           .append(" | ").append(c.lastSeen()).append(" | ")
-          .append(a.retired() ? "retired: " : a.admitted() ? "" : "**refused**: ").append(cell(a.verdict())).append(" |\n");
+          .append(a.retired() ? "retired: " : a.admitted() ? "" : a.undecided() ? "**undecided**: " : "**refused**: ").append(cell(a.verdict())).append(" |\n");
     }
     if (access.clientsOmitted() > 0) md.append("\nand ").append(access.clientsOmitted()).append(" more client(s)\n");
     if (access.blocked()) {

@@ -30,8 +30,13 @@ public record ClientAccess(List<ClientAdmission> clients, int clientsOmitted, Li
   public String summary() {
     if (!blocked()) {
       long retired = clients.stream().filter(ClientAdmission::retired).count();
+      var undecided = clients.stream().filter(ClientAdmission::undecided).toList();
+      if (!undecided.isEmpty()) {
+        return clientCount() + " client(s) seen on the source, " + undecided.size() + " of them not decidable from"
+            + " the worker, first: " + undecided.get(0).client().label() + ": " + undecided.get(0).verdict();
+      }
       return clientCount() + " client(s) seen on the source, all admitted by the target"
-          + (retired == 0 ? "" : " (" + retired + " retired by the plan)");
+          + (retired == 0 ? "" : " (" + retired + " retired)");
     }
     int count = blockers.size() + blockersOmitted;
     return count + " access blocker(s) on the target, first: " + blockers.get(0);

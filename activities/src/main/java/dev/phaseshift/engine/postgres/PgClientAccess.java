@@ -63,7 +63,7 @@ final class PgClientAccess {
     }
     String database = t.endpoint().database();
     List<ClientAdmission> admissions = t.call("checking client access on the target",
-        c -> admissions(c, plan, seen.clients(), database, sourceRules, targetRules, blockers));
+        c -> admissions(c, plan, seen.clients(), database, sourceRules, targetRules, blockers, host(c)));
     t.run("checking connection limits on the target", c -> limits(c, plan, seen, database, blockers));
     return bounded(admissions, new ArrayList<>(blockers));
   }
@@ -78,8 +78,8 @@ final class PgClientAccess {
   }
 
   private static List<ClientAdmission> admissions(Connection t, MigrationPlan plan, List<ClientSeen> clients,
-      String database, Optional<PgHbaRules> sourceRules, Optional<PgHbaRules> targetRules, Set<String> blockers)
-      throws SQLException {
+      String database, Optional<PgHbaRules> sourceRules, Optional<PgHbaRules> targetRules, Set<String> blockers,
+      PgHbaHost host) throws SQLException {
     List<ClientAdmission> out = new ArrayList<>();
     for (ClientSeen client : clients) {
       Optional<RetiredClient> retired = plan.retiredClientsOrNone().stream().filter(r -> matches(r, client)).findFirst();
@@ -90,12 +90,19 @@ final class PgClientAccess {
       List<String> missing = new ArrayList<>();
       roleFindings(t, client.user(), database, missing);
       String verdict = null;
+      String undecided = null;
       if (targetRules.isPresent()) {
-        Optional<PgHbaRules.Rule> rule = targetRules.get().decide(client, database, (u, g) -> member(t, u, g));
+        PgHbaRules.Judgement judged = targetRules.get().judge(client, database, (u, g) -> member(t, u, g), host);
+        Optional<PgHbaRules.Rule> rule = Optional.ofNullable(judged.rule());
         String method = sourceRules.flatMap(r -> r.decide(client, client.database(), (u, g) -> false))
             .map(PgHbaRules.Rule::method).filter(m -> !m.equals("reject")).orElse(FALLBACK_METHOD);
         String line = PgHbaRules.lineFor(client, database, method);
-        if (rule.isEmpty()) {
+        if (judged.undecidedBecause() != null) {
+          // Not counted as admitted, and not as refused either: the operator settles it.
+          undecided = ClientAdmission.UNDECIDED + judged.undecidedBecause() + "; to have it checked, add above that"
+              + " line: " + line + " and reload (SELECT pg_reload_conf()), or, if the client will not move, retire it"
+              + " (phaseshift retire-client)";
+        } else if (rule.isEmpty()) {
           missing.add("no pg_hba rule on the target admits " + client.label() + "; add to the target's pg_hba.conf: "
               + line + " and reload it (SELECT pg_reload_conf())");
         } else if (rule.get().method().equals("reject")) {
@@ -106,10 +113,16 @@ final class PgClientAccess {
         }
       }
       blockers.addAll(missing);
+      if (undecided != null) missing.add(undecided);
       out.add(new ClientAdmission(client, missing.isEmpty(), false,
           missing.isEmpty() ? (verdict == null ? "role may log in" : verdict) : String.join("; ", missing)));
     }
     return out;
+  }
+
+  /** The target's address as the worker reaches it: a client there is on the target's own host. */
+  private static PgHbaHost host(Connection t) throws SQLException {
+    return new PgHbaHost(Sql.one(t, "SELECT host(inet_server_addr())", rs -> rs.getString(1)), PgHbaHost.Dns.SYSTEM);
   }
 
   private static boolean member(Connection t, String user, String group) {

@@ -1,8 +1,6 @@
 package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.model.ClientSeen;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -53,19 +51,46 @@ final class PgHbaRules {
   }
 
   /**
-   * The rule that decides for the client connecting to {@code database}, if any.
+   * The rule that decides for the client connecting to {@code database}, if any; a rule whose
+   * address cannot be judged from the worker is passed over (used for the source's method only).
    *
    * @param memberOf whether a role is a member of another (for {@code +group} and {@code samerole})
    */
   Optional<Rule> decide(ClientSeen client, String database, BiPredicate<String, String> memberOf) {
+    Judgement j = judge(client, database, memberOf, PgHbaHost.UNKNOWN);
+    return Optional.ofNullable(j.undecidedBecause() == null ? j.rule() : null);
+  }
+
+  /**
+   * What the server would do with the client: the first rule whose type, database and user fit and
+   * whose address fits decides. A rule whose address depends on what the worker cannot see (the
+   * server host's other interfaces and subnets) stops the scan undecided, since the server might
+   * take it or pass it over.
+   *
+   * @param host what is known of the server's host: its address on the worker's connection, DNS
+   */
+  Judgement judge(ClientSeen client, String database, BiPredicate<String, String> memberOf, PgHbaHost host) {
     for (Rule r : rules) {
-      if (typeFits(r.type(), client) && databaseFits(r.databases(), database, client.user(), memberOf)
-          && userFits(r.users(), client.user(), memberOf) && addressFits(r, client.address())) {
-        return Optional.of(r);
+      if (!typeFits(r.type(), client) || !databaseFits(r.databases(), database, client.user(), memberOf)
+          || !userFits(r.users(), client.user(), memberOf)) {
+        continue;
+      }
+      PgHbaHost.Fit fit = "local".equals(r.type()) ? PgHbaHost.Fit.YES : host.addressFits(r.address(), r.netmask(),
+          client.address());
+      if (fit == PgHbaHost.Fit.YES) return new Judgement(r, null);
+      if (fit == PgHbaHost.Fit.UNDECIDED) {
+        return new Judgement(r, r.describe() + " uses " + PgHbaHost.kind(r.address()) + ", "
+            + PgHbaHost.why(r.address()));
       }
     }
-    return Optional.empty();
+    return new Judgement(null, null);
   }
+
+  /**
+   * @param rule             the deciding rule, or the undecidable one, or null when none fits
+   * @param undecidedBecause why the rule cannot be judged from the worker, or null when it decides
+   */
+  record Judgement(Rule rule, String undecidedBecause) {}
 
   private static boolean typeFits(String type, ClientSeen client) {
     boolean socket = "local".equals(client.address());
@@ -103,26 +128,6 @@ final class PgHbaRules {
     try {
       return Pattern.compile(rule.substring(1)).matcher(value).find();
     } catch (PatternSyntaxException e) {
-      return false;
-    }
-  }
-
-  private static boolean addressFits(Rule r, String client) {
-    if ("local".equals(r.type())) return true;
-    if (r.address() == null || r.address().equals("all")) return true;
-    // samehost and samenet depend on the target host's interfaces, and a host name on DNS as the
-    // server resolves it; the client is not counted as admitted by them.
-    if (r.address().equals("samehost") || r.address().equals("samenet") || r.netmask() == null) return false;
-    try {
-      byte[] c = InetAddress.getByName(client).getAddress();
-      byte[] a = InetAddress.getByName(r.address()).getAddress();
-      byte[] m = InetAddress.getByName(r.netmask()).getAddress();
-      if (c.length != a.length || a.length != m.length) return false;
-      for (int i = 0; i < c.length; i++) {
-        if ((c[i] & m[i]) != (a[i] & m[i])) return false;
-      }
-      return true;
-    } catch (UnknownHostException e) {
       return false;
     }
   }

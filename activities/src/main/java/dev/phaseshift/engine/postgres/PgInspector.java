@@ -4,6 +4,7 @@ import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ClientAccess;
+import dev.phaseshift.model.ClientAdmission;
 import dev.phaseshift.model.ClientConnection;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Finding;
@@ -128,9 +129,16 @@ final class PgInspector implements Inspector {
   /** Warnings only: the target may be fixed before the switchover, which is where missing access blocks. */
   private static void clientAccessFindings(PgSession s, PgSession t, MigrationPlan plan, List<Finding> findings) {
     try {
-      for (String gap : PgClientAccess.preview(s, t, plan).blockers()) {
+      ClientAccess preview = PgClientAccess.preview(s, t, plan);
+      for (String gap : preview.blockers()) {
         findings.add(new Finding(Severity.WARNING, "client_access", "target access", gap
             + " (the switchover waits until the target admits every client the source shows during the migration)"));
+      }
+      for (ClientAdmission a : preview.clients()) {
+        if (a.undecided()) {
+          findings.add(new Finding(Severity.WARNING, "client_access_undecided", "target access",
+              a.client().label() + ": " + a.verdict()));
+        }
       }
     } catch (RuntimeException e) {
       findings.add(new Finding(Severity.WARNING, "client_access", "target access",
