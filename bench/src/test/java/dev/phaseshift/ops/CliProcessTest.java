@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,8 +167,35 @@ class CliProcessTest {
 
   @Test
   @Order(3)
+  void retireClientAcknowledgesAClientSeenOnTheSourceAndRefusesOneNotSeen() throws Exception {
+    try (Connection export = DriverManager.getConnection(source.jdbcUrl("waits") + "?ApplicationName=nightly-export",
+        "postgres", "")) {
+      startMigration("waits", planJson("waits", source.jdbcUrl("waits"), "waits", true));
+      await("the approval wait", () -> status("waits"),
+          s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
+    }
+    Run unnamed = phaseshift("retire-client", "waits", "--as", "carol", "-m", "moves away");
+    assertEquals(2, unnamed.code(), unnamed.all());
+    assertTrue(unnamed.err().contains("name the client: --user, --client-address and/or --application"), unnamed.all());
+
+    Run unknown = phaseshift("retire-client", "waits", "--as", "carol", "--application", "crm-sync", "-m", "moves away");
+    assertEquals(1, unknown.code(), unknown.all());
+    assertTrue(unknown.err().contains("refused: retire-client of waits by carol (no client seen on the source so far"
+        + " matches application crm-sync; seen: "), unknown.all());
+    assertTrue(unknown.err().contains("postgres from 127.0.0.1 (nightly-export)"), unknown.all());
+
+    Run retired = phaseshift("retire-client", "waits", "--as", "carol", "--application", "nightly-export",
+        "--client-address", "127.0.0.0/8", "-m", "the export moves to the warehouse");
+    assertEquals(0, retired.code(), retired.all());
+    assertTrue(retired.out().contains("accepted: retire-client of waits by carol (address 127.0.0.0/8, application"
+        + " nightly-export is retired"), retired.all());
+    Run shown = phaseshift("status", "waits");
+    assertTrue(shown.out().contains("retired  postgres@waits from 127.0.0.1 (nightly-export, no TLS)"), shown.all());
+  }
+
+  @Test
+  @Order(4)
   void withoutAWorkerStatusAndReportStillAnswer() throws Exception {
-    startMigration("waits", planJson("waits", source.jdbcUrl("waits"), "waits", true));
     await("the approval wait", () -> status("waits"),
         s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
     Run live = phaseshift("status", "waits");

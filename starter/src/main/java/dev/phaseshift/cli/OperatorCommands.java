@@ -1,10 +1,12 @@
 package dev.phaseshift.cli;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.plan.DurationText;
+import dev.phaseshift.plan.RetiredClient;
 import dev.phaseshift.workflow.FailureTypes;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import io.temporal.client.WorkflowUpdateException;
@@ -197,6 +199,44 @@ public final class OperatorCommands {
     int run(MigrationWorkflow workflow) {
       return signalAndConfirm(workflow, "extend-retention",
           w -> w.extendRetention(new RetentionExtension(by, extendBy, comment)));
+    }
+  }
+
+  @Command(name = "retire-client", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
+      exitCodeList = {"0:accepted", "1:refused (the reason is printed)", "2:bad input", "3:cannot reach Temporal or no such migration"},
+      description = {"Before the switchover: acknowledges that a client seen on the source will not move to the target,"
+          + " so the switchover no longer waits for the target to admit it. Name it by --user, --client-address and/or"
+          + " --application (a field left out matches any client); -m says why and is required.",
+          "Refused after the switchover started and for a client the migration has not seen."})
+  static final class RetireClient extends Steer {
+    @Option(names = "--user", description = "the role the client logs in as")
+    String user;
+
+    @Option(names = "--database", description = "the source database it uses (the migrated one)")
+    String database;
+
+    @Option(names = "--client-address", description = "its address as the source saw it, a CIDR range such as 10.1.0.0/16, or local")
+    String address;
+
+    @Option(names = "--application", description = "the application_name it sets")
+    String application;
+
+    @Override
+    void check() {
+      if (user == null && address == null && application == null) {
+        throw new CliException(ExitCodes.BAD_INPUT, "name the client: --user, --client-address and/or --application");
+      }
+      if (comment.isBlank()) throw new CliException(ExitCodes.BAD_INPUT, "say why the client will not move: -m \"...\"");
+      if (address != null && !RetiredClient.validAddress(address)) {
+        throw new CliException(ExitCodes.BAD_INPUT, "--client-address must be an IP address, a CIDR range such as"
+            + " 10.1.0.0/16, or local; " + address + " is none");
+      }
+    }
+
+    @Override
+    int run(MigrationWorkflow workflow) {
+      return update(() -> workflow.retireClientUpdate(new ClientRetirement(by, user, database, address, application,
+          comment)));
     }
   }
 

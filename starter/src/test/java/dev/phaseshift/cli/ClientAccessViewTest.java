@@ -21,7 +21,7 @@ class ClientAccessViewTest {
       new ClientAdmission(new ClientSeen("app", "shop", "10.0.0.8", "web", true, T, T, 9, 12), true, false,
           "admitted by pg_hba.conf line 3 (hostssl all all 10.0.0.0/255.255.255.0 scram-sha-256)"),
       new ClientAdmission(new ClientSeen("cron", "shop", "10.0.9.1", "", false, T, T, 1, 1), true, true,
-          "retired by the plan: the old cron host goes")), 0, List.of(FIX), 0, T);
+          "retired: the old cron host goes")), 0, List.of(FIX), 0, T);
 
   @Test
   void statusListsEveryClientAndTheLineToAddForTheRefusedOne() {

@@ -133,6 +133,15 @@ public record MigrationPlan(
         subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth);
   }
 
+  /** The same plan with more clients retired (by operators while the migration runs). */
+  public MigrationPlan withRetiredClients(List<RetiredClient> more) {
+    List<RetiredClient> all = new java.util.ArrayList<>(retiredClientsOrNone());
+    all.addAll(more);
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, List.copyOf(all), subscriptionAuth);
+  }
+
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,

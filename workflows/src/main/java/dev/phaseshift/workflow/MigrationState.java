@@ -16,6 +16,7 @@ import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.RetiredClient;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,6 +48,8 @@ final class MigrationState {
   ClientAccess clientAccess;
   List<TableStats> tableStats = List.of();
 
+  /** Clients operators retired while the run went on (retireClient), besides the plan's own. */
+  final List<RetiredClient> retiredClients = new ArrayList<>();
   final List<Approval> approvals = new ArrayList<>();
   final List<Decision> decisions = new ArrayList<>();
   final List<PhaseTiming> timings = new ArrayList<>();
@@ -61,6 +64,11 @@ final class MigrationState {
   long retentionExtensionMillis;
   /** Why the run stops on an operator's (or the approval deadline's) word; null while it goes on. */
   String stopReason;
+
+  /** The plan as the access check reads it: with the clients retired during the run. */
+  MigrationPlan accessPlan() {
+    return retiredClients.isEmpty() ? plan : plan.withRetiredClients(retiredClients);
+  }
 
   /** From the first freeze on, the way back is a rollback, no longer an abort. */
   boolean switchoverStarted() {

@@ -1,6 +1,7 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
@@ -60,6 +61,12 @@ public interface MigrationWorkflow {
 
   @SignalMethod(name = "connectionSwitched", description = "With the manual router: the application now connects to the new primary")
   void connectionSwitched(OperatorRequest request);
+
+  @SignalMethod(name = "retireClient", description = "Before the switchover: a client seen on the source will not move, so its access to the target is not awaited: {\"by\": \"alice\", \"user\": \"app\", \"address\": \"10.0.0.7\", \"applicationName\": \"export\", \"comment\": \"why\"}")
+  void retireClient(ClientRetirement retirement);
+
+  @UpdateMethod(name = "retireClient", description = "Before the switchover: retire a client seen on the source; refused with the reason after the switchover started or for a client not seen")
+  Decision retireClientUpdate(ClientRetirement retirement);
 
   @SignalMethod(name = "extendRetention", description = "Keep the old database longer: {\"by\": \"alice\", \"extendBy\": \"24h\", \"comment\": \"why\"}")
   void extendRetention(RetentionExtension request);

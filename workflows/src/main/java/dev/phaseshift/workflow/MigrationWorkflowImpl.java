@@ -1,6 +1,7 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Decision;
@@ -311,4 +312,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   @Override
   public void extendRetention(RetentionExtension request) { desk.extendRetention(request); }
+
+  @Override
+  public void retireClient(ClientRetirement retirement) { desk.retireClient(retirement); }
+
+  @Override
+  public Decision retireClientUpdate(ClientRetirement retirement) { return desk.retireClientUpdate(retirement); }
 }

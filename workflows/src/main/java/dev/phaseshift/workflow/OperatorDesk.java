@@ -1,6 +1,7 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.RetentionExtension;
@@ -19,6 +20,7 @@ final class OperatorDesk {
   private final RunContext run;
   private final MigrationState state;
   private final OperatorRules rules;
+  private final ClientRetirements retirements;
   private MigrationPlan plan;
   /** PREPARE to TEST: what an abort or a rejection cancels. */
   private CancellationScope forward;
@@ -27,6 +29,7 @@ final class OperatorDesk {
     this.run = run;
     this.state = run.state;
     this.rules = rules;
+    this.retirements = new ClientRetirements(run.state);
   }
 
   /** The plan with its defaults, known once the run has started. */
@@ -120,6 +123,24 @@ final class OperatorDesk {
     run.decide("extend-retention", by, request == null ? null : request.comment(), refused == null,
         refused == null ? "by " + request.extendBy() : refused);
     if (refused == null) state.retentionExtensionMillis += DurationText.parse(request.extendBy()).toMillis();
+  }
+
+  void retireClient(ClientRetirement request) {
+    String refused = retirements.refusal(request);
+    run.decide("retire-client", request == null || request.by() == null ? "unknown" : request.by(),
+        request == null ? null : request.comment(), refused == null, refused != null ? refused : retire(request));
+  }
+
+  Decision retireClientUpdate(ClientRetirement request) {
+    String refused = retirements.refusal(request);
+    return decidedOrRefused(run.decide("retire-client", request == null || request.by() == null ? "unknown"
+        : request.by(), request == null ? null : request.comment(), refused == null,
+        refused != null ? refused : retire(request)));
+  }
+
+  private String retire(ClientRetirement request) {
+    retirements.accept(request, run.now());
+    return ClientRetirements.describe(request) + " is retired: the switchover no longer waits for the target to admit it";
   }
 
   /** Records an operator's signal in the audit trail; true when it was accepted. */

@@ -105,21 +105,23 @@ final class SwitchoverGate {
    * the other conditions may have lapsed meanwhile.
    */
   private boolean accessMissing() {
-    state.clientAccess = run.step("check the target admits every client").checkClientAccess(state.plan);
+    state.clientAccess = run.step("check the target admits every client").checkClientAccess(state.accessPlan());
     Duration retry = ACCESS_RETRY_FIRST;
     boolean waited = false;
     while (state.clientAccess.blocked()) {
       waited = true;
       String waiting = "client access missing on the target; checking again";
       run.show("client access: " + state.clientAccess.summary()
-          + " (all: phaseshift status; fix the target, or retire the client in a new run's plan: retiredClients);"
+          + " (all: phaseshift status; fix the target, or retire the client: phaseshift retire-client);"
           + " checking again in " + retry.toMinutes() + " min");
       int approvals = state.approvals.size();
-      run.await(retry, waiting, () -> state.stopping() || state.approvals.size() != approvals);
+      int retired = state.retiredClients.size();
+      run.await(retry, waiting, () -> state.stopping() || state.approvals.size() != approvals
+          || state.retiredClients.size() != retired);
       run.checkStop();
       retry = retry.multipliedBy(2).compareTo(ACCESS_RETRY_MAX) > 0 ? ACCESS_RETRY_MAX : retry.multipliedBy(2);
       try {
-        state.clientAccess = run.quietSteps().checkClientAccess(state.plan);
+        state.clientAccess = run.quietSteps().checkClientAccess(state.accessPlan());
       } catch (ActivityFailure failure) {
         log.warn("client access not checked again: {}", Failures.describe(failure));
       }

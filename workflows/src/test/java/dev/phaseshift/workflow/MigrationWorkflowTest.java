@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.ClientAdmission;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.ClientSeen;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Finding;
@@ -24,6 +25,7 @@ import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.RetiredClient;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -739,5 +741,67 @@ class MigrationWorkflowTest {
     assertTrue(activities.accessChecks.get() > 7 * 24, "still checking: " + activities.accessChecks.get());
     assertFalse(activities.calls.contains("switchover"));
     workflow.abort(new OperatorRequest("ops", "test over"));
+  }
+
+  @Test
+  void anOperatorRetiresAClientMidRunTheSwitchoverStopsWaitingForItAndTheApproverSeesItRetired() {
+    ClientSeen billing = new ClientSeen("app", "shop", "10.0.0.7", "billing", false, EPOCH, EPOCH, 3, 2);
+    activities.clientAccess = new ClientAccess(List.of(new ClientAdmission(billing, false, false, ACCESS_GAP)),
+        0, List.of(ACCESS_GAP), 0, EPOCH);
+    MigrationPlan plan = TestPlans.routed("retire-mid-run", new ApprovalPolicy(List.of("bob"), 1, false, null, null), null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.waitingFor() != null && s.waitingFor().startsWith("client access"));
+    workflow.approveUpdate(new Approval("bob", "go once access is settled", null));
+
+    // A client the run has not seen, a missing reason, another database: refused, each saying why.
+    WorkflowUpdateException unknown = assertThrows(WorkflowUpdateException.class, () -> workflow.retireClientUpdate(
+        new ClientRetirement("carol", "reporting", null, null, null, "moves away")));
+    assertTrue(unknown.getCause().getMessage().contains("retire-client refused: no client seen on the source so far"
+        + " matches user reporting; seen: app from 10.0.0.7 (billing)"), unknown.getCause().getMessage());
+    WorkflowUpdateException why = assertThrows(WorkflowUpdateException.class, () -> workflow.retireClientUpdate(
+        new ClientRetirement("carol", "app", null, "10.0.0.7", null, " ")));
+    assertTrue(why.getCause().getMessage().contains("say why"), why.getCause().getMessage());
+    WorkflowUpdateException otherDb = assertThrows(WorkflowUpdateException.class, () -> workflow.retireClientUpdate(
+        new ClientRetirement("carol", "app", "crm", null, null, "moves away")));
+    assertTrue(otherDb.getCause().getMessage().contains("moves database shop, not crm"), otherDb.getCause().getMessage());
+    assertFalse(activities.calls.contains("switchover"));
+
+    Decision retired = workflow.retireClientUpdate(new ClientRetirement("carol", null, "shop", "10.0.0.0/24", "billing",
+        "billing moves to the new platform next month"));
+    assertTrue(retired.accepted());
+    assertEquals("carol", retired.by());
+
+    MigrationReport report = result(workflow);
+    assertEquals("COMPLETED", report.outcome());
+    RetiredClient sent = activities.lastAccessPlan.retiredClientsOrNone().get(0);
+    assertEquals("10.0.0.0/24", sent.address());
+    assertTrue(sent.reason().startsWith("by carol at ") && sent.reason().endsWith("billing moves to the new platform next month"),
+        sent.reason());
+    ClientAdmission seen = report.clientAccess().clients().get(0);
+    assertTrue(seen.retired() && seen.admitted(), seen.toString());
+    assertTrue(report.clientAccess().summary().contains("1 retired"), report.clientAccess().summary());
+    // The audit trail holds the refusals and the retirement, with who and why.
+    List<Decision> trail = report.decisions().stream().filter(d -> d.action().equals("retire-client")).toList();
+    assertEquals(List.of(false, false, false, true), trail.stream().map(Decision::accepted).toList());
+    assertEquals("billing moves to the new platform next month", trail.get(3).comment());
+  }
+
+  @Test
+  void retiringAClientAfterTheSwitchoverIsRefusedAndRecorded() {
+    ClientSeen billing = new ClientSeen("app", "shop", "10.0.0.7", "billing", true, EPOCH, EPOCH, 3, 2);
+    activities.clientAccess = new ClientAccess(List.of(new ClientAdmission(billing, true, false, "admitted")),
+        0, List.of(), 0, EPOCH);
+    MigrationPlan plan = TestPlans.routed("retire-late", null, null);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+    awaitStatus(workflow, s -> s.phase() == Phase.RECOVERY);
+
+    workflow.retireClient(new ClientRetirement("carol", "app", null, null, null, "too late"));
+    MigrationStatus status = awaitStatus(workflow, s -> s.decisions().stream().anyMatch(d -> d.action().equals("retire-client")));
+    Decision refused = status.decisions().stream().filter(d -> d.action().equals("retire-client")).findFirst().orElseThrow();
+    assertFalse(refused.accepted());
+    assertTrue(refused.reason().startsWith("the switchover has already started"), refused.reason());
+    assertEquals("COMPLETED", result(workflow).outcome());
   }
 }

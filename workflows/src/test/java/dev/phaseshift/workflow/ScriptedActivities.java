@@ -279,10 +279,30 @@ public class ScriptedActivities implements MigrationActivities {
       List.of(), 0, List.of(), 0, java.time.Instant.EPOCH.toString());
   public final java.util.concurrent.atomic.AtomicInteger accessChecks = new java.util.concurrent.atomic.AtomicInteger();
 
+  /** The plan the last access check was given (with the clients retired so far). */
+  public volatile MigrationPlan lastAccessPlan;
+
+  /** As the engine does: a client the plan retires is listed as retired and no longer blocks. */
   @Override
   public dev.phaseshift.model.ClientAccess checkClientAccess(MigrationPlan plan) {
     accessChecks.incrementAndGet();
-    return clientAccess;
+    lastAccessPlan = plan;
+    dev.phaseshift.model.ClientAccess access = clientAccess;
+    List<dev.phaseshift.model.ClientAdmission> listed = new ArrayList<>();
+    boolean allRetired = !access.clients().isEmpty();
+    for (dev.phaseshift.model.ClientAdmission a : access.clients()) {
+      var c = a.client();
+      var retired = plan.retiredClientsOrNone().stream()
+          .filter(r -> r.matches(c.user(), c.address(), c.applicationName())).findFirst();
+      if (retired.isPresent()) {
+        listed.add(new dev.phaseshift.model.ClientAdmission(c, true, true, "retired: " + retired.get().reason()));
+      } else {
+        listed.add(a);
+        allRetired &= a.admitted();
+      }
+    }
+    return new dev.phaseshift.model.ClientAccess(listed, access.clientsOmitted(),
+        allRetired ? List.of() : access.blockers(), allRetired ? 0 : access.blockersOmitted(), access.checkedAt());
   }
 
   @Override

@@ -5,8 +5,6 @@ import dev.phaseshift.model.ClientAdmission;
 import dev.phaseshift.model.ClientSeen;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RetiredClient;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -84,7 +82,7 @@ final class PgClientAccess {
     for (ClientSeen client : clients) {
       Optional<RetiredClient> retired = plan.retiredClientsOrNone().stream().filter(r -> matches(r, client)).findFirst();
       if (retired.isPresent()) {
-        out.add(new ClientAdmission(client, true, true, "retired by the plan: " + retired.get().reason()));
+        out.add(new ClientAdmission(client, true, true, "retired: " + retired.get().reason()));
         continue;
       }
       List<String> missing = new ArrayList<>();
@@ -188,28 +186,7 @@ final class PgClientAccess {
   }
 
   static boolean matches(RetiredClient r, ClientSeen c) {
-    return (r.user() == null || r.user().equals(c.user()))
-        && (r.applicationName() == null || r.applicationName().equals(c.applicationName()))
-        && (r.address() == null || addressIn(c.address(), r.address()));
-  }
-
-  private static boolean addressIn(String address, String range) {
-    if (range.equals("local") || address.equals("local")) return range.equals(address);
-    int slash = range.indexOf('/');
-    try {
-      byte[] a = InetAddress.getByName(address).getAddress();
-      byte[] net = InetAddress.getByName(slash < 0 ? range : range.substring(0, slash)).getAddress();
-      if (a.length != net.length) return false;
-      int bits = slash < 0 ? a.length * 8 : Integer.parseInt(range.substring(slash + 1));
-      for (int i = 0; i < a.length; i++) {
-        int keep = Math.max(0, Math.min(8, bits - i * 8));
-        int mask = keep == 0 ? 0 : (0xff << (8 - keep)) & 0xff;
-        if ((a[i] & mask) != (net[i] & mask)) return false;
-      }
-      return true;
-    } catch (UnknownHostException | NumberFormatException e) {
-      return false;
-    }
+    return r.matches(c.user(), c.address(), c.applicationName());
   }
 
   /** Clients not admitted first; the lists are cut to {@link ClientAccess#LISTED} to keep the record small. */
