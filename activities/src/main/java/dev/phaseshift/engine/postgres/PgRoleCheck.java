@@ -121,31 +121,7 @@ final class PgRoleCheck {
                 + (privileged.isEmpty() ? " CREATEROLE" : " SUPERUSER") + ", or create those roles there first"));
       }
     }
-    if (!superuser) {
-      // Roles the copy creates are granted to it; those the target has already must be by hand.
-      List<String> notMember = new ArrayList<>();
-      for (String owner : PgRoles.owners(source)) {
-        if (!present.containsKey(owner) || owner.equals(who)) continue;
-        Boolean member = Sql.one(target, "SELECT pg_has_role(current_user, ?, 'MEMBER')", rs -> rs.getBoolean(1),
-            owner);
-        if (!Boolean.TRUE.equals(member)) notMember.add(owner);
-      }
-      List<String> others = PgRoles.owners(source).stream()
-          .filter(o -> !o.equals(who) && !o.startsWith("pg_")).toList();
-      if (!others.isEmpty()) {
-        findings.add(new Finding(Severity.WARNING, "owners_need_superuser", "target role " + who,
-            "the schema copy gives every object back to its owner (" + String.join(", ", others) + "); PostgreSQL lets"
-                + " a role that is not a superuser do that only where the new owner may create (CREATE on the"
-                + " database for a schema, on the schema for what is in it), and the copy fails there otherwise;"
-                + " run the migration with a superuser on the target"));
-      }
-      for (String owner : notMember) {
-        findings.add(new Finding(Severity.BLOCKER, PgPrivileges.CODE, "target role " + who + ": member of " + owner,
-            "the target role " + who + " is not a superuser, so it can give the objects " + owner + " owns on the"
-                + " source back to " + owner + " only as a member of it; run on the target: GRANT "
-                + Sql.ident(owner) + " TO " + Sql.ident(who)));
-      }
-    }
+    if (!superuser) PgOwnerChecks.findings(source, target, who, present.keySet(), findings);
     if (PgRoles.mayReadVerifiers(source)) return;
     // Roles the target has already keep their own passwords; only those the migration creates lack one.
     List<String> logins = toCreate.stream().map(wanted::get).filter(Role::login).map(Role::name).toList();

@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,28 +47,22 @@ final class PgRoleSync {
     List<String> differences = new ArrayList<>();
     Outcome outcome = Sql.inTransaction(target, () -> {
       try (Statement st = target.createStatement()) {
-        if (targetSuperuser) {
-          // The statements below carry password verifiers: keep them out of the target's server log.
-          st.execute("SET LOCAL log_statement = 'none'");
-          st.execute("SET LOCAL log_min_error_statement = 'panic'");
-        }
+        Map<String, String> verifiers = new LinkedHashMap<>();
         for (Role r : wanted.values()) {
           if (present.containsKey(r.name())) continue;
           String sql = "CREATE ROLE " + Sql.ident(r.name()) + " WITH " + r.attributes();
           try {
             st.execute(sql);
-            // Apart, so that a statement the server refuses (and may log) never holds a verifier.
-            String verifier = carryPasswords ? verifier(source, r.name()) : null;
-            if (verifier != null) {
-              st.execute("ALTER ROLE " + Sql.ident(r.name()) + " PASSWORD " + Sql.literal(verifier));
-            }
           } catch (SQLException e) {
-            // The message is the server's and holds no statement text, so no verifier either.
             throw new SQLException("creating role " + r.name() + " on the target: " + e.getMessage(), e.getSQLState());
           }
+          // Apart, and never in a statement's text, which the target's server may log.
+          String verifier = carryPasswords ? verifier(source, r.name()) : null;
+          if (verifier != null) verifiers.put(r.name(), verifier);
           created.add(r.name());
           record(target, r.name(), carryPasswords);
         }
+        PgVerifiers.set(target, verifiers);
         // A role that is not a superuser gives an object away only as a member of the new owner.
         if (!targetSuperuser) {
           for (String owner : PgRoles.owners(source)) {

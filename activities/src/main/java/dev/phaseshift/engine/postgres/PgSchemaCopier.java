@@ -81,7 +81,9 @@ final class PgSchemaCopier implements SchemaCopier {
             c -> PgSchemaAccess.statements(c, PgInventory.schemasOf(tables)));
         script += "\n" + String.join("\n", access) + "\n";
       }
-      apply(inst, t.endpoint(), script, "creating the tables");
+      // A target role that is not a superuser gives objects to their owners only where they may create.
+      PgOwnerHandover handover = t.call("planning the owners' hand-over", c -> PgOwnerHandover.plan(s.connection(), c));
+      apply(inst, t.endpoint(), handover.around(script), "creating the tables");
     }
   }
 
