@@ -45,4 +45,22 @@ class ClientAccessViewTest {
     assertTrue(md.contains("**refused**: no pg_hba rule on the target admits"), md);
     assertTrue(md.contains("- " + FIX), md);
   }
+
+  @Test
+  void aClientTheWorkerCannotDecideIsShownUndecidedNotAdmittedAndDoesNotBlock() {
+    String undecided = ClientAdmission.UNDECIDED + "pg_hba.conf line 3 (host shop app samenet scram-sha-256) uses samenet,"
+        + " which depends on the subnets of the target host's interfaces, which the worker cannot list; to have it"
+        + " checked, add above that line: host shop app 10.0.0.9/32 scram-sha-256";
+    ClientAccess access = new ClientAccess(List.of(new ClientAdmission(
+        new ClientSeen("app", "shop", "10.0.0.9", "batch", false, T, T, 1, 1), false, false, undecided)), 0, List.of(), 0, T);
+    assertFalse(access.blocked());
+    assertTrue(access.summary().startsWith("1 client(s) seen on the source, 1 of them not decidable from the worker"),
+        access.summary());
+    String text = ClientAccessView.lines(access);
+    assertTrue(text.contains("UNDECIDED app@shop from 10.0.0.9 (batch, no TLS)"), text);
+    assertTrue(text.contains("uses samenet"), text);
+    String md = ReportMarkdown.render(new MigrationReport("shop", "COMPLETED", null, null, null, List.of(), 0, null,
+        null, null, List.of(), List.of(), List.of(), List.of(), null, null, null, access), Optional.empty());
+    assertTrue(md.contains("**undecided**: cannot decide: pg_hba.conf line 3"), md);
+  }
 }

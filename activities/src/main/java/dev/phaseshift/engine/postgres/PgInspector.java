@@ -70,8 +70,8 @@ final class PgInspector implements Inspector {
       clientAccessFindings(s, t, plan, findings);
       // PREPARE says where the subscriptions' credentials will live, before anything exists.
       findings.add(new Finding(Severity.INFO, "subscription_auth", "subscriptionAuth", plan.subscriptionAuthOrDefault().describe()));
-      t.run("checking the forward subscription's password file", c -> PgSubscriptionAuth.passfileFindings(c, plan, true, findings));
-      s.run("checking the reverse subscription's password file", c -> PgSubscriptionAuth.passfileFindings(c, plan, false, findings));
+      t.run("checking what the forward subscription's credentials need", c -> PgSubscriptionAuth.findings(c, plan, true, findings));
+      s.run("checking what the reverse subscription's credentials need", c -> PgSubscriptionAuth.findings(c, plan, false, findings));
       s.run("reading the lock table size", c -> lockTableFindings(c, tables.size(), findings));
       s.run("checking the source role's privileges", c -> PgPrivileges.source(c, plan, tables, findings));
       t.run("checking the target role's privileges", c -> PgPrivileges.target(c, plan, tables, findings));

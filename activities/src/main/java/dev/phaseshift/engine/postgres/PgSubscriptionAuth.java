@@ -52,21 +52,36 @@ final class PgSubscriptionAuth {
   }
 
   /**
-   * PREPARE's word on a password file the DBA provisions: a blocker when the subscriber's server
-   * cannot open it (checked by that server, as its OS user), before anything is created. A file
-   * the worker writes itself is checked when it writes it.
+   * PREPARE's word on what the plan's choice needs of a subscriber, before anything is created:
+   * from PostgreSQL 16 a subscription without a password in its connection string needs
+   * {@code password_required = false}, which only a superuser may set; and a password file the
+   * DBA provisions must be one the subscriber's server can open (checked by that server, as its
+   * OS user). A file the worker writes itself is checked when it writes it.
    *
-   * @param onTarget the forward subscription's file on the target, else the reverse one's on the source
+   * @param onTarget the forward subscription's side (the target), else the reverse one's (the source)
    */
-  static void passfileFindings(Connection subscriber, MigrationPlan plan, boolean onTarget, List<Finding> findings)
+  static void findings(Connection subscriber, MigrationPlan plan, boolean onTarget, List<Finding> findings)
       throws SQLException {
     SubscriptionAuth auth = plan.subscriptionAuthOrDefault();
+    if (auth.storesPassword() || (!onTarget && !Boolean.TRUE.equals(plan.reverseReplication()))) return;
+    String side = onTarget ? "target" : "source";
+    boolean superuser = Boolean.TRUE.equals(Sql.one(subscriber,
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", rs -> rs.getBoolean(1)));
+    int version = Sql.one(subscriber, "SELECT current_setting('server_version_num')::int", rs -> rs.getInt(1));
+    if (version >= 160000 && !superuser) {
+      findings.add(new Finding(Severity.BLOCKER, "subscription_password_required", side,
+          "subscriptionAuth.method " + auth.methodOrDefault() + " creates the " + (onTarget ? "forward" : "reverse")
+              + " subscription on the " + side + " without a password, which from PostgreSQL 16 needs"
+              + " password_required = false, and only a superuser may set it; run the " + side + "'s migration role as"
+              + " a superuser, or choose subscriptionAuth.method: stored (the password is then removed from the"
+              + " catalog once the subscription stops)"));
+    }
     if (!SubscriptionAuth.PASSFILE.equals(auth.methodOrDefault()) || Boolean.TRUE.equals(auth.writePassfiles())) return;
     String path = onTarget ? auth.passfileOnTarget() : auth.passfileOnSource();
-    if (path == null || (!onTarget && !Boolean.TRUE.equals(plan.reverseReplication()))) return;
+    if (path == null) return;
     String unreadable = PgPassfile.unreadable(subscriber, path);
     if (unreadable != null) {
-      findings.add(new Finding(Severity.BLOCKER, "subscription_passfile", onTarget ? "target" : "source",
+      findings.add(new Finding(Severity.BLOCKER, "subscription_passfile", side,
           unreadable + ", with the line host:port:database:user:password for the "
               + (onTarget ? "source" : "target") + " (see subscriptionAuth in the README)"));
     }

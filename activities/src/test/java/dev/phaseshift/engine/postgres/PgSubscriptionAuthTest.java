@@ -134,7 +134,7 @@ class PgSubscriptionAuthTest {
     MigrationPlan plan = plan("unread", new SubscriptionAuth(SubscriptionAuth.PASSFILE, missing, missing, false));
     List<Finding> findings = new java.util.ArrayList<>();
     try (Connection t = pair.target()) {
-      PgSubscriptionAuth.passfileFindings(t, plan, true, findings);
+      PgSubscriptionAuth.findings(t, plan, true, findings);
     }
     assertEquals(1, findings.size(), findings.toString());
     assertEquals(Severity.BLOCKER, findings.get(0).severity());
@@ -151,6 +151,30 @@ class PgSubscriptionAuthTest {
     assertEquals(FailureTypes.PREREQUISITE, e.type());
     assertTrue(e.getMessage().contains("owned by the OS user the server runs as, mode 0600"), e.getMessage());
     stream.undo(plan);
+  }
+
+  @Test
+  void fromPostgres16ASubscriberRoleThatIsNotASuperuserBlocksPrepareUnlessThePasswordIsStored() throws Exception {
+    try (Connection t = pair.target()) {
+      exec(t, "CREATE ROLE plain_subscriber LOGIN");
+    }
+    MigrationPlan passfile = plan("plainsub", new SubscriptionAuth(SubscriptionAuth.PASSFILE,
+        dir.resolve("target-host/pgpass").toString(), null, true));
+    List<Finding> findings = new java.util.ArrayList<>();
+    java.util.Properties as = new java.util.Properties();
+    as.setProperty("user", "plain_subscriber");
+    try (Connection plain = java.sql.DriverManager.getConnection(pair.target.jdbcUrl(PgPair.DATABASE), as)) {
+      PgSubscriptionAuth.findings(plain, passfile, true, findings);
+      PgSubscriptionAuth.findings(plain, plan("plainstored", SubscriptionAuth.stored()), true, findings);
+    }
+    if (majors()[1] >= 16) {
+      assertEquals(1, findings.size(), findings.toString());
+      assertEquals(Severity.BLOCKER, findings.get(0).severity());
+      assertTrue(findings.get(0).message().contains("password_required = false, and only a superuser may set it"),
+          findings.get(0).message());
+    } else {
+      assertEquals(List.of(), findings, "before 16 any subscription owner may go without a password");
+    }
   }
 
   @Test
