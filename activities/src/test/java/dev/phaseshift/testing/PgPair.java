@@ -1,6 +1,7 @@
 package dev.phaseshift.testing;
 
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
+import dev.phaseshift.embedded.PgServerVersions;
 import dev.phaseshift.plan.CutoverPolicy;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.TableSelection;
@@ -8,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Two real PostgreSQL servers for tests: a source and a target, each with a database {@code app}.
@@ -33,6 +35,15 @@ public final class PgPair implements AutoCloseable {
       source.close();
       throw e;
     }
+  }
+
+  /** A pair of these majors, or the calling test skipped (saying why) when this machine lacks one. */
+  public static PgPair ofOrSkip(int sourceMajor, int targetMajor) {
+    for (int major : new int[] {sourceMajor, targetMajor}) {
+      var missing = PgServerVersions.unavailable(major);
+      Assumptions.assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.orElse(""));
+    }
+    return of(sourceMajor, targetMajor);
   }
 
   private PgPair(EmbeddedPostgresServer source, EmbeddedPostgresServer target) {

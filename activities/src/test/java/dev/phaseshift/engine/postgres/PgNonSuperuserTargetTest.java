@@ -5,43 +5,23 @@ import static dev.phaseshift.engine.postgres.PgTestSupport.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.phaseshift.embedded.PgServerVersions;
 import dev.phaseshift.plan.Endpoint;
 import dev.phaseshift.plan.MigrationPlan;
-import dev.phaseshift.testing.PgPair;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * A target migration role that is not a superuser (CREATEROLE, owner of the target database, as
  * managed services give): the schema copy still gives every object back to its owner, also where
  * the owner could not create on the target until the dump's own grants ran.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PgNonSuperuserTargetTest {
-  PgPair pair;
-  PgTools tools;
-
-  int[] majors() {
-    return new int[] {15, 15};
-  }
-
+class PgNonSuperuserTargetTest extends PgVersionPairTesting {
   @BeforeAll
   void start() throws Exception {
-    for (int major : majors()) {
-      var missing = PgServerVersions.unavailable(major);
-      assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.orElse(""));
-    }
-    pair = majors()[0] == 15 && majors()[1] == 15 ? new PgPair() : PgPair.of(majors()[0], majors()[1]);
-    tools = PgTools.detect();
     try (Connection s = pair.source(); Connection t = pair.target()) {
       exec(s, "CREATE ROLE app_owner LOGIN PASSWORD 'Own3r-kept-out-of-logs'", "CREATE ROLE other_owner",
           "CREATE SCHEMA shop AUTHORIZATION app_owner",
@@ -56,11 +36,6 @@ class PgNonSuperuserTargetTest {
           "ALTER SYSTEM SET log_statement = 'all'", "ALTER SYSTEM SET log_min_duration_statement = 0",
           "SELECT pg_reload_conf()");
     }
-  }
-
-  @AfterAll
-  void stop() {
-    if (pair != null) pair.close();
   }
 
   MigrationPlan plan() {

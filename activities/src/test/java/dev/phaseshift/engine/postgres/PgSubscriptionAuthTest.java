@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.phaseshift.embedded.PgServerVersions;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Finding;
@@ -30,34 +28,19 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Subscriptions on servers that demand a password of the migration role: with {@code passfile}
  * they stream without holding it, and with {@code stored} it leaves the catalog once they stop;
  * a plain pg_dump of either database, as a superuser, then shows no password.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PgSubscriptionAuthTest {
+class PgSubscriptionAuthTest extends PgVersionPairTesting {
   static final String SOURCE_PASSWORD = "src-Pw-4711-kept-out";
   static final String TARGET_PASSWORD = "tgt-Pw-0815-kept-out";
-  PgPair pair;
-  PgTools tools;
   Path dir;
-
-  /** The source's and the target's PostgreSQL majors; subclasses run the same checks across versions. */
-  int[] majors() {
-    return new int[] {15, 15};
-  }
 
   @BeforeAll
   void start() throws Exception {
-    for (int major : majors()) {
-      var missing = PgServerVersions.unavailable(major);
-      assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.orElse(""));
-    }
-    pair = majors()[0] == 15 && majors()[1] == 15 ? new PgPair() : PgPair.of(majors()[0], majors()[1]);
-    tools = PgTools.detect();
     // A server of a major zonky does not serve runs as nobody when the tests run as root: the
     // passfiles must be reachable by it, as a real server's OS user must reach the named path.
     dir = Files.createTempDirectory("phaseshift-passfile-test-");
@@ -76,8 +59,7 @@ class PgSubscriptionAuthTest {
   }
 
   @AfterAll
-  void stop() throws Exception {
-    if (pair != null) pair.close();
+  void deletePassfiles() throws Exception {
     if (dir != null) {
       try (var files = Files.walk(dir)) {
         for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -140,17 +122,8 @@ class PgSubscriptionAuthTest {
     assertEquals(Severity.BLOCKER, findings.get(0).severity());
     assertTrue(findings.get(0).message().contains("the server cannot read the password file " + missing),
         findings.get(0).message());
-    String ddl = "CREATE TABLE unread.items (id int PRIMARY KEY, name text)";
-    try (Connection s = pair.source(); Connection t = pair.target()) {
-      exec(s, "CREATE SCHEMA unread", ddl);
-      exec(t, "CREATE SCHEMA unread", ddl);
-    }
-    PgChangeStream stream = new PgChangeStream(new SnapshotHolder());
-    ChangeCapture capture = stream.start(plan);
-    MigrationException e = assertThrows(MigrationException.class, () -> stream.attach(plan, capture));
-    assertEquals(FailureTypes.PREREQUISITE, e.type());
-    assertTrue(e.getMessage().contains("owned by the OS user the server runs as, mode 0600"), e.getMessage());
-    stream.undo(plan);
+    String message = attachFails(plan);
+    assertTrue(message.contains("owned by the OS user the server runs as, mode 0600"), message);
   }
 
   @Test
@@ -197,17 +170,24 @@ class PgSubscriptionAuthTest {
   @Test
   void withoutAPasswordTheSourceRefusesTheSubscriptionAndTheStepFailsSayingWhatTheSubscriberNeeds() throws Exception {
     MigrationPlan plan = plan("nopass", new SubscriptionAuth(SubscriptionAuth.NONE, null, null, null));
-    String ddl = "CREATE TABLE nopass.items (id int PRIMARY KEY, name text)";
+    String message = attachFails(plan);
+    assertTrue(message.contains("each server must admit the other without one"), message);
+  }
+
+  /** Attaching the forward stream for a table of the plan's own schema fails as a prerequisite; its message. */
+  private String attachFails(MigrationPlan plan) throws Exception {
+    String schema = plan.name();
+    String ddl = "CREATE TABLE " + schema + ".items (id int PRIMARY KEY, name text)";
     try (Connection s = pair.source(); Connection t = pair.target()) {
-      exec(s, "CREATE SCHEMA nopass", ddl);
-      exec(t, "CREATE SCHEMA nopass", ddl);
+      exec(s, "CREATE SCHEMA " + schema, ddl);
+      exec(t, "CREATE SCHEMA " + schema, ddl);
     }
     PgChangeStream stream = new PgChangeStream(new SnapshotHolder());
     ChangeCapture capture = stream.start(plan);
     MigrationException e = assertThrows(MigrationException.class, () -> stream.attach(plan, capture));
     assertEquals(FailureTypes.PREREQUISITE, e.type());
-    assertTrue(e.getMessage().contains("each server must admit the other without one"), e.getMessage());
     stream.undo(plan);
+    return e.getMessage();
   }
 
   /** The forward stream through the engine, and a reverse subscription as after a switchover. */
