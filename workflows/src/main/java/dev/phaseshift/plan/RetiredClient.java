@@ -15,8 +15,12 @@ import java.util.regex.Pattern;
  * @param reason          why it is retired, for the audit trail and the report
  */
 public record RetiredClient(String user, String address, String applicationName, String reason) {
-  /** An IPv4 or IPv6 literal, optionally with a prefix length; never a host name, which would need DNS. */
-  private static final Pattern LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?"
+  /**
+   * An IPv4 or IPv6 literal, optionally with a prefix length; never a host name, which would need
+   * DNS (an IPv4 octet over 255 would be looked up as a name, so it does not match).
+   */
+  private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])";
+  private static final Pattern LITERAL = Pattern.compile(OCTET + "(\\." + OCTET + "){3}(/[0-9]{1,2})?"
       + "|[0-9a-fA-F:]*:[0-9a-fA-F:.]*(/[0-9]{1,3})?");
 
   /** Whether a client of this user, address (as the source saw it) and application name is meant. */
