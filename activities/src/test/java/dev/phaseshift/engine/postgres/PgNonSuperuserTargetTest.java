@@ -6,11 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.phaseshift.model.Finding;
+import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.Endpoint;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.testing.PgPair;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +74,28 @@ class PgNonSuperuserTargetTest extends PgVersionPairTesting {
         assertTrue(logged.contains("CREATE ROLE \"app_owner\""), "the log records statements: " + log);
         String hash = verifier.substring(verifier.lastIndexOf(':') + 1);
         assertFalse(logged.contains(hash) || logged.contains(verifier.substring(0, 40)), "a verifier in " + log);
+      }
+    }
+  }
+
+  @Test
+  void anOwnerTheTargetHasAlreadyAndTheRoleCannotActAsBlocksPrepareWithTheGrantToRun() throws Exception {
+    try (Connection s = pair.source(); Connection t = pair.target()) {
+      exec(s, "CREATE ROLE reporting_owner", "CREATE SCHEMA reporting AUTHORIZATION reporting_owner");
+      exec(t, "CREATE ROLE reporting_owner");
+      try {
+        java.util.Properties as = new java.util.Properties();
+        as.setProperty("user", "mig");
+        List<Finding> findings = new ArrayList<>();
+        try (Connection mig = java.sql.DriverManager.getConnection(pair.target.jdbcUrl(PgPair.DATABASE), as)) {
+          PgOwnerChecks.findings(s, mig, "mig", java.util.Set.of("reporting_owner"), findings);
+        }
+        String grant = "run on the target: GRANT \"reporting_owner\" TO \"mig\"" + (majors()[1] >= 16 ? " WITH SET TRUE" : "");
+        assertTrue(findings.stream().anyMatch(f -> f.severity() == Severity.BLOCKER && f.message().endsWith(grant)),
+            findings.toString());
+      } finally {
+        exec(s, "DROP SCHEMA reporting", "DROP ROLE reporting_owner");
+        exec(t, "DROP ROLE reporting_owner");
       }
     }
   }
