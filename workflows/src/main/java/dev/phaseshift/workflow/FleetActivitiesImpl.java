@@ -49,7 +49,8 @@ public final class FleetActivitiesImpl implements FleetActivities {
     boolean running = state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
         || state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW;
     boolean completed = state == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
-    MigrationStatus s = completed && phase == Phase.COMPLETED ? null : query(id);
+    // Also once a migration has ended: its final status holds the freeze its switchover took, for the report.
+    MigrationStatus s = query(id);
     if (s != null && s.phase() != null) phase = s.phase();
     if (running) {
       return new ChildProgress(id, false, false, phase, s == null || s.lag() == null ? null : s.lag().bytes(),
