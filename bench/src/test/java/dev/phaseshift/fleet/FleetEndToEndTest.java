@@ -9,6 +9,8 @@ import dev.phaseshift.model.FleetMemberState;
 import dev.phaseshift.model.FleetStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.testing.InProcessWorker;
+import dev.phaseshift.testing.PhaseshiftProcess;
+import dev.phaseshift.testing.PhaseshiftProcess.Run;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.FleetWorkflow;
 import dev.phaseshift.workflow.MigrationWorkflow;
@@ -17,8 +19,6 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -217,26 +217,7 @@ class FleetEndToEndTest {
     return s.members().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
   }
 
-  record Run(int code, String out, String err) {
-    String all() {
-      return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
-
-  /** Runs {@code phaseshift ARGS} in a JVM of its own, as the launcher does. */
   static Run phaseshift(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.phaseshift.cli.PhaseshiftCli"));
-    command.addAll(List.of(args));
-    if (!args[1].equals("validate")) command.addAll(List.of("--address", temporal.address()));
-    File out = Files.createTempFile(dir, "out-", ".txt").toFile();
-    File err = Files.createTempFile(dir, "err-", ".txt").toFile();
-    Process process = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
-    if (!process.waitFor(90, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within 90 s");
-    }
-    return new Run(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-        Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    return PhaseshiftProcess.run(dir, args[1].equals("validate") ? null : temporal.address(), args);
   }
 }

@@ -4,10 +4,8 @@ import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.FleetSkip;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.WaveApproval;
-import dev.phaseshift.workflow.FailureTypes;
 import dev.phaseshift.workflow.FleetWorkflow;
 import io.temporal.client.WorkflowUpdateException;
-import io.temporal.failure.ApplicationFailure;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,13 +44,10 @@ final class FleetSteer {
             + name + " by " + d.by() + (d.reason() == null ? "" : " (" + d.reason() + ")"));
         return d.accepted() ? ExitCodes.OK : ExitCodes.FAILED;
       } catch (WorkflowUpdateException e) {
-        if (e.getCause() instanceof ApplicationFailure refusal && FailureTypes.REFUSED.equals(refusal.getType())) {
-          Decision d = refusal.getDetails().get(Decision.class);
-          spec.commandLine().getErr().println("refused: " + d.action() + " of fleet " + name + " by " + d.by()
-              + " (" + d.reason() + ")");
-          return ExitCodes.FAILED;
-        }
-        throw e;
+        Decision d = Refusals.of(e);
+        spec.commandLine().getErr().println("refused: " + d.action() + " of fleet " + name + " by " + d.by()
+            + " (" + d.reason() + ")");
+        return ExitCodes.FAILED;
       } finally {
         temporal.close();
       }
