@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "report", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:the fleet completed without failed databases", "1:it was aborted, has failed databases or has not ended",
         "2:bad input", "3:cannot reach Temporal or no such fleet"},
-    description = {"Prints a fleet's report: outcome, each wave's counts and times, every database's outcome,",
-        "phase, write freeze and times, and the fleet's decisions. A finished fleet's report is its result",
+    description = {"Prints a fleet's report as Markdown (or JSON with -o json).",
+        "Outcome, each wave's counts and times, every database's outcome, phase, write freeze and times,",
+        "and the fleet's decisions. A finished fleet's report is its result",
         "(no worker needed); a running fleet's is its current status. Each database's own report: phaseshift report NAME."})
 final class FleetReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FLEET", description = "fleet name (the fleet plan's name)")

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -17,18 +16,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "status", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:the fleet runs or completed without failures (with --watch: it ended so)",
         "1:the fleet was aborted, or ended with failed databases", "2:bad input", "3:cannot reach Temporal or no such fleet"},
-    description = {"Shows the fleet's state, its wave, what it waits for and a line per database:",
-        "wave, name, state, phase, lag, write freeze, and what it waits for or why it failed.",
+    description = {"Shows a fleet's state, its wave, what it waits for and a line per database.",
+        "Each line: wave, name, state, phase, lag, write freeze, and what it waits for or why it failed.",
         "With --watch it redraws until the fleet ends."})
 final class FleetStatusCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FLEET", description = "fleet name (the fleet plan's name)")
   String name;
 
-  @Option(names = "--watch", description = "redraw every --interval seconds until the fleet ends")
-  boolean watch;
-
-  @Option(names = "--interval", defaultValue = "5", description = "seconds between redraws with --watch (default ${DEFAULT-VALUE})")
-  int interval;
+  @Mixin Watching watching;
 
   @Mixin Output output;
   @Mixin TemporalOptions temporal;
@@ -37,7 +32,7 @@ final class FleetStatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String id = FleetFiles.workflowId(name);
-    if (interval < 1) throw new CliException(ExitCodes.BAD_INPUT, "--interval must be 1 second or more");
+    watching.check();
     PrintWriter out = spec.commandLine().getOut();
     try {
       FleetWorkflow fleet = temporal.client().newWorkflowStub(FleetWorkflow.class, id);
@@ -46,19 +41,14 @@ final class FleetStatusCommand implements Callable<Integer> {
         if (output.json()) {
           out.println(Output.toJson(s));
         } else {
-          if (watch) out.print("\033[H\033[2J");
+          watching.clear(out);
           print(out, s);
         }
         out.flush();
         boolean ended = FleetStatus.COMPLETED.equals(s.state()) || FleetStatus.ABORTED.equals(s.state())
             && s.count(FleetMemberState.RUNNING) == 0;
-        if (!watch || ended) return ended && !succeeded(s) ? ExitCodes.FAILED : ExitCodes.OK;
-        try {
-          Thread.sleep(interval * 1000L);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return ExitCodes.OK;
-        }
+        if (!watching.watch || ended) return ended && !succeeded(s) ? ExitCodes.FAILED : ExitCodes.OK;
+        watching.pause();
       }
     } finally {
       temporal.close();
