@@ -6,6 +6,8 @@ import dev.phaseshift.plan.FleetWaves;
 
 /** What a fleet waits for, in the words the query, the CLI and the Web UI show. */
 final class FleetWaits {
+  static final int DETAIL_ROWS = 1_000;
+
   private FleetWaits() {}
 
   static String describe(FleetRun run) {
@@ -35,7 +37,7 @@ final class FleetWaits {
     return s.toString();
   }
 
-  /** The Web UI's current details: one line per wave, one table row per database of the running waves. */
+  /** The Web UI's current details: what the fleet waits for, a table row per database, a line per wave. */
   static String details(FleetRun run) {
     StringBuilder s = new StringBuilder();
     s.append("**Fleet ").append(run.plan.name()).append("**: ").append(run.state()).append(", wave ")
@@ -45,9 +47,12 @@ final class FleetWaits {
     s.append("| Database | Wave | State | Phase | Lag (bytes) | Freeze (ms) | Waiting for |\n|---|---|---|---|---|---|---|\n");
     int shown = 0;
     for (FleetMember m : run.members) {
-      // Pending and finished waves are summed up below; the rows are the databases being moved now.
-      if (m.state() != FleetMemberState.RUNNING && m.state() != FleetMemberState.FAILED) continue;
-      if (++shown > 200) break;
+      // Every database up to a thousand; the details are read by a query, never kept in history.
+      if (++shown > DETAIL_ROWS) {
+        s.append("| ... ").append(run.members.size() - DETAIL_ROWS).append(" more: phaseshift fleet status ")
+            .append(run.plan.name()).append(" | | | | | | |\n");
+        break;
+      }
       s.append("| ").append(m.name()).append(" | ").append(m.wave()).append(" | ").append(m.state()).append(" | ")
           .append(orDash(m.phase())).append(" | ").append(orDash(m.lagBytes())).append(" | ")
           .append(orDash(m.freezeMillis())).append(" | ").append(orDash(m.waitingFor())).append(" |\n");

@@ -85,6 +85,12 @@ class FleetWorkflowTest {
         FleetMemberState.SUCCEEDED, FleetMemberState.PENDING, FleetMemberState.PENDING, FleetMemberState.PENDING),
         held.members().stream().map(FleetMember::state).toList(), "the next wave waits for an operator");
     assertTrue(held.waitingFor().contains("phaseshift fleet resume|skip|abort stops"), held.waitingFor());
+    // What the Web UI shows as the current details, read as it reads them.
+    String details = WorkflowStub.fromTyped(fleet).query("__temporal_workflow_metadata",
+        io.temporal.api.sdk.v1.WorkflowMetadata.class).getCurrentDetails();
+    assertTrue(details.contains("| bad-a2 | 1 | FAILED | FAILED |"), details);
+    assertTrue(details.contains("| b3 | 2 | PENDING | - |"), details);
+    assertTrue(details.contains("- wave 1: succeeded 2 failed 1"), details);
     env.sleep(Duration.ofMinutes(10));
     assertEquals(FleetMemberState.PENDING, member(fleet.status(), "b1").state(), "still waiting");
 
