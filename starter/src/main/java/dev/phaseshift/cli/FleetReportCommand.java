@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code phaseshift fleet report NAME}: the fleet's outcome per wave and per database, Markdown or JSON. */
@@ -25,8 +24,7 @@ import picocli.CommandLine.Spec;
         "and the fleet's decisions. A finished fleet's report is its result",
         "(no worker needed); a running fleet's is its current status. Each database's own report: phaseshift report NAME."})
 final class FleetReportCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "FLEET", description = "fleet name (the fleet plan's name)")
-  String name;
+  @Mixin FleetName named;
 
   @Mixin Output output;
   @Mixin TemporalOptions temporal;
@@ -34,7 +32,7 @@ final class FleetReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String id = FleetFiles.workflowId(name);
+    String id = named.workflowId();
     FleetStatus s;
     try {
       WorkflowClient client = temporal.client();

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code phaseshift fleet status NAME}: every wave and database, and what the fleet waits for. */
@@ -20,8 +19,7 @@ import picocli.CommandLine.Spec;
         "Each line: wave, name, state, phase, lag, write freeze, and what it waits for or why it failed.",
         "With --watch it redraws until the fleet ends."})
 final class FleetStatusCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "FLEET", description = "fleet name (the fleet plan's name)")
-  String name;
+  @Mixin FleetName named;
 
   @Mixin Watching watching;
 
@@ -31,7 +29,7 @@ final class FleetStatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String id = FleetFiles.workflowId(name);
+    String id = named.workflowId();
     watching.check();
     PrintWriter out = spec.commandLine().getOut();
     try {

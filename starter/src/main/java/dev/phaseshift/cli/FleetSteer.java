@@ -22,8 +22,7 @@ final class FleetSteer {
   private FleetSteer() {}
 
   abstract static class Request implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "FLEET", description = "fleet name (the fleet plan's name)")
-    String name;
+    @Mixin FleetName named;
 
     @Option(names = "--as", defaultValue = "${env:USER:-unknown}", description = "who asks (default: $USER)")
     String by;
@@ -36,16 +35,16 @@ final class FleetSteer {
 
     @Override
     public Integer call() {
-      String id = FleetFiles.workflowId(name);
+      String id = named.workflowId();
       try {
         FleetWorkflow fleet = temporal.client().newWorkflowStub(FleetWorkflow.class, id);
         Decision d = send(fleet);
         spec.commandLine().getOut().println((d.accepted() ? "accepted: " : "refused: ") + d.action() + " of fleet "
-            + name + " by " + d.by() + (d.reason() == null ? "" : " (" + d.reason() + ")"));
+            + named.name + " by " + d.by() + (d.reason() == null ? "" : " (" + d.reason() + ")"));
         return d.accepted() ? ExitCodes.OK : ExitCodes.FAILED;
       } catch (WorkflowUpdateException e) {
         Decision d = Refusals.of(e);
-        spec.commandLine().getErr().println("refused: " + d.action() + " of fleet " + name + " by " + d.by()
+        spec.commandLine().getErr().println("refused: " + d.action() + " of fleet " + named.name + " by " + d.by()
             + " (" + d.reason() + ")");
         return ExitCodes.FAILED;
       } finally {

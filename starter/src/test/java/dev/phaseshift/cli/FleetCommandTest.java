@@ -75,4 +75,18 @@ class FleetCommandTest {
     assertTrue(r.err().contains("template.source.password"), r.err());
     assertTrue(!r.err().contains("hunter2") && !r.out().contains("hunter2"), r.err());
   }
+
+  @Test
+  void theFleetAndTheDatabaseAreTheArgumentsInThatOrderAndABadFleetNameIsRefusedBeforeAnythingIsSent() {
+    CommandLine.ParseResult parsed = PhaseshiftCli.commandLine().parseArgs("fleet", "skip", "q3", "shop-eu", "--as", "ops");
+    FleetSteer.Skip skip = (FleetSteer.Skip) parsed.subcommand().subcommand().commandSpec().userObject();
+    assertEquals("q3", skip.named.name);
+    assertEquals("shop-eu", skip.database);
+    assertEquals("ops", skip.by);
+    for (String command : new String[] {"status", "report", "pause", "resume", "abort"}) {
+      Result r = run("fleet", command, "Not A Name", "--address", "127.0.0.1:1");
+      assertEquals(2, r.code(), command + ": " + r.err());
+      assertTrue(r.err().contains("'Not A Name' is not a fleet name"), command + ": " + r.err());
+    }
+  }
 }
