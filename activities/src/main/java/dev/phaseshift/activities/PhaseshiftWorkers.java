@@ -4,6 +4,8 @@ import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
 import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
+import dev.phaseshift.workflow.FleetActivitiesImpl;
+import dev.phaseshift.workflow.FleetWorkflowImpl;
 import dev.phaseshift.workflow.InputEraserWorkflowImpl;
 import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
@@ -68,8 +70,9 @@ public final class PhaseshiftWorkers {
         .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
         .build();
     shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
-        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class);
-    shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()));
+        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class, FleetWorkflowImpl.class);
+    shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()),
+        new FleetActivitiesImpl(factory.getWorkflowClient()));
     // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by
     // an eraser this worker starts when its converter reads such an input.
     if (factory.getWorkflowClient().getOptions().getDataConverter() instanceof PlanDataConverter plans) {

@@ -10,6 +10,8 @@ import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.testing.InProcessWorker;
+import dev.phaseshift.testing.PhaseshiftProcess;
+import dev.phaseshift.testing.PhaseshiftProcess.Run;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
@@ -17,14 +19,10 @@ import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -73,27 +71,9 @@ class CliProcessTest {
     if (target != null) target.close();
   }
 
-  record Run(int code, String out, String err) {
-    String all() {
-      return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
-
   /** Runs {@code phaseshift ARGS > out 2> err} in a JVM of its own, as the launcher does. */
   static Run phaseshift(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.phaseshift.cli.PhaseshiftCli"));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--address", temporal.address()));
-    File out = Files.createTempFile(dir, "out-", ".txt").toFile();
-    File err = Files.createTempFile(dir, "err-", ".txt").toFile();
-    Process process = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
-    if (!process.waitFor(90, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within 90 s");
-    }
-    return new Run(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-        Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    return PhaseshiftProcess.run(dir, temporal.address(), args);
   }
 
   static String planJson(String name, String sourceUrl, String db, boolean approval) {

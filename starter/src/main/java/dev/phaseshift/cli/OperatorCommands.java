@@ -7,10 +7,8 @@ import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.RetiredClient;
-import dev.phaseshift.workflow.FailureTypes;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import io.temporal.client.WorkflowUpdateException;
-import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -73,13 +71,10 @@ public final class OperatorCommands {
       try {
         return decided(send.get());
       } catch (WorkflowUpdateException e) {
-        if (e.getCause() instanceof ApplicationFailure refusal && FailureTypes.REFUSED.equals(refusal.getType())) {
-          Decision d = refusal.getDetails().get(Decision.class);
-          spec.commandLine().getErr().println("refused: " + d.action() + " of " + name + " by " + d.by()
-              + " (" + d.reason() + ")");
-          return ExitCodes.FAILED;
-        }
-        throw e;
+        Decision d = Refusals.of(e);
+        spec.commandLine().getErr().println("refused: " + d.action() + " of " + name + " by " + d.by()
+            + " (" + d.reason() + ")");
+        return ExitCodes.FAILED;
       }
     }
 

@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -33,11 +32,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", description = "migration name (the plan's name)")
   String name;
 
-  @Option(names = "--watch", description = "redraw every --interval seconds until the migration ends")
-  boolean watch;
-
-  @Option(names = "--interval", defaultValue = "2", description = "seconds between redraws with --watch (default ${DEFAULT-VALUE})")
-  int interval;
+  @Mixin Watching watching;
 
   @Mixin Output output;
   @Mixin TemporalOptions temporal;
@@ -46,7 +41,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String id = Names.workflowId(name);
-    if (interval < 1) throw new CliException(ExitCodes.BAD_INPUT, "--interval must be 1 second or more");
+    watching.check();
     PrintWriter out = spec.commandLine().getOut();
     CopyRate rate = new CopyRate();
     try {
@@ -57,15 +52,15 @@ public final class StatusCommand implements Callable<Integer> {
         if (output.json()) {
           out.println(Output.toJson(live));
         } else {
-          if (watch) out.print("\033[H\033[2J");
+          watching.clear(out);
           out.print(render(live));
-          if (watch) out.print(watchLines(live, rate));
+          if (watching.watch) out.print(watchLines(live, rate));
         }
         out.flush();
         Phase phase = live.status().phase();
         if (ENDED.contains(phase)) return phase == Phase.COMPLETED ? ExitCodes.OK : ExitCodes.FAILED;
-        if (!watch) return ExitCodes.OK;
-        OperatorCommands.sleep(interval * 1000L);
+        if (!watching.watch) return ExitCodes.OK;
+        watching.pause();
       }
     } finally {
       temporal.close();

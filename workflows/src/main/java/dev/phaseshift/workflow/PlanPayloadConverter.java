@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.phaseshift.plan.InlineSecrets;
+import dev.phaseshift.plan.FleetPlan;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.PlanInputErrors;
 import io.temporal.api.common.v1.Payload;
@@ -83,7 +84,8 @@ public final class PlanPayloadConverter implements PayloadConverter {
 
   @Override
   public <T> T fromData(Payload content, Class<T> valueClass, Type valueType) {
-    if (valueClass != MigrationPlan.class) return json.fromData(content, valueClass, valueType);
+    // A fleet plan holds migration plans (its template, full plans), so it is read as strictly.
+    if (valueClass != MigrationPlan.class && valueClass != FleetPlan.class) return json.fromData(content, valueClass, valueType);
     if (content.getData().isEmpty()) return null;
     byte[] raw = content.getData().toByteArray();
     JsonNode tree;
@@ -99,7 +101,7 @@ public final class PlanPayloadConverter implements PayloadConverter {
     List<String> secrets = InlineSecrets.fields(tree);
     if (!secrets.isEmpty()) throw heldSecret(secrets);
     try {
-      return valueClass.cast(PLAN_READER.treeToValue(tree, MigrationPlan.class));
+      return PLAN_READER.treeToValue(tree, valueClass);
     } catch (JsonProcessingException e) {
       throw new InvalidPlanInput("the plan cannot be read; nothing was changed: " + PlanInputErrors.describe(e));
     }
