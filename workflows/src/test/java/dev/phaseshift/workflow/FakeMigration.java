@@ -1,6 +1,7 @@
 package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
+import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
@@ -98,4 +99,12 @@ public class FakeMigration implements MigrationWorkflow {
 
   @Override
   public void extendRetention(RetentionExtension request) {}
+
+  @Override
+  public void retireClient(ClientRetirement retirement) {}
+
+  @Override
+  public Decision retireClientUpdate(ClientRetirement retirement) {
+    return null;
+  }
 }
