@@ -19,4 +19,7 @@ public interface Engine {
   Validator validator();
 
   Cutover cutover();
+
+  /** Reads for the verification window after the switchover. */
+  VerificationProbe verificationProbe();
 }

@@ -35,6 +35,17 @@ public final class PgPair implements AutoCloseable {
     }
   }
 
+  /** A pair of default-major servers with {@code settings} on top of the usual ones (see EmbeddedPostgresServer#startWith). */
+  public static PgPair with(java.util.Map<String, String> settings) {
+    EmbeddedPostgresServer source = EmbeddedPostgresServer.startWith(settings);
+    try {
+      return new PgPair(source, EmbeddedPostgresServer.startWith(settings));
+    } catch (RuntimeException e) {
+      source.close();
+      throw e;
+    }
+  }
+
   private PgPair(EmbeddedPostgresServer source, EmbeddedPostgresServer target) {
     this.source = source;
     this.target = target;

@@ -1,0 +1,118 @@
+package dev.phaseshift.engine.postgres;
+
+import dev.phaseshift.engine.VerificationProbe;
+import dev.phaseshift.model.DatabaseCounters;
+import dev.phaseshift.model.StatementLatency;
+import dev.phaseshift.model.StatementTime;
+import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.VerificationBaseline;
+import dev.phaseshift.model.VerificationReading;
+import dev.phaseshift.model.VerificationSample;
+import dev.phaseshift.plan.MigrationPlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The verification window's reads on PostgreSQL: {@code pg_stat_database}, {@code pg_stat_activity},
+ * {@code pg_stat_user_tables}, {@code pg_replication_slots} and, where loaded on both sides,
+ * {@code pg_stat_statements}. Failed logins are not in any statistics view (they reach the server
+ * log only, with log_connections on), so they are not read.
+ */
+final class PgVerificationProbe implements VerificationProbe {
+  @Override
+  public DatabaseCounters sourceCounters(MigrationPlan plan) {
+    try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
+      return s.call("reading the source's statistics", c -> PgCounters.read(c, PgInventory.selectedTables(c, plan), null));
+    }
+  }
+
+  @Override
+  public VerificationBaseline baseline(MigrationPlan plan, DatabaseCounters start) {
+    DatabaseCounters now = sourceCounters(plan);
+    double seconds = Math.max(0.001, (now.atMillis() - start.atMillis()) / 1000.0);
+    long commits = Math.max(0, now.commits() - start.commits());
+    long rollbacks = Math.max(0, now.rollbacks() - start.rollbacks());
+    long transactions = commits + rollbacks;
+    Double failed = now.failedSessions() == null || start.failedSessions() == null ? null
+        : perMinute(now.failedSessions() - start.failedSessions(), seconds);
+    // Each top statement's mean over the baseline's interval when it ran often enough in it, else
+    // its mean since pg_stat_statements was last reset.
+    Map<String, StatementTime> before = byQuery(start.statements());
+    List<StatementTime> top = new ArrayList<>();
+    for (StatementTime st : now.statements()) {
+      StatementTime earlier = before.get(st.query());
+      long calls = earlier == null ? 0 : st.calls() - earlier.calls();
+      top.add(calls >= 10 ? new StatementTime(st.query(), calls, st.totalMillis() - earlier.totalMillis()) : st);
+    }
+    return new VerificationBaseline(seconds, transactions, transactions == 0 ? 0 : (double) rollbacks / transactions,
+        perMinute(now.deadlocks() - start.deadlocks(), seconds), failed, now.clientBackends(), top);
+  }
+
+  @Override
+  public VerificationSample sample(MigrationPlan plan, VerificationBaseline baseline, VerificationReading start,
+      VerificationReading previous) {
+    List<String> queries = baseline.topStatements().stream().map(StatementTime::query).toList();
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      PgSession s = sides.source();
+      PgSession t = sides.target();
+      List<TableInfo> tables = t.call("listing tables", c -> PgInventory.selectedTables(c, plan));
+      DatabaseCounters target = t.call("reading the new primary's statistics", c -> PgCounters.read(c, tables, queries));
+      DatabaseCounters source = s.call("reading the old database's statistics", c -> PgCounters.read(c, tables, List.of()));
+      VerificationReading reading = new VerificationReading(target, source);
+      PgReverseStream.State reverse = Boolean.TRUE.equals(plan.reverseReplication())
+          ? t.call("reading the reverse stream", c -> PgReverseStream.state(c, PgNames.reverseSlot(plan))) : null;
+      PgStaleClients.Seen stale = s.call("listing clients on the old database", PgStaleClients::seen);
+      if (previous == null) {
+        return new VerificationSample(reading, 0, 0, 0, 0, null, target.clientBackends(), List.of(),
+            reverse == null ? null : reverse.active(), reverse == null ? null : reverse.lagBytes(),
+            stale.described(), stale.count(), 0, 0);
+      }
+      DatabaseCounters before = previous.target();
+      double seconds = Math.max(0.001, (target.atMillis() - before.atMillis()) / 1000.0);
+      long commits = Math.max(0, target.commits() - before.commits());
+      long rollbacks = Math.max(0, target.rollbacks() - before.rollbacks());
+      long transactions = commits + rollbacks;
+      Double failed = target.failedSessions() == null || before.failedSessions() == null ? null
+          : perMinute(target.failedSessions() - before.failedSessions(), seconds);
+      // Rows changed on the old database beyond what the reverse stream applied there: both
+      // counted since the window began, so a reverse stream catching up is not taken for a client.
+      long oldWrites = Math.max(0, (source.tableWrites() - start.source().tableWrites())
+          - (target.tableWrites() - start.target().tableWrites()));
+      return new VerificationSample(reading, seconds, transactions,
+          transactions == 0 ? 0 : (double) rollbacks / transactions,
+          perMinute(target.deadlocks() - before.deadlocks(), seconds), failed, target.clientBackends(),
+          latencies(baseline, before, target), reverse == null ? null : reverse.active(),
+          reverse == null ? null : reverse.lagBytes(), stale.described(), stale.count(), oldWrites,
+          Math.max(0, source.rollbacks() - previous.source().rollbacks()));
+    }
+  }
+
+  /** Each baseline statement's mean on the new primary over the sample, from the change in its counters. */
+  private static List<StatementLatency> latencies(VerificationBaseline baseline, DatabaseCounters before,
+      DatabaseCounters now) {
+    Map<String, StatementTime> earlier = byQuery(before.statements());
+    Map<String, StatementTime> current = byQuery(now.statements());
+    List<StatementLatency> out = new ArrayList<>();
+    for (StatementTime src : baseline.topStatements()) {
+      StatementTime cur = current.get(src.query());
+      if (cur == null) continue;
+      StatementTime prev = earlier.get(src.query());
+      long calls = cur.calls() - (prev == null ? 0 : prev.calls());
+      double total = cur.totalMillis() - (prev == null ? 0 : prev.totalMillis());
+      if (calls <= 0) continue;
+      out.add(new StatementLatency(src.query(), src.meanMillis(), total / calls, calls));
+    }
+    return out;
+  }
+
+  private static Map<String, StatementTime> byQuery(List<StatementTime> statements) {
+    return statements.stream().collect(Collectors.toMap(StatementTime::query, Function.identity(), (a, b) -> a));
+  }
+
+  private static double perMinute(long count, double seconds) {
+    return Math.max(0, count) * 60.0 / seconds;
+  }
+}
