@@ -13,6 +13,13 @@ import java.util.Locale;
  * conditions. Pure: the workflow and unit tests call it alike.
  */
 final class VerificationJudge {
+  /**
+   * A statement must also be this much slower than on the source to fail a sample: a new server's
+   * cold cache makes sub-millisecond statements a few times slower for a while, which no
+   * application notices and no rollback should follow.
+   */
+  static final double MIN_LATENCY_INCREASE_MILLIS = 1.0;
+
   private VerificationJudge() {}
 
   /** The conditions the sample broke, each saying what was measured against what was allowed. */
@@ -36,7 +43,8 @@ final class VerificationJudge {
       }
     }
     for (StatementLatency st : s.statements()) {
-      if (st.calls() >= p.minCalls() && st.sourceMeanMillis() > 0 && st.ratio() > p.maxLatencyRatio()) {
+      if (st.calls() >= p.minCalls() && st.sourceMeanMillis() > 0 && st.ratio() > p.maxLatencyRatio()
+          && st.meanMillis() - st.sourceMeanMillis() >= MIN_LATENCY_INCREASE_MILLIS) {
         failures.add(String.format(Locale.ROOT, "latency: %s takes %.3f ms on the new primary, %.3f ms on the source"
             + " (%.1fx, allowed %.1fx, %d calls)", st.query(), st.meanMillis(), st.sourceMeanMillis(), st.ratio(),
             p.maxLatencyRatio(), st.calls()));

@@ -251,9 +251,9 @@ public class ScriptedActivities implements MigrationActivities {
       return new VerificationSample(reading, 0, 0, 0, 0, null, 0, List.of(), null, null, List.of(), 0, 0, 0);
     }
     int n = samplesTaken.incrementAndGet();
-    double mean = regressFromSample > 0 && n >= regressFromSample ? 0.5 : 0.1;
+    double mean = regressFromSample > 0 && n >= regressFromSample ? 12.5 : 2.5;
     return new VerificationSample(reading, 30, 500, 0.01, 0, 0.0, 8,
-        List.of(new StatementLatency(TOP_STATEMENT, 0.1, mean, 400)), true, 0L, List.of(), 0, 0, 0);
+        List.of(new StatementLatency(TOP_STATEMENT, 2.5, mean, 400)), true, 0L, List.of(), 0, 0, 0);
   }
 
   @Override

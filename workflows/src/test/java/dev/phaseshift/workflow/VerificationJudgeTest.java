@@ -53,11 +53,14 @@ class VerificationJudgeTest {
   @Test
   void aSlowStatementFailsOnlyWithEnoughCalls() {
     VerificationPolicy p = policy(null);
-    List<StatementLatency> slowButRare = List.of(new StatementLatency("SELECT 1", 0.1, 0.5, 19));
+    List<StatementLatency> slowButRare = List.of(new StatementLatency("SELECT 1", 1.0, 5.0, 19));
     assertEquals(List.of(), VerificationJudge.failures(p, BASELINE, sample(0, 0, slowButRare, true, 0, 0, 0)));
-    List<StatementLatency> slow = List.of(new StatementLatency("SELECT 1", 0.1, 0.5, 20));
-    assertEquals(List.of("latency: SELECT 1 takes 0.500 ms on the new primary, 0.100 ms on the source (5.0x, allowed"
+    List<StatementLatency> slow = List.of(new StatementLatency("SELECT 1", 1.0, 5.0, 20));
+    assertEquals(List.of("latency: SELECT 1 takes 5.000 ms on the new primary, 1.000 ms on the source (5.0x, allowed"
         + " 2.0x, 20 calls)"), VerificationJudge.failures(p, BASELINE, sample(0, 0, slow, true, 0, 0, 0)));
+    List<StatementLatency> coldCache = List.of(new StatementLatency("SELECT 1", 0.1, 0.5, 500));
+    assertEquals(List.of(), VerificationJudge.failures(p, BASELINE, sample(0, 0, coldCache, true, 0, 0, 0)),
+        "5x slower but by less than a millisecond");
   }
 
   @Test

@@ -8,7 +8,9 @@ import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.VerificationBaseline;
 import dev.phaseshift.model.VerificationReading;
 import dev.phaseshift.model.VerificationSample;
+import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.VerificationPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +31,22 @@ final class PgVerificationProbe implements VerificationProbe {
     }
   }
 
+  /** The longest the baseline waits for its interval to reach one sample interval. */
+  private static final long MAX_BASELINE_WAIT_MILLIS = 60_000;
+
   @Override
   public VerificationBaseline baseline(MigrationPlan plan, DatabaseCounters start) {
     DatabaseCounters now = sourceCounters(plan);
+    // A switchover that waited for nothing comes here a moment after the first reading; rates over
+    // a moment say little, so the baseline covers at least one sample interval (bounded).
+    VerificationPolicy policy = plan.verificationOrDefault();
+    long wanted = Math.min(Math.min(MAX_BASELINE_WAIT_MILLIS, policy.sampleDuration().toMillis()),
+        Math.min(policy.windowDuration().toMillis(), DurationText.parse(plan.retention()).toMillis()));
+    long elapsed = now.atMillis() - start.atMillis();
+    if (elapsed < wanted) {
+      Polling.sleep(wanted - elapsed);
+      now = sourceCounters(plan);
+    }
     double seconds = Math.max(0.001, (now.atMillis() - start.atMillis()) / 1000.0);
     long commits = Math.max(0, now.commits() - start.commits());
     long rollbacks = Math.max(0, now.rollbacks() - start.rollbacks());
