@@ -21,6 +21,7 @@ import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.DatabaseCounters;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.VerificationBaseline;
 import dev.phaseshift.model.VerificationReading;
 import dev.phaseshift.model.VerificationSample;
@@ -306,6 +307,13 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   public VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
       VerificationReading start, VerificationReading previous) {
     return call("verificationSample", plan, e -> e.verificationProbe().sample(plan, baseline, start, previous));
+  }
+
+  // ---- optimization advice (issue 13) ----
+
+  @Override
+  public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
+    return call("adviseOptimization", plan, e -> e.optimizationAdvisor().advise(plan));
   }
 
   /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */

@@ -22,4 +22,7 @@ public interface Engine {
 
   /** Reads for the verification window after the switchover. */
   VerificationProbe verificationProbe();
+
+  /** OPTIMIZE's advice on the new primary. */
+  OptimizationAdvisor optimizationAdvisor();
 }

@@ -37,6 +37,7 @@ import java.util.List;
  * @param subscriptionAuth how the subscriptions authenticate without a password kept in a catalog
  * @param verification     the window after the switchover that watches the new primary and rolls
  *                         back (or notifies) when it does worse than the source did
+ * @param optimize         what OPTIMIZE may do beyond ANALYZE (freeze the copied tables)
  */
 public record MigrationPlan(
     String name,
@@ -59,7 +60,8 @@ public record MigrationPlan(
     String lockTimeout,
     List<RetiredClient> retiredClients,
     SubscriptionAuth subscriptionAuth,
-    VerificationPolicy verification) {
+    VerificationPolicy verification,
+    OptimizePolicy optimize) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
@@ -72,7 +74,7 @@ public record MigrationPlan(
       List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth) {
     this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
         approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null, null);
   }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
@@ -146,21 +148,29 @@ public record MigrationPlan(
         retiredClients == null ? List.of() : retiredClients,
         subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth,
         verificationOrDefault().withDefaults(
-            reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication));
+            reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication),
+        optimize == null ? new OptimizePolicy(PlanDefaults.OPTIMIZE_FREEZE) : optimize);
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize);
   }
 
   /** The same plan with another verification window (tests and benchmarks that need a short one or none). */
   public MigrationPlan withVerification(VerificationPolicy policy) {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize);
+  }
+
+  /** The same plan with another optimize policy. */
+  public MigrationPlan withOptimize(OptimizePolicy policy) {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy);
   }
 
   /** The plan's window, also for a plan that did not go through {@link #withDefaults()}. */

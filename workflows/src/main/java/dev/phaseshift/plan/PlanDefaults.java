@@ -25,6 +25,8 @@ public final class PlanDefaults {
   public static final long MAX_REVERSE_LAG_BYTES = 64L * 1024 * 1024;
   /** A DBA's psql or a monitoring agent on the old database is common; a rollback for it is not wanted by default. */
   public static final String STALE_CLIENTS = "warn";
+  /** Freezing rewrites every page of the copied tables; an operator opts in. */
+  public static final boolean OPTIMIZE_FREEZE = false;
 
   private PlanDefaults() {}
 }

@@ -9,6 +9,7 @@ import dev.phaseshift.model.DatabaseCounters;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
@@ -215,4 +216,14 @@ public interface MigrationActivities {
   @ActivityMethod(name = "VerificationSample")
   VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
       VerificationReading start, VerificationReading previous);
+
+  // ---- optimization advice (issue 13) ----
+
+  /**
+   * OPTIMIZE's advice on the new primary, after ANALYZE: freezes the copied tables when the plan
+   * allows and reports their transaction-id age, statements slower than on the source with both
+   * plans, indexes the source never used, tables without statistics, and settings that differ.
+   */
+  @ActivityMethod(name = "AdviseOptimization")
+  OptimizationAdvice adviseOptimization(MigrationPlan plan);
 }

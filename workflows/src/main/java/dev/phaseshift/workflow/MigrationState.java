@@ -7,6 +7,7 @@ import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
@@ -49,6 +50,8 @@ final class MigrationState {
   List<TableStats> tableStats = List.of();
   /** The verification window after the switchover; null until VERIFY starts it. */
   VerificationStatus verification;
+  /** OPTIMIZE's advice on the new primary; null until OPTIMIZE gives it. */
+  OptimizationAdvice optimization;
 
   final List<Approval> approvals = new ArrayList<>();
   final List<Decision> decisions = new ArrayList<>();
@@ -96,6 +99,6 @@ final class MigrationState {
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
         List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess,
-        verification);
+        verification, optimization);
   }
 }

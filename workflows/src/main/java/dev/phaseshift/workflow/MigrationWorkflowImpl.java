@@ -225,6 +225,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private void optimize() {
     run.enter(Phase.OPTIMIZE, "analyzing the target");
     state.tableStats = run.step("analyze the target").optimize(plan);
+    state.optimization = run.step("optimization advice").adviseOptimization(plan);
   }
 
   private MigrationReport completed() {

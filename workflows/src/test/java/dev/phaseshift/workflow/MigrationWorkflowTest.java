@@ -169,7 +169,7 @@ class MigrationWorkflowTest {
         "verificationCounters", "measureLag", "longWriteTransactions", "verificationBaseline", "switchover", "verify",
         "startReverseReplication"));
     expected.addAll(java.util.Collections.nCopies(31, "verificationSample"));
-    expected.addAll(List.of("decommission", "optimize"));
+    expected.addAll(List.of("decommission", "optimize", "adviseOptimization"));
     assertEquals(expected, activities.calls);
     assertEquals(List.of(Phase.PREPARE, Phase.MIGRATE, Phase.TEST, Phase.SWITCHOVER, Phase.VERIFY,
         Phase.RECOVERY, Phase.OPTIMIZE), report.phases().stream().map(t -> t.phase()).toList());

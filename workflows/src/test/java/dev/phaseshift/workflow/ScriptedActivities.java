@@ -10,6 +10,7 @@ import dev.phaseshift.model.DatabaseIdentity;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.Position;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
@@ -254,6 +255,13 @@ public class ScriptedActivities implements MigrationActivities {
     double mean = regressFromSample > 0 && n >= regressFromSample ? 12.5 : 2.5;
     return new VerificationSample(reading, 30, 500, 0.01, 0, 0.0, 8,
         List.of(new StatementLatency(TOP_STATEMENT, 2.5, mean, 400)), true, 0L, List.of(), 0, 0, 0);
+  }
+
+  @Override
+  public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
+    step("adviseOptimization");
+    return new OptimizationAdvice(false, 200_000_000, 6_000_000, List.of(), List.of(), List.of(), List.of(), List.of(),
+        List.of());
   }
 
   @Override

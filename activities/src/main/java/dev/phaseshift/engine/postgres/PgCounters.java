@@ -53,7 +53,7 @@ final class PgCounters {
   }
 
   /** The qualified pg_stat_statements view when the extension is installed here and readable, else null. */
-  private static String statementsView(Connection c) throws SQLException {
+  static String statementsView(Connection c) throws SQLException {
     String schema = Sql.one(c, "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
         + " WHERE e.extname = 'pg_stat_statements'", rs -> rs.getString(1));
     if (schema == null) return null;
@@ -67,7 +67,7 @@ final class PgCounters {
     }
   }
 
-  private static List<StatementTime> statements(Connection c, String view, List<String> queries) throws SQLException {
+  static List<StatementTime> statements(Connection c, String view, List<String> queries) throws SQLException {
     String total = Sql.one(c, "SELECT current_setting('server_version_num')::int >= 130000", rs -> rs.getBoolean(1))
         ? "total_exec_time" : "total_time";
     String select = "SELECT left(query, " + QUERY_CHARS + "), sum(calls)::bigint, sum(" + total + ")::float8 FROM "

@@ -5,6 +5,7 @@ import dev.phaseshift.engine.ChangeStream;
 import dev.phaseshift.engine.Cutover;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.Inspector;
+import dev.phaseshift.engine.OptimizationAdvisor;
 import dev.phaseshift.engine.SchemaCopier;
 import dev.phaseshift.engine.Validator;
 import dev.phaseshift.engine.VerificationProbe;
@@ -52,5 +53,10 @@ public final class PostgresEngine implements Engine {
   @Override
   public VerificationProbe verificationProbe() {
     return new PgVerificationProbe();
+  }
+
+  @Override
+  public OptimizationAdvisor optimizationAdvisor() {
+    return new PgOptimizationAdvice();
   }
 }
