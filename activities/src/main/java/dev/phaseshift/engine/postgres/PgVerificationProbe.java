@@ -47,12 +47,7 @@ final class PgVerificationProbe implements VerificationProbe {
       Polling.sleep(wanted - elapsed);
       now = sourceCounters(plan);
     }
-    double seconds = Math.max(0.001, (now.atMillis() - start.atMillis()) / 1000.0);
-    long commits = Math.max(0, now.commits() - start.commits());
-    long rollbacks = Math.max(0, now.rollbacks() - start.rollbacks());
-    long transactions = commits + rollbacks;
-    Double failed = now.failedSessions() == null || start.failedSessions() == null ? null
-        : perMinute(now.failedSessions() - start.failedSessions(), seconds);
+    CounterRates rates = CounterRates.between(start, now);
     // Each top statement's mean over the baseline's interval when it ran often enough in it, else
     // its mean since pg_stat_statements was last reset.
     Map<String, StatementTime> before = byQuery(start.statements());
@@ -62,8 +57,8 @@ final class PgVerificationProbe implements VerificationProbe {
       long calls = earlier == null ? 0 : st.calls() - earlier.calls();
       top.add(calls >= 10 ? new StatementTime(st.query(), calls, st.totalMillis() - earlier.totalMillis()) : st);
     }
-    return new VerificationBaseline(seconds, transactions, transactions == 0 ? 0 : (double) rollbacks / transactions,
-        perMinute(now.deadlocks() - start.deadlocks(), seconds), failed, now.clientBackends(), top);
+    return new VerificationBaseline(rates.seconds(), rates.transactions(), rates.rollbackShare(),
+        rates.deadlocksPerMinute(), rates.failedSessionsPerMinute(), now.clientBackends(), top);
   }
 
   @Override
@@ -86,19 +81,13 @@ final class PgVerificationProbe implements VerificationProbe {
             stale.described(), stale.count(), 0, 0);
       }
       DatabaseCounters before = previous.target();
-      double seconds = Math.max(0.001, (target.atMillis() - before.atMillis()) / 1000.0);
-      long commits = Math.max(0, target.commits() - before.commits());
-      long rollbacks = Math.max(0, target.rollbacks() - before.rollbacks());
-      long transactions = commits + rollbacks;
-      Double failed = target.failedSessions() == null || before.failedSessions() == null ? null
-          : perMinute(target.failedSessions() - before.failedSessions(), seconds);
+      CounterRates rates = CounterRates.between(before, target);
       // Rows changed on the old database beyond what the reverse stream applied there: both
       // counted since the window began, so a reverse stream catching up is not taken for a client.
       long oldWrites = Math.max(0, (source.tableWrites() - start.source().tableWrites())
           - (target.tableWrites() - start.target().tableWrites()));
-      return new VerificationSample(reading, seconds, transactions,
-          transactions == 0 ? 0 : (double) rollbacks / transactions,
-          perMinute(target.deadlocks() - before.deadlocks(), seconds), failed, target.clientBackends(),
+      return new VerificationSample(reading, rates.seconds(), rates.transactions(), rates.rollbackShare(),
+          rates.deadlocksPerMinute(), rates.failedSessionsPerMinute(), target.clientBackends(),
           latencies(baseline, before, target), reverse == null ? null : reverse.active(),
           reverse == null ? null : reverse.lagBytes(), stale.described(), stale.count(), oldWrites,
           Math.max(0, source.rollbacks() - previous.source().rollbacks()));
@@ -125,9 +114,5 @@ final class PgVerificationProbe implements VerificationProbe {
 
   private static Map<String, StatementTime> byQuery(List<StatementTime> statements) {
     return statements.stream().collect(Collectors.toMap(StatementTime::query, Function.identity(), (a, b) -> a));
-  }
-
-  private static double perMinute(long count, double seconds) {
-    return Math.max(0, count) * 60.0 / seconds;
   }
 }
