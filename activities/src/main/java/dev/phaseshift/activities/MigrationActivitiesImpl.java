@@ -305,8 +305,8 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
-      VerificationReading start, VerificationReading previous) {
-    return call("verificationSample", plan, e -> e.verificationProbe().sample(plan, baseline, start, previous));
+      VerificationReading previous) {
+    return call("verificationSample", plan, e -> e.verificationProbe().sample(plan, baseline, previous));
   }
 
   // ---- optimization advice (issue 13) ----

@@ -17,7 +17,6 @@ public interface VerificationProbe {
   /** The source from {@code start} to now, with its top statements. */
   VerificationBaseline baseline(MigrationPlan plan, DatabaseCounters start);
 
-  /** Both sides now, compared with {@code previous} (and, for writes on the old database, with {@code start}). */
-  VerificationSample sample(MigrationPlan plan, VerificationBaseline baseline, VerificationReading start,
-      VerificationReading previous);
+  /** Both sides now, compared with {@code previous}; with none, only the reading. */
+  VerificationSample sample(MigrationPlan plan, VerificationBaseline baseline, VerificationReading previous);
 }

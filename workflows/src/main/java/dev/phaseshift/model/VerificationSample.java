@@ -18,8 +18,10 @@ import java.util.List;
  * @param staleClients       client sessions on the old database other than Phaseshift's (application, user,
  *                           address), at most ten
  * @param staleClientCount   how many there are in all
- * @param oldDatabaseWrites  rows changed in the old database since the window began beyond what the
- *                           reverse stream brought (writes that bypassed the freeze)
+ * @param oldDatabaseWriters stale client sessions holding a transaction id when sampled: writing to the
+ *                           old database although its freeze makes new sessions read-only (they turned
+ *                           it off for themselves). Row counters cannot tell: the reverse stream writes
+ *                           there too, and catches up on its own schedule
  * @param oldDatabaseRollbacks transactions rolled back on the old database in the sample: mostly writes its
  *                           freeze refused
  */
@@ -36,5 +38,5 @@ public record VerificationSample(
     Long reverseLagBytes,
     List<String> staleClients,
     int staleClientCount,
-    long oldDatabaseWrites,
+    int oldDatabaseWriters,
     long oldDatabaseRollbacks) {}

@@ -210,12 +210,12 @@ public interface MigrationActivities {
   /**
    * Reads the new primary and the old database and compares with {@code previous}: the sample's
    * rates, the baseline's top statements as the new primary ran them, the reverse stream, and
-   * clients still on the old database (writes since {@code start}). With no {@code previous}, only
-   * the reading, which the next sample starts from.
+   * clients still on the old database. With no {@code previous}, only the reading, which the next
+   * sample starts from.
    */
   @ActivityMethod(name = "VerificationSample")
   VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
-      VerificationReading start, VerificationReading previous);
+      VerificationReading previous);
 
   // ---- optimization advice (issue 13) ----
 

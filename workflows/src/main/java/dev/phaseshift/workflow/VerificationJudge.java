@@ -71,9 +71,9 @@ final class VerificationJudge {
       stale.add("stale clients: " + s.staleClientCount() + " session(s) still on the old database ("
           + String.join("; ", s.staleClients()) + "); point them at the new primary");
     }
-    if (s.oldDatabaseWrites() > 0) {
-      stale.add("stale clients: " + s.oldDatabaseWrites() + " row(s) written to the old database since the window"
-          + " began, beyond what the reverse stream brought");
+    if (s.oldDatabaseWriters() > 0) {
+      stale.add("stale clients: " + s.oldDatabaseWriters() + " session(s) writing to the old database (holding a"
+          + " transaction id although it is read-only for new sessions)");
     }
     if (s.oldDatabaseRollbacks() > 0) {
       stale.add("stale clients: " + s.oldDatabaseRollbacks() + " transaction(s) rolled back on the old database"
@@ -105,8 +105,8 @@ final class VerificationJudge {
     lines.add(s.reverseStreamActive() == null ? "reverse stream: none (reverseReplication: false)"
         : "reverse stream: " + (s.reverseStreamActive() ? "running" : "NOT running") + ", " + s.reverseLagBytes()
             + " bytes behind");
-    lines.add("old database: " + s.staleClientCount() + " client session(s), " + s.oldDatabaseWrites()
-        + " row(s) written, " + s.oldDatabaseRollbacks() + " refused or rolled back");
+    lines.add("old database: " + s.staleClientCount() + " client session(s), " + s.oldDatabaseWriters()
+        + " writing, " + s.oldDatabaseRollbacks() + " transaction(s) refused or rolled back");
     return lines;
   }
 }

@@ -73,9 +73,8 @@ final class VerificationWindow {
     Duration bounded = length().dividedBy(MAX_SAMPLES);
     if (bounded.compareTo(interval) > 0) interval = bounded;
 
-    VerificationReading start =
-        run.step("verification window: first reading").verificationSample(plan, baseline, null, null).reading();
-    VerificationReading previous = start;
+    VerificationReading previous =
+        run.step("verification window: first reading").verificationSample(plan, baseline, null).reading();
     Tally tally = new Tally(baseline);
     state.verification = tally.status("watching", endsAt, List.of(), List.of(), List.of());
     boolean acted = false;
@@ -89,7 +88,7 @@ final class VerificationWindow {
         return;
       }
       VerificationSample sample = run.step("verification window: sample the new primary")
-          .verificationSample(plan, baseline, start, previous);
+          .verificationSample(plan, baseline, previous);
       previous = sample.reading();
       List<String> failures = VerificationJudge.failures(p, baseline, sample);
       tally.count(failures.isEmpty());

@@ -234,7 +234,7 @@ public class ScriptedActivities implements MigrationActivities {
   }
 
   private static DatabaseCounters counters() {
-    return new DatabaseCounters(0, 1000, 10, 0, 0L, 8, 0, List.of(new StatementTime(TOP_STATEMENT, 100, 10)), true);
+    return new DatabaseCounters(0, 1000, 10, 0, 0L, 8, List.of(new StatementTime(TOP_STATEMENT, 100, 10)), true);
   }
 
   @Override
@@ -245,7 +245,7 @@ public class ScriptedActivities implements MigrationActivities {
 
   @Override
   public VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
-      VerificationReading start, VerificationReading previous) {
+      VerificationReading previous) {
     step("verificationSample");
     VerificationReading reading = new VerificationReading(counters(), counters());
     if (previous == null) {

@@ -22,9 +22,9 @@ class VerificationJudgeTest {
   }
 
   static VerificationSample sample(double rollbackShare, double deadlocks, List<StatementLatency> statements,
-      Boolean reverseActive, int staleCount, long oldWrites, long oldRollbacks) {
+      Boolean reverseActive, int staleCount, int oldWriters, long oldRollbacks) {
     return new VerificationSample(null, 30, 3000, rollbackShare, deadlocks, 0.0, 10, statements, reverseActive, 0L,
-        staleCount == 0 ? List.of() : List.of("shop-api as app from 10.0.0.7, idle"), staleCount, oldWrites, oldRollbacks);
+        staleCount == 0 ? List.of() : List.of("shop-api as app from 10.0.0.7, idle"), staleCount, oldWriters, oldRollbacks);
   }
 
   @Test
@@ -45,7 +45,7 @@ class VerificationJudgeTest {
     assertTrue(VerificationJudge.failures(p, BASELINE, sample(0, 0, List.of(), true, 2, 0, 0)).get(0)
         .startsWith("stale clients: 2 session(s) still on the old database (shop-api"));
     assertTrue(VerificationJudge.failures(p, BASELINE, sample(0, 0, List.of(), true, 0, 5, 0)).get(0)
-        .startsWith("stale clients: 5 row(s) written to the old database"));
+        .startsWith("stale clients: 5 session(s) writing to the old database"));
     assertTrue(VerificationJudge.failures(p, BASELINE, sample(0, 0, List.of(), true, 0, 0, 4)).get(0)
         .startsWith("stale clients: 4 transaction(s) rolled back on the old database"));
   }

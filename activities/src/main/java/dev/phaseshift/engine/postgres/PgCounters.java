@@ -2,15 +2,13 @@ package dev.phaseshift.engine.postgres;
 
 import dev.phaseshift.model.DatabaseCounters;
 import dev.phaseshift.model.StatementTime;
-import dev.phaseshift.model.TableInfo;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
 /**
  * One reading of a database's cumulative statistics for the verification window: transactions,
- * rollbacks, deadlocks, sessions ended by errors (PostgreSQL 14+), client sessions, the selected
- * tables' writes, and statements from {@code pg_stat_statements} where it is loaded.
+ * rollbacks, deadlocks, sessions ended by errors (PostgreSQL 14+), client sessions, and statements from {@code pg_stat_statements} where it is loaded.
  */
 final class PgCounters {
   /** Statements the baseline keeps: the source's top ones by total time. */
@@ -33,8 +31,8 @@ final class PgCounters {
    * Reads the database the connection is on. {@code queries}: the statements to read (their first
    * {@value #QUERY_CHARS} characters); null reads the top {@value #TOP_STATEMENTS} by total time.
    */
-  static DatabaseCounters read(Connection c, List<TableInfo> tables, List<String> queries) throws SQLException {
-    long tableWrites = SourceWrites.count(c, tables);
+  static DatabaseCounters read(Connection c, List<String> queries) throws SQLException {
+    Sql.exec(c, "SELECT pg_stat_clear_snapshot()");
     boolean sessionsCounted = Sql.one(c, "SELECT current_setting('server_version_num')::int >= 140000",
         rs -> rs.getBoolean(1));
     String failed = sessionsCounted ? "sessions_fatal + sessions_abandoned" : "NULL::bigint";
@@ -45,11 +43,11 @@ final class PgCounters {
             + " AND coalesce(a.application_name, '') NOT LIKE 'phaseshift%')::int"
             + " FROM pg_stat_database WHERE datname = current_database()",
         rs -> new DatabaseCounters(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
-            (Long) rs.getObject(5, Long.class), rs.getInt(6), 0, List.of(), false));
+            (Long) rs.getObject(5, Long.class), rs.getInt(6), List.of(), false));
     String view = statementsView(c);
     List<StatementTime> statements = view == null ? List.of() : statements(c, view, queries);
     return new DatabaseCounters(base.atMillis(), base.commits(), base.rollbacks(), base.deadlocks(),
-        base.failedSessions(), base.clientBackends(), tableWrites, statements, view != null);
+        base.failedSessions(), base.clientBackends(), statements, view != null);
   }
 
   /** The qualified pg_stat_statements view when the extension is installed here and readable, else null. */

@@ -13,19 +13,21 @@ final class PgStaleClients {
   /** Sessions described by name; the count covers all of them. */
   static final int DESCRIBED = 10;
 
-  record Seen(int count, List<String> described) {}
+  /** @param writers sessions holding a transaction id: writing although new sessions there are read-only */
+  record Seen(int count, int writers, List<String> described) {}
 
   private PgStaleClients() {}
 
   static Seen seen(Connection s) throws SQLException {
     String where = " FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
         + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') NOT LIKE 'phaseshift%'";
-    int count = Sql.one(s, "SELECT count(*)::int" + where, rs -> rs.getInt(1));
+    int[] counts = Sql.one(s, "SELECT count(*)::int, (count(*) FILTER (WHERE backend_xid IS NOT NULL))::int" + where,
+        rs -> new int[] {rs.getInt(1), rs.getInt(2)});
     List<String> described = Sql.query(s,
         "SELECT coalesce(nullif(application_name, ''), '(no application_name)') || ' as ' || coalesce(usename::text, '?')"
             + " || ' from ' || coalesce(host(client_addr), 'local socket') || ', ' || coalesce(state, '?')"
             + where + " ORDER BY backend_start LIMIT " + DESCRIBED,
         rs -> rs.getString(1));
-    return new Seen(count, described);
+    return new Seen(counts[0], counts[1], described);
   }
 }

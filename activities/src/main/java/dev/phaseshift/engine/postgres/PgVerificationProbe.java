@@ -4,7 +4,6 @@ import dev.phaseshift.engine.VerificationProbe;
 import dev.phaseshift.model.DatabaseCounters;
 import dev.phaseshift.model.StatementLatency;
 import dev.phaseshift.model.StatementTime;
-import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.VerificationBaseline;
 import dev.phaseshift.model.VerificationReading;
 import dev.phaseshift.model.VerificationSample;
@@ -27,7 +26,7 @@ final class PgVerificationProbe implements VerificationProbe {
   @Override
   public DatabaseCounters sourceCounters(MigrationPlan plan) {
     try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
-      return s.call("reading the source's statistics", c -> PgCounters.read(c, PgInventory.selectedTables(c, plan), null));
+      return s.call("reading the source's statistics", c -> PgCounters.read(c, null));
     }
   }
 
@@ -62,15 +61,13 @@ final class PgVerificationProbe implements VerificationProbe {
   }
 
   @Override
-  public VerificationSample sample(MigrationPlan plan, VerificationBaseline baseline, VerificationReading start,
-      VerificationReading previous) {
+  public VerificationSample sample(MigrationPlan plan, VerificationBaseline baseline, VerificationReading previous) {
     List<String> queries = baseline.topStatements().stream().map(StatementTime::query).toList();
     try (PgSessionPair sides = PgSessionPair.open(plan)) {
       PgSession s = sides.source();
       PgSession t = sides.target();
-      List<TableInfo> tables = t.call("listing tables", c -> PgInventory.selectedTables(c, plan));
-      DatabaseCounters target = t.call("reading the new primary's statistics", c -> PgCounters.read(c, tables, queries));
-      DatabaseCounters source = s.call("reading the old database's statistics", c -> PgCounters.read(c, tables, List.of()));
+      DatabaseCounters target = t.call("reading the new primary's statistics", c -> PgCounters.read(c, queries));
+      DatabaseCounters source = s.call("reading the old database's statistics", c -> PgCounters.read(c, List.of()));
       VerificationReading reading = new VerificationReading(target, source);
       PgReverseStream.State reverse = Boolean.TRUE.equals(plan.reverseReplication())
           ? t.call("reading the reverse stream", c -> PgReverseStream.state(c, PgNames.reverseSlot(plan))) : null;
@@ -78,18 +75,14 @@ final class PgVerificationProbe implements VerificationProbe {
       if (previous == null) {
         return new VerificationSample(reading, 0, 0, 0, 0, null, target.clientBackends(), List.of(),
             reverse == null ? null : reverse.active(), reverse == null ? null : reverse.lagBytes(),
-            stale.described(), stale.count(), 0, 0);
+            stale.described(), stale.count(), stale.writers(), 0);
       }
       DatabaseCounters before = previous.target();
       CounterRates rates = CounterRates.between(before, target);
-      // Rows changed on the old database beyond what the reverse stream applied there: both
-      // counted since the window began, so a reverse stream catching up is not taken for a client.
-      long oldWrites = Math.max(0, (source.tableWrites() - start.source().tableWrites())
-          - (target.tableWrites() - start.target().tableWrites()));
       return new VerificationSample(reading, rates.seconds(), rates.transactions(), rates.rollbackShare(),
           rates.deadlocksPerMinute(), rates.failedSessionsPerMinute(), target.clientBackends(),
           latencies(baseline, before, target), reverse == null ? null : reverse.active(),
-          reverse == null ? null : reverse.lagBytes(), stale.described(), stale.count(), oldWrites,
+          reverse == null ? null : reverse.lagBytes(), stale.described(), stale.count(), stale.writers(),
           Math.max(0, source.rollbacks() - previous.source().rollbacks()));
     }
   }
