@@ -23,7 +23,8 @@ import java.util.List;
  *                           it off for themselves). Row counters cannot tell: the reverse stream writes
  *                           there too, and catches up on its own schedule
  * @param oldDatabaseRollbacks transactions rolled back on the old database in the sample: mostly writes its
- *                           freeze refused
+ *                           freeze refused. A session flushes these with its other statistics, so one
+ *                           whose every write is refused may show only when it disconnects
  */
 public record VerificationSample(
     VerificationReading reading,
