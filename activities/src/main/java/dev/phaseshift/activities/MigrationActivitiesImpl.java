@@ -20,6 +20,11 @@ import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.DatabaseCounters;
+import dev.phaseshift.model.OptimizationAdvice;
+import dev.phaseshift.model.VerificationBaseline;
+import dev.phaseshift.model.VerificationReading;
+import dev.phaseshift.model.VerificationSample;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
@@ -284,6 +289,31 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public void undoChangeCapture(MigrationPlan plan) {
     run("undoChangeCapture", plan, e -> e.changeStream().undo(plan));
+  }
+
+  // ---- the verification window after the switchover (issue 13) ----
+
+  @Override
+  public DatabaseCounters verificationCounters(MigrationPlan plan) {
+    return call("verificationCounters", plan, e -> e.verificationProbe().sourceCounters(plan));
+  }
+
+  @Override
+  public VerificationBaseline verificationBaseline(MigrationPlan plan, DatabaseCounters start) {
+    return call("verificationBaseline", plan, e -> e.verificationProbe().baseline(plan, start));
+  }
+
+  @Override
+  public VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
+      VerificationReading previous) {
+    return call("verificationSample", plan, e -> e.verificationProbe().sample(plan, baseline, previous));
+  }
+
+  // ---- optimization advice (issue 13) ----
+
+  @Override
+  public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
+    return call("adviseOptimization", plan, e -> e.optimizationAdvisor().advise(plan));
   }
 
   /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */

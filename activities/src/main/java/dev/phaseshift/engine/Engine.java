@@ -19,4 +19,10 @@ public interface Engine {
   Validator validator();
 
   Cutover cutover();
+
+  /** Reads for the verification window after the switchover. */
+  VerificationProbe verificationProbe();
+
+  /** OPTIMIZE's advice on the new primary. */
+  OptimizationAdvisor optimizationAdvisor();
 }

@@ -72,11 +72,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     return new EmbeddedPostgresServer(server.port(), server);
   }
 
+  /**
+   * A server of the default major with settings on top of the usual ones, e.g.
+   * {@code shared_preload_libraries=pg_stat_statements}, which only a start can set.
+   */
+  public static EmbeddedPostgresServer startWith(Map<String, String> settings) {
+    return zonky(null, settings);
+  }
+
   private static EmbeddedPostgresServer zonky(PgBinaryResolver binaries) {
+    return zonky(binaries, Map.of());
+  }
+
+  private static EmbeddedPostgresServer zonky(PgBinaryResolver binaries, Map<String, String> settings) {
     try {
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60));
       if (binaries != null) builder.setPgBinaryResolver(binaries);
       CONFIG.forEach(builder::setServerConfig);
+      settings.forEach(builder::setServerConfig);
       EmbeddedPostgres pg = builder.start();
       return new EmbeddedPostgresServer(pg.getPort(), pg);
     } catch (IOException e) {

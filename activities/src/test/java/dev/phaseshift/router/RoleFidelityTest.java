@@ -11,6 +11,7 @@ import dev.phaseshift.engine.postgres.PgTools;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.VerificationPolicy;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.testing.MigrationRuns;
 import dev.phaseshift.testing.PgPair;
@@ -153,7 +154,7 @@ class RoleFidelityTest {
     MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
         p.cutover(), false, p.retention(), p.requestedBy(), null, null,
         new RouterConfig(RouterConfig.PGBOUNCER, bouncer.adminUrl(), "postgres", null, PgPair.DATABASE,
-            bouncer.ini.toString()), null, true, null, null).withDefaults();
+            bouncer.ini.toString()), null, true, null, null).withVerification(VerificationPolicy.off()).withDefaults();
     try (Connection app = asApplication()) {
       assertEquals(pairs.source.port(), number(app, "SELECT inet_server_port()"));
     }

@@ -28,9 +28,18 @@ public final class PgPair implements AutoCloseable {
 
   /** A source and a target of the given PostgreSQL majors (see {@code PgServerVersions}). */
   public static PgPair of(int sourceMajor, int targetMajor) {
-    EmbeddedPostgresServer source = EmbeddedPostgresServer.start(sourceMajor);
+    return started(EmbeddedPostgresServer.start(sourceMajor), () -> EmbeddedPostgresServer.start(targetMajor));
+  }
+
+  /** A pair of default-major servers with {@code settings} on top of the usual ones (see EmbeddedPostgresServer#startWith). */
+  public static PgPair with(java.util.Map<String, String> settings) {
+    return started(EmbeddedPostgresServer.startWith(settings), () -> EmbeddedPostgresServer.startWith(settings));
+  }
+
+  /** The pair once the target has started; a target that fails to start stops the source again. */
+  private static PgPair started(EmbeddedPostgresServer source, java.util.function.Supplier<EmbeddedPostgresServer> target) {
     try {
-      return new PgPair(source, EmbeddedPostgresServer.start(targetMajor));
+      return new PgPair(source, target.get());
     } catch (RuntimeException e) {
       source.close();
       throw e;

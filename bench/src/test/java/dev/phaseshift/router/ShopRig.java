@@ -7,6 +7,7 @@ import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.plan.CutoverPolicy;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.VerificationPolicy;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.plan.TableSelection;
 import dev.phaseshift.testing.ShopLoad;
@@ -68,7 +69,9 @@ final class ShopRig implements AutoCloseable {
         p.approvalRequired(), p.retention(), p.requestedBy(), p.approval(), p.maintenanceWindows(),
         new RouterConfig(RouterConfig.PGBOUNCER, bouncer.adminUrl(), "postgres", null, DATABASE,
             bouncer.ini.toString()),
-        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl());
+        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl())
+        // These runs wait for RECOVERY; the verification window has tests of its own.
+        .withVerification(VerificationPolicy.off());
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.CutoverPolicy;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.VerificationPolicy;
 import dev.phaseshift.plan.RouterConfig;
 import dev.phaseshift.plan.TableSelection;
 import dev.phaseshift.testing.ShopLoad;
@@ -148,7 +149,8 @@ class WorkerKilledEndToEndTest {
         p.approvalRequired(), p.retention(), p.requestedBy(), p.approval(), window,
         new RouterConfig(RouterConfig.PGBOUNCER, bouncer.adminUrl(), "postgres", null, DATABASE,
             bouncer.ini.toString()),
-        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl());
+        p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl())
+        .withVerification(VerificationPolicy.off());
   }
 
   /**

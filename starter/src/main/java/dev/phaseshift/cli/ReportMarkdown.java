@@ -75,6 +75,8 @@ public final class ReportMarkdown {
       }
     }
     if (r.clientAccess() != null) md.append(ClientAccessView.markdown(r.clientAccess()));
+    if (r.verification() != null) md.append(VerificationView.markdown(r.verification()));
+    if (r.optimization() != null) md.append(OptimizationView.markdown(r.optimization()));
     if (r.approvals() != null && !r.approvals().isEmpty()) {
       md.append("\n## Approvals\n\n");
       for (Approval a : r.approvals()) {

@@ -99,6 +99,7 @@ public final class StatusCommand implements Callable<Integer> {
       b.append("  validation: ").append(s.validation().verdict()).append('\n');
     }
     if (s.clientAccess() != null) b.append(ClientAccessView.lines(s.clientAccess()));
+    if (s.verification() != null) b.append(VerificationView.lines(s.verification(), java.time.Instant.now()));
     if (s.writeFreezeMillis() != null) b.append("  write freeze: ").append(s.writeFreezeMillis()).append(" ms\n");
     b.append("  primary: ").append(s.primary()).append('\n');
     if (!s.approvals().isEmpty()) {

@@ -128,4 +128,41 @@ class PlanFilesTest {
     var m = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted("{method: kerberos}"))));
     assertTrue(m.getMessage().contains("subscriptionAuth.method: must be stored, passfile or none"), m.getMessage());
   }
+
+  @Test
+  void theVerificationWindowAndOptimizeReadFromYamlWithDefaultsAndEachMistakeSaysHowToFixIt() throws Exception {
+    String plan = """
+        name: shop
+        source: {url: "jdbc:postgresql://old:5432/shop", user: migrator}
+        target: {url: "jdbc:postgresql://new:5432/shop", user: migrator}
+        %s
+        """;
+    MigrationPlan defaults = PlanFiles.load(write(plan.formatted(""))).withDefaults();
+    assertEquals("15m", defaults.verification().window());
+    assertEquals("30s", defaults.verification().sampleInterval());
+    assertEquals("rollback", defaults.verification().onFailure());
+    assertEquals(2.0, defaults.verification().maxLatencyRatio());
+    assertEquals("warn", defaults.verification().staleClients());
+    assertEquals(false, defaults.optimize().freezes());
+
+    MigrationPlan set = PlanFiles.load(write(plan.formatted(
+        "verification: {window: 5m, onFailure: notify, maxLatencyRatio: 3.0, staleClients: fail, failureLimit: 0}\n"
+            + "optimize: {freeze: true}"))).withDefaults();
+    assertEquals("5m", set.verification().window());
+    assertEquals("notify", set.verification().onFailure());
+    assertEquals(3.0, set.verification().maxLatencyRatio());
+    assertEquals(0, set.verification().failureLimit());
+    assertEquals(true, set.optimize().freezes());
+
+    var e = assertThrows(PlanFiles.InvalidPlanException.class, () -> PlanFiles.load(write(plan.formatted(
+        "reverseReplication: false\nverification: {window: soon, onFailure: rollback, staleClients: maybe,"
+            + " maxLatencyRatio: 0.5, sampleInterval: 10ms}"))));
+    assertTrue(e.getMessage().contains("verification.window: not a duration"), e.getMessage());
+    assertTrue(e.getMessage().contains("verification.onFailure: rollback needs reverseReplication: true"), e.getMessage());
+    assertTrue(e.getMessage().contains("verification.staleClients: must be fail or warn"), e.getMessage());
+    assertTrue(e.getMessage().contains("verification.maxLatencyRatio: must be 1.0 or more"), e.getMessage());
+    assertTrue(e.getMessage().contains("verification.sampleInterval: must be a duration of 1s or more"), e.getMessage());
+    assertEquals("notify", PlanFiles.load(write(plan.formatted("reverseReplication: false"))).withDefaults()
+        .verification().onFailure(), "without the reverse stream the window only notifies");
+  }
 }

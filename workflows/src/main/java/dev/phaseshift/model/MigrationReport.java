@@ -11,6 +11,8 @@ import java.util.List;
  * @param copyTotals the copy summed over every table; null in reports from before it existed
  * @param clientAccess the last check of the target's access for the clients the source showed;
  *                   null when no check ran (before the switchover's gate, or a rehearsal)
+ * @param verification the verification window after the switchover; null when none ran
+ * @param optimization OPTIMIZE's advice on the new primary; null when OPTIMIZE did not run
  */
 public record MigrationReport(
     String name,
@@ -30,7 +32,18 @@ public record MigrationReport(
     RollbackResult rollback,
     RehearsalResult rehearsal,
     CopyTotals copyTotals,
-    ClientAccess clientAccess) {
+    ClientAccess clientAccess,
+    VerificationStatus verification,
+    OptimizationAdvice optimization) {
+
+  public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
+      List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
+      SwitchoverResult switchover, VerifyResult verify, List<TableStats> tableStats, List<Approval> approvals,
+      List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback, RehearsalResult rehearsal,
+      CopyTotals copyTotals, ClientAccess clientAccess) {
+    this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
+        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, clientAccess, null, null);
+  }
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,

@@ -18,6 +18,8 @@ import java.util.List;
  *                    estimate of the copy's remaining time; 0 before the assessment
  * @param clientAccess the last check that the target admits every client the source showed; null
  *                    before the switchover's gate first checked
+ * @param verification the verification window: its state, end, and each signal of the last sample;
+ *                    null until VERIFY starts it
  */
 public record MigrationStatus(
     String name,
@@ -37,7 +39,16 @@ public record MigrationStatus(
     CopyTotals copyTotals,
     String step,
     long bytesTotal,
-    ClientAccess clientAccess) {
+    ClientAccess clientAccess,
+    VerificationStatus verification) {
+
+  public MigrationStatus(String name, Phase phase, String waitingFor, int tablesTotal, List<TableCopyResult> copies,
+      Lag lag, ValidationResult validation, Long writeFreezeMillis, String primary, List<Approval> approvals,
+      String error, List<Decision> decisions, boolean paused, RollbackResult rollback, CopyTotals copyTotals,
+      String step, long bytesTotal, ClientAccess clientAccess) {
+    this(name, phase, waitingFor, tablesTotal, copies, lag, validation, writeFreezeMillis, primary, approvals, error,
+        decisions, paused, rollback, copyTotals, step, bytesTotal, clientAccess, null);
+  }
 
   public MigrationStatus(String name, Phase phase, String waitingFor, int tablesTotal, List<TableCopyResult> copies,
       Lag lag, ValidationResult validation, Long writeFreezeMillis, String primary, List<Approval> approvals,

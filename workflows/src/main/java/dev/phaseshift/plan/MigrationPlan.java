@@ -35,6 +35,9 @@ import java.util.List;
  * @param retiredClients   clients seen on the source that will not move to the target, so the
  *                         switchover does not wait for the target to admit them
  * @param subscriptionAuth how the subscriptions authenticate without a password kept in a catalog
+ * @param verification     the window after the switchover that watches the new primary and rolls
+ *                         back (or notifies) when it does worse than the source did
+ * @param optimize         what OPTIMIZE may do beyond ANALYZE (freeze the copied tables)
  */
 public record MigrationPlan(
     String name,
@@ -56,10 +59,23 @@ public record MigrationPlan(
     String mode,
     String lockTimeout,
     List<RetiredClient> retiredClients,
-    SubscriptionAuth subscriptionAuth) {
+    SubscriptionAuth subscriptionAuth,
+    VerificationPolicy verification,
+    OptimizePolicy optimize) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout,
+      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null, null);
+  }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
       Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
@@ -130,7 +146,10 @@ public record MigrationPlan(
         mode == null ? MIGRATION : mode,
         lockTimeout == null ? PlanDefaults.LOCK_TIMEOUT : lockTimeout,
         retiredClients == null ? List.of() : retiredClients,
-        subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth);
+        subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth,
+        verificationOrDefault().withDefaults(
+            reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication),
+        optimize == null ? new OptimizePolicy(PlanDefaults.OPTIMIZE_FREEZE) : optimize);
   }
 
   /** The same plan with more clients retired (by operators while the migration runs). */
@@ -146,7 +165,29 @@ public record MigrationPlan(
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize);
+  }
+
+  /** The same plan with another verification window (tests and benchmarks that need a short one or none). */
+  public MigrationPlan withVerification(VerificationPolicy policy) {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize);
+  }
+
+  /** The same plan with another optimize policy. */
+  public MigrationPlan withOptimize(OptimizePolicy policy) {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy);
+  }
+
+  /** The plan's window, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public VerificationPolicy verificationOrDefault() {
+    return verification == null
+        ? new VerificationPolicy(null, null, null, null, null, null, null, null, null, null, null, null)
+        : verification;
   }
 
   @JsonIgnore

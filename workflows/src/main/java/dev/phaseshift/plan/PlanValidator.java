@@ -66,6 +66,7 @@ public final class PlanValidator {
           + " targetDisposable: false or point the rehearsal at a scratch database");
     }
     retiredClients(plan.retiredClients(), problems);
+    VerificationChecks.check(plan.verification(), !Boolean.FALSE.equals(plan.reverseReplication()), problems);
     subscriptionAuth(plan.subscriptionAuth(), !Boolean.FALSE.equals(plan.reverseReplication()), problems);
     if (plan.tables() != null) {
       patterns("tables.include", plan.tables().include(), problems);

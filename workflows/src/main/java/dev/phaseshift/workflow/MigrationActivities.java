@@ -5,9 +5,11 @@ import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.ClientAccess;
+import dev.phaseshift.model.DatabaseCounters;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
@@ -15,6 +17,9 @@ import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerificationBaseline;
+import dev.phaseshift.model.VerificationReading;
+import dev.phaseshift.model.VerificationSample;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.activity.ActivityInterface;
@@ -188,4 +193,37 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "UndoChangeCapture")
   void undoChangeCapture(MigrationPlan plan);
+
+  // ---- the verification window after the switchover (issue 13) ----
+
+  /** One reading of the source's cumulative statistics, the first of the verification baseline. */
+  @ActivityMethod(name = "VerificationCounters")
+  DatabaseCounters verificationCounters(MigrationPlan plan);
+
+  /**
+   * The source's behaviour from {@code start} to now, right before the freeze: rollback share,
+   * deadlock and failed-session rates, connections, and its top statements by total time.
+   */
+  @ActivityMethod(name = "VerificationBaseline")
+  VerificationBaseline verificationBaseline(MigrationPlan plan, DatabaseCounters start);
+
+  /**
+   * Reads the new primary and the old database and compares with {@code previous}: the sample's
+   * rates, the baseline's top statements as the new primary ran them, the reverse stream, and
+   * clients still on the old database. With no {@code previous}, only the reading, which the next
+   * sample starts from.
+   */
+  @ActivityMethod(name = "VerificationSample")
+  VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
+      VerificationReading previous);
+
+  // ---- optimization advice (issue 13) ----
+
+  /**
+   * OPTIMIZE's advice on the new primary, after ANALYZE: freezes the copied tables when the plan
+   * allows and reports their transaction-id age, statements slower than on the source with both
+   * plans, indexes the source never used, tables without statistics, and settings that differ.
+   */
+  @ActivityMethod(name = "AdviseOptimization")
+  OptimizationAdvice adviseOptimization(MigrationPlan plan);
 }

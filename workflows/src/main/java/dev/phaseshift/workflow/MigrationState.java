@@ -7,6 +7,7 @@ import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
@@ -14,6 +15,7 @@ import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.VerificationStatus;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RetiredClient;
@@ -47,6 +49,10 @@ final class MigrationState {
   /** The switchover gate's last check of the target's access for the source's clients. */
   ClientAccess clientAccess;
   List<TableStats> tableStats = List.of();
+  /** The verification window after the switchover; null until VERIFY starts it. */
+  VerificationStatus verification;
+  /** OPTIMIZE's advice on the new primary; null until OPTIMIZE gives it. */
+  OptimizationAdvice optimization;
 
   /** Clients operators retired while the run went on (retireClient), besides the plan's own. */
   final List<RetiredClient> retiredClients = new ArrayList<>();
@@ -92,7 +98,7 @@ final class MigrationState {
     return new MigrationStatus(plan == null ? null : plan.name(), phase, waitingFor, tablesTotal,
         copies.listed(), lag, validation, switchover == null ? null : switchover.writeFreezeMillis(),
         primary, List.copyOf(approvals), error, List.copyOf(decisions), paused, rollback, copies.totals(),
-        step, assessment == null ? 0 : assessment.totalBytes(), clientAccess);
+        step, assessment == null ? 0 : assessment.totalBytes(), clientAccess, verification);
   }
 
   /** @param outcome COMPLETED, REHEARSED, ROLLED_BACK, or the phase the run ended in (FAILED, ABORTED) */
@@ -100,6 +106,7 @@ final class MigrationState {
     double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess);
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess,
+        verification, optimization);
   }
 }

@@ -57,6 +57,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private final OperatorDesk desk = new OperatorDesk(run, new OperatorRules(state));
   private final LagWatch lag = new LagWatch(run);
   private final ExternalHolds holds = new ExternalHolds(run);
+  private final VerificationWindow window = new VerificationWindow(run);
   private MigrationPlan plan;
 
   private enum Recovery { KEEP_TARGET, ROLL_BACK }
@@ -157,8 +158,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private void switchOver() {
     run.enter(Phase.SWITCHOVER, "");
     SwitchoverGate gate = new SwitchoverGate(run, lag);
+    window.beginBaseline();
     for (int attempt = 1; state.switchover == null; attempt++) {
       gate.awaitReady();
+      window.takeBaseline();
       state.freezeStarted = true;
       run.show("switchover: writes frozen on the source until the target has every change, for at most "
           + plan.cutover().maxFreeze() + " (a dead worker's freeze ends with it)");
@@ -197,6 +200,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         state.rollbackRequested = true;
       }
     }
+    window.watch();
   }
 
   /** The old database is kept (and kept current) for the retention window, which may grow, then released. */
@@ -222,6 +226,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private void optimize() {
     run.enter(Phase.OPTIMIZE, "analyzing the target");
     state.tableStats = run.step("analyze the target").optimize(plan);
+    state.optimization = run.step("optimization advice").adviseOptimization(plan);
   }
 
   private MigrationReport completed() {

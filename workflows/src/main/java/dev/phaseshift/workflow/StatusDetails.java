@@ -3,6 +3,7 @@ package dev.phaseshift.workflow;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.model.VerificationStatus;
 import dev.phaseshift.plan.ApprovalPolicy;
 import java.util.stream.Collectors;
 
@@ -37,6 +38,7 @@ final class StatusDetails {
       md.append("| Freeze forecast | ").append(s.rehearsal.forecastText()).append(" |\n");
     }
     if (s.switchover != null) md.append("| Write freeze | ").append(s.switchover.writeFreezeMillis()).append(" ms |\n");
+    if (s.verification != null) verification(md, s.verification);
     if (s.rollback != null) md.append("| Rollback pause | ").append(s.rollback.writePauseMillis()).append(" ms |\n");
     md.append("| Primary | ").append(s.primary).append(" |\n");
     if (!s.decisions.isEmpty()) {
@@ -46,6 +48,20 @@ final class StatusDetails {
     }
     if (s.error != null) md.append("| Error | ").append(s.error.replace("\n", " ")).append(" |\n");
     return md.toString();
+  }
+
+  /** The window, its end, and each signal of the last sample, one row each. */
+  private static void verification(StringBuilder md, VerificationStatus v) {
+    md.append("| Verification window | ").append(v.state()).append(", until ").append(v.endsAt()).append(", ")
+        .append(v.samples()).append(" sample(s), ").append(v.failedSamples()).append(" failed |\n");
+    for (String signal : v.signals()) md.append("| Signal | ").append(cell(signal)).append(" |\n");
+    for (String failure : v.failures()) md.append("| Failed | ").append(cell(failure)).append(" |\n");
+    for (String warning : v.warnings()) md.append("| Warning | ").append(cell(warning)).append(" |\n");
+  }
+
+  /** Statement texts may hold '|' or line breaks, which would break the table. */
+  private static String cell(String text) {
+    return text.replace("\n", " ").replace("|", "\\|");
   }
 
   /**

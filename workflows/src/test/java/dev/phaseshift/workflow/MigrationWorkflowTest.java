@@ -95,7 +95,8 @@ class MigrationWorkflowTest {
 
   /** Advances workflow time in small steps until the status satisfies {@code condition}. */
   private MigrationStatus awaitStatus(MigrationWorkflow workflow, Predicate<MigrationStatus> condition) {
-    for (int i = 0; i < 400; i++) {
+    // Long enough for the default 15-minute verification window before RECOVERY.
+    for (int i = 0; i < 1500; i++) {
       MigrationStatus status = workflow.status();
       if (condition.test(status)) return status;
       env.sleep(Duration.ofSeconds(1));
@@ -164,10 +165,14 @@ class MigrationWorkflowTest {
     MigrationReport report = workflow.run(plan);
 
     assertEquals("COMPLETED", report.outcome());
-    assertEquals(List.of("assess", "createTargetSchema", "startChangeCapture", "copyTable", "copyTable",
-        "copyTable", "finishTargetSchema", "startChangeStream", "measureLag", "validate", "measureLag",
-        "longWriteTransactions", "switchover", "verify", "startReverseReplication", "decommission", "optimize"),
-        activities.calls);
+    // The verification window (15 minutes by default, a sample every 30 s): a first reading, then 30 samples.
+    List<String> expected = new java.util.ArrayList<>(List.of("assess", "createTargetSchema", "startChangeCapture",
+        "copyTable", "copyTable", "copyTable", "finishTargetSchema", "startChangeStream", "measureLag", "validate",
+        "verificationCounters", "measureLag", "longWriteTransactions", "verificationBaseline", "switchover", "verify",
+        "startReverseReplication"));
+    expected.addAll(java.util.Collections.nCopies(31, "verificationSample"));
+    expected.addAll(List.of("decommission", "optimize", "adviseOptimization"));
+    assertEquals(expected, activities.calls);
     assertEquals(List.of(Phase.PREPARE, Phase.MIGRATE, Phase.TEST, Phase.SWITCHOVER, Phase.VERIFY,
         Phase.RECOVERY, Phase.OPTIMIZE), report.phases().stream().map(t -> t.phase()).toList());
     long retention = report.phases().stream().filter(t -> t.phase() == Phase.RECOVERY).findFirst().orElseThrow().millis();
@@ -175,7 +180,7 @@ class MigrationWorkflowTest {
     assertTrue(env.currentTimeMillis() - before >= Duration.ofHours(48).toMillis());
     assertEquals(3, report.copies().size());
     assertEquals(420, report.switchover().writeFreezeMillis());
-    assertEquals(List.of("switchover", "completed"), activities.notifications.stream().map(n -> n.event()).toList());
+    assertEquals(List.of("switchover", "verification", "completed"), activities.notifications.stream().map(n -> n.event()).toList());
   }
 
   @Test

@@ -4,11 +4,13 @@ import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.DatabaseCounters;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.DatabaseIdentity;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.OptimizationAdvice;
 import dev.phaseshift.model.Position;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
@@ -21,6 +23,11 @@ import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.TableValidation;
 import dev.phaseshift.model.ValidationResult;
+import dev.phaseshift.model.StatementLatency;
+import dev.phaseshift.model.StatementTime;
+import dev.phaseshift.model.VerificationBaseline;
+import dev.phaseshift.model.VerificationReading;
+import dev.phaseshift.model.VerificationSample;
 import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.failure.ApplicationFailure;
@@ -213,6 +220,48 @@ public class ScriptedActivities implements MigrationActivities {
   public SwitchoverResult switchover(MigrationPlan plan) {
     step("switchover");
     return new SwitchoverResult(420, new Position(0x2000100, "0/2000100"), 1, 3);
+  }
+
+  /** From this sample on (1 = the first judged one), the top statement runs this many times slower; 0: never. */
+  public volatile int regressFromSample = 0;
+  private final java.util.concurrent.atomic.AtomicInteger samplesTaken = new java.util.concurrent.atomic.AtomicInteger();
+  static final String TOP_STATEMENT = "SELECT amount FROM orders WHERE ref = $1";
+
+  @Override
+  public DatabaseCounters verificationCounters(MigrationPlan plan) {
+    step("verificationCounters");
+    return counters();
+  }
+
+  private static DatabaseCounters counters() {
+    return new DatabaseCounters(0, 1000, 10, 0, 0L, 8, List.of(new StatementTime(TOP_STATEMENT, 100, 10)), true);
+  }
+
+  @Override
+  public VerificationBaseline verificationBaseline(MigrationPlan plan, DatabaseCounters start) {
+    step("verificationBaseline");
+    return new VerificationBaseline(60, 1000, 0.01, 0, 0.0, 8, List.of(new StatementTime(TOP_STATEMENT, 1000, 100)));
+  }
+
+  @Override
+  public VerificationSample verificationSample(MigrationPlan plan, VerificationBaseline baseline,
+      VerificationReading previous) {
+    step("verificationSample");
+    VerificationReading reading = new VerificationReading(counters(), counters());
+    if (previous == null) {
+      return new VerificationSample(reading, 0, 0, 0, 0, null, 0, List.of(), null, null, List.of(), 0, 0, 0);
+    }
+    int n = samplesTaken.incrementAndGet();
+    double mean = regressFromSample > 0 && n >= regressFromSample ? 12.5 : 2.5;
+    return new VerificationSample(reading, 30, 500, 0.01, 0, 0.0, 8,
+        List.of(new StatementLatency(TOP_STATEMENT, 2.5, mean, 400)), true, 0L, List.of(), 0, 0, 0);
+  }
+
+  @Override
+  public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
+    step("adviseOptimization");
+    return new OptimizationAdvice(false, 200_000_000, 6_000_000, List.of(), List.of(), List.of(), List.of(), List.of(),
+        List.of());
   }
 
   @Override

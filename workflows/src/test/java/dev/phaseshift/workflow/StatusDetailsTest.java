@@ -53,4 +53,18 @@ class StatusDetailsTest {
     state.phase = Phase.COMPLETED;
     assertFalse(StatusDetails.markdown(state).contains("| Step |"), "an ended run runs no step");
   }
+
+  @Test
+  void theVerificationWindowShowsItsEndAndEachSignalOfTheLastSample() {
+    state.plan = TestPlans.plan("shop", false).withDefaults();
+    state.phase = Phase.VERIFY;
+    state.verification = new dev.phaseshift.model.VerificationStatus("watching", "2026-12-04T10:15:00Z", 3, 1, 1, null,
+        List.of("latency: 9.000 ms (source 0.020 ms, 300 calls): SELECT a FROM t WHERE b = $1 OR c | d"),
+        List.of("latency: SELECT a FROM t takes 9.000 ms"), List.of());
+    String md = StatusDetails.markdown(state);
+    assertTrue(md.contains("| Verification window | watching, until 2026-12-04T10:15:00Z, 3 sample(s), 1 failed |"), md);
+    assertTrue(md.contains("| Signal | latency: 9.000 ms (source 0.020 ms, 300 calls): SELECT a FROM t WHERE b = $1 OR c \\| d |"),
+        md);
+    assertTrue(md.contains("| Failed | latency: SELECT a FROM t takes 9.000 ms |"), md);
+  }
 }

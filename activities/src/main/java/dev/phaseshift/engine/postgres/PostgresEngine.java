@@ -5,8 +5,10 @@ import dev.phaseshift.engine.ChangeStream;
 import dev.phaseshift.engine.Cutover;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.Inspector;
+import dev.phaseshift.engine.OptimizationAdvisor;
 import dev.phaseshift.engine.SchemaCopier;
 import dev.phaseshift.engine.Validator;
+import dev.phaseshift.engine.VerificationProbe;
 
 /** PostgreSQL to PostgreSQL: pg_dump for the schema, binary COPY, native logical replication. */
 public final class PostgresEngine implements Engine {
@@ -46,5 +48,15 @@ public final class PostgresEngine implements Engine {
   @Override
   public Cutover cutover() {
     return new PgCutover(tools);
+  }
+
+  @Override
+  public VerificationProbe verificationProbe() {
+    return new PgVerificationProbe();
+  }
+
+  @Override
+  public OptimizationAdvisor optimizationAdvisor() {
+    return new PgOptimizationAdvice();
   }
 }

@@ -13,6 +13,7 @@ import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MigrationPlan;
+import dev.phaseshift.plan.VerificationPolicy;
 import dev.phaseshift.testing.MigrationRuns;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.MigrationWorkflow;
@@ -65,7 +66,7 @@ class UnstreamedObjectsEndToEndTest {
     MigrationPlan p = pairs.plan("unstreamed-e2e");
     MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
         p.cutover(), true, p.retention(), "alice", new ApprovalPolicy(List.of("bob"), 1, false, null, null),
-        null, null, true, null, null, null);
+        null, null, true, null, null, null).withVerification(VerificationPolicy.off());
     MigrationWorkflow workflow = MigrationRuns.start(env, plan);
     MigrationStatus waiting = MigrationRuns.awaitStatus(workflow, Duration.ofSeconds(180),
         s -> s.waitingFor() != null && s.waitingFor().startsWith("approval"));
