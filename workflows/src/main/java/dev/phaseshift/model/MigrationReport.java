@@ -11,6 +11,8 @@ import java.util.List;
  * @param copyTotals the copy summed over every table; null in reports from before it existed
  * @param clientAccess the last check of the target's access for the clients the source showed;
  *                   null when no check ran (before the switchover's gate, or a rehearsal)
+ * @param briefing  the workload report and the runbook with what happened at each step; null in
+ *                  reports from before them
  */
 public record MigrationReport(
     String name,
@@ -30,7 +32,17 @@ public record MigrationReport(
     RollbackResult rollback,
     RehearsalResult rehearsal,
     CopyTotals copyTotals,
-    ClientAccess clientAccess) {
+    ClientAccess clientAccess,
+    Briefing briefing) {
+
+  public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
+      List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
+      SwitchoverResult switchover, VerifyResult verify, List<TableStats> tableStats, List<Approval> approvals,
+      List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback, RehearsalResult rehearsal,
+      CopyTotals copyTotals, ClientAccess clientAccess) {
+    this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
+        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, clientAccess, null);
+  }
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,

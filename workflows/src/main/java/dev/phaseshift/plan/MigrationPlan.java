@@ -35,6 +35,8 @@ import java.util.List;
  * @param retiredClients   clients seen on the source that will not move to the target, so the
  *                         switchover does not wait for the target to admit them
  * @param subscriptionAuth how the subscriptions authenticate without a password kept in a catalog
+ * @param assessment       how PREPARE samples the source's workload (default: for
+ *                         {@value PlanDefaults#ASSESSMENT_SAMPLE})
  */
 public record MigrationPlan(
     String name,
@@ -56,7 +58,8 @@ public record MigrationPlan(
     String mode,
     String lockTimeout,
     List<RetiredClient> retiredClients,
-    SubscriptionAuth subscriptionAuth) {
+    SubscriptionAuth subscriptionAuth,
+    AssessmentPolicy assessment) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
@@ -69,6 +72,17 @@ public record MigrationPlan(
     this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
         approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
         webhookUrl, mode, lockTimeout, null, null);
+  }
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout,
+      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null);
   }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
@@ -101,6 +115,7 @@ public record MigrationPlan(
   public MigrationPlan withDefaults() {
     CutoverPolicy c = cutover == null ? new CutoverPolicy(null, null) : cutover;
     ApprovalPolicy a = approval == null ? new ApprovalPolicy(null, null, null, null, null) : approval;
+    RehearsalRequirement r = a.rehearsal() == null ? new RehearsalRequirement(null, null) : a.rehearsal();
     return new MigrationPlan(
         name,
         source,
@@ -119,7 +134,9 @@ public record MigrationPlan(
             a.required() == null ? 1 : a.required(),
             a.requesterMayApprove() == null ? false : a.requesterMayApprove(),
             a.deadline(),
-            a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline()),
+            a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline(),
+            new RehearsalRequirement(r.required() != null && r.required(),
+                r.maxAge() == null ? PlanDefaults.REHEARSAL_MAX_AGE : r.maxAge())),
         maintenanceWindows == null ? List.of() : maintenanceWindows,
         router == null ? new RouterConfig(RouterConfig.MANUAL, null, null, null, null, null) : router,
         // A rehearsal's target is a scratch database by definition: its teardown drops what it created.
@@ -130,14 +147,29 @@ public record MigrationPlan(
         mode == null ? MIGRATION : mode,
         lockTimeout == null ? PlanDefaults.LOCK_TIMEOUT : lockTimeout,
         retiredClients == null ? List.of() : retiredClients,
-        subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth);
+        subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth,
+        new AssessmentPolicy(assessment == null || assessment.sample() == null
+            ? PlanDefaults.ASSESSMENT_SAMPLE : assessment.sample()));
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, assessment);
+  }
+
+  /** The same plan with another workload sample ({@code phaseshift assess --sample}, tests). */
+  public MigrationPlan withAssessmentSample(String sample) {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, new AssessmentPolicy(sample));
+  }
+
+  /** How long the workload is sampled, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public String assessmentSampleOrDefault() {
+    return assessment == null || assessment.sample() == null ? PlanDefaults.ASSESSMENT_SAMPLE : assessment.sample();
   }
 
   @JsonIgnore

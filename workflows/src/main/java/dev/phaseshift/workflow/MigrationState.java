@@ -2,6 +2,7 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.Briefing;
 import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
@@ -11,10 +12,12 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.Runbook;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.model.WorkloadReport;
 import dev.phaseshift.plan.MigrationPlan;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +49,14 @@ final class MigrationState {
   /** The switchover gate's last check of the target's access for the source's clients. */
   ClientAccess clientAccess;
   List<TableStats> tableStats = List.of();
+  /** PREPARE's workload report; null when sampling failed or the run did not get that far. */
+  WorkloadReport workload;
+  /** The runbook published at the sign-off wait; actuals are filled in for the report. */
+  Runbook runbook;
+  /** The rehearsal gate's last reading, when the plan requires a rehearsal. */
+  RehearsalGate.Check rehearsalGate;
+  /** When the switchover gate last opened: the moment the freeze began. */
+  String gateOpenedAt;
 
   final List<Approval> approvals = new ArrayList<>();
   final List<Decision> decisions = new ArrayList<>();
@@ -92,6 +103,8 @@ final class MigrationState {
     double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess);
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess,
+        workload == null && runbook == null ? null
+            : new Briefing(workload, runbook == null ? null : RunbookWriter.actuals(runbook, this)));
   }
 }

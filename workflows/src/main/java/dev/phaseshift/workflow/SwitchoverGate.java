@@ -52,10 +52,13 @@ final class SwitchoverGate {
 
   /** Returns once the switchover may freeze writes; throws when the run stops meanwhile. */
   void awaitReady() {
+    RehearsalGate.check(run);
+    Briefings.publishRunbook(run);
     // A condition that did not hold has waited for a change; all are checked again, since waiting
     // for one may have let another lapse.
     while (!allHold()) run.checkStop();
     run.checkStop();
+    state.gateOpenedAt = run.now();
   }
 
   private boolean allHold() {
@@ -179,6 +182,10 @@ final class SwitchoverGate {
         continue;
       }
       refreshLag();
+      RehearsalGate.check(run);
+      if (state.rehearsalGate != null && state.rehearsalGate.refusal() != null) {
+        withdrawApprovals("the rehearsal no longer lets sign-off count: " + state.rehearsalGate.refusal());
+      }
     }
   }
 
@@ -191,6 +198,8 @@ final class SwitchoverGate {
       s.append(" (").append(String.join(", ", state.approvals.stream().map(Approval::approver).toList())).append(')');
     }
     s.append("; approvers: ").append(policy.approvers().isEmpty() ? "anyone" : String.join(", ", policy.approvers()));
+    String rehearsal = RehearsalGate.approvalRefusal(state);
+    if (rehearsal != null) s.append("; ").append(rehearsal);
     if (deadlineAt != Long.MAX_VALUE) {
       s.append("; deadline ").append(Instant.ofEpochMilli(deadlineAt)).append("abort".equals(policy.onDeadline()) ? ", then abort" : ", then a notification and waiting on");
     }
