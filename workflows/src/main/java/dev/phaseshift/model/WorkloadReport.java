@@ -57,4 +57,14 @@ public record WorkloadReport(
   public long growthBytesPerHour() {
     return sampleMillis <= 0 ? 0 : Math.round(databaseGrowthBytes * 3_600_000.0 / sampleMillis);
   }
+
+  /** The engine's measurements with the forecast, the windows and further warnings added. */
+  public WorkloadReport withPlanning(DowntimeForecast forecast, List<String> windows, String nextFittingWindow,
+      List<Finding> moreWarnings) {
+    List<Finding> all = new java.util.ArrayList<>(warnings);
+    all.addAll(moreWarnings);
+    return new WorkloadReport(sampleMillis, sampledAt, tables, tablesOmitted, statements, statementsNote,
+        changeLogBytes, databaseBytes, databaseGrowthBytes, readBytesPerSecond, clients, clientsOmitted, forecast,
+        windows, nextFittingWindow, List.copyOf(all));
+  }
 }

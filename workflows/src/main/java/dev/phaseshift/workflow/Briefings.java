@@ -40,11 +40,12 @@ final class Briefings {
     }
   }
 
-  /** Publishes the runbook once, when the switchover's gate is first reached. */
+  /**
+   * Publishes the runbook once, when the switchover's gate is first reached (the approval-needed
+   * notification carries it to the webhook).
+   */
   static void publishRunbook(RunContext run) {
-    if (run.state.runbook != null) return;
-    run.state.runbook = RunbookWriter.write(run.state, run.now());
-    run.notify("runbook", RunbookMarkdown.render(run.state.plan.name(), run.state.runbook));
+    if (run.state.runbook == null) run.state.runbook = RunbookWriter.write(run.state, run.now());
   }
 
   /** The runbook with what happened so far, for the {@code runbook} query; says so when none is published yet. */

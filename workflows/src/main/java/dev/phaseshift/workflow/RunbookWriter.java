@@ -79,8 +79,9 @@ final class RunbookWriter {
 
   private static String router(MigrationPlan p) {
     return RouterConfig.PGBOUNCER.equals(p.router().typeOrDefault())
-        ? "PgBouncer database " + p.router().database() + " is paused before the freeze, pointed at the target and"
-            + " resumed after the hand-over; clients keep their connection string"
+        ? "the pooler's database " + p.router().database() + " (router " + p.router().typeOrDefault() + ") is paused"
+            + " before the freeze, pointed at the target and resumed after the hand-over; clients keep their"
+            + " connection string"
         : "manual: once writes moved, point the application at the target and send `connectionSwitched`"
             + " (`phaseshift connection-switched " + p.name() + "`)";
   }
@@ -98,7 +99,7 @@ final class RunbookWriter {
     steps.add("writes freeze on the target until the old database has every change, sequences are set ahead there,"
         + " writes move back");
     steps.add(RouterConfig.PGBOUNCER.equals(p.router().typeOrDefault())
-        ? "PgBouncer is pointed back at the old database" : "point the application back at the old database and"
+        ? "the pooler is pointed back at the old database" : "point the application back at the old database and"
             + " send `connectionSwitched`");
     return steps;
   }

@@ -67,7 +67,7 @@ final class SwitchoverGate {
     if (plan.approvalRequired()) {
       if (!approvalAnnounced) {
         run.notify("approval-needed", "switchover of " + plan.name() + " waits for " + plan.approval().required()
-            + " approval(s)");
+            + " approval(s)\n\n" + RunbookMarkdown.render(plan.name(), state.runbook));
         approvalAnnounced = true;
       }
       // Before the wait for sign-off, so the approver sees which clients the target admits.
