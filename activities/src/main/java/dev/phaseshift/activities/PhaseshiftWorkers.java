@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.AssessmentWorkflowImpl;
 import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.InputEraserWorkflowImpl;
@@ -68,7 +69,7 @@ public final class PhaseshiftWorkers {
         .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
         .build();
     shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
-        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class);
+        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class, AssessmentWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()));
     // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by
     // an eraser this worker starts when its converter reads such an input.

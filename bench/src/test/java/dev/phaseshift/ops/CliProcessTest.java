@@ -99,7 +99,8 @@ class CliProcessTest {
     return "{\"name\":\"" + name + "\",\"source\":{\"url\":\"" + sourceUrl + "\",\"user\":\"postgres\"},"
         + "\"target\":{\"url\":\"" + target.jdbcUrl(db) + "\",\"user\":\"postgres\"},"
         + "\"cutover\":{\"maxFreeze\":\"15s\"},\"retention\":\"1s\",\"approvalRequired\":" + approval
-        + ",\"approval\":{\"approvers\":[\"bob\",\"carol\"]},\"requestedBy\":\"alice\"}";
+        + ",\"approval\":{\"approvers\":[\"bob\",\"carol\"]},\"requestedBy\":\"alice\","
+        + "\"assessment\":{\"sample\":\"0s\"}}";
   }
 
   static void startMigration(String name, String planJson) throws Exception {

@@ -98,6 +98,11 @@ public final class ReportMarkdown {
         rehearsalRows(md, latestRehearsal.get().rehearsal());
       }
     }
+    // The runbook as planned at sign-off, with what happened at each step (demoted one heading level).
+    if (r.briefing() != null && r.briefing().runbook() != null) {
+      md.append('\n').append(dev.phaseshift.workflow.RunbookMarkdown.render(r.name(), r.briefing().runbook())
+          .replaceAll("(?m)^#", "##"));
+    }
     return md.toString();
   }
 
