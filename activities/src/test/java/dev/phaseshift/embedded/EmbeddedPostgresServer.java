@@ -72,11 +72,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     return new EmbeddedPostgresServer(server.port(), server);
   }
 
+  /**
+   * A server of the default major with settings beyond the usual ones, e.g.
+   * {@code shared_preload_libraries=pg_stat_statements}.
+   */
+  public static EmbeddedPostgresServer start(Map<String, String> extraConfig) {
+    return zonky(null, extraConfig);
+  }
+
   private static EmbeddedPostgresServer zonky(PgBinaryResolver binaries) {
+    return zonky(binaries, Map.of());
+  }
+
+  private static EmbeddedPostgresServer zonky(PgBinaryResolver binaries, Map<String, String> extraConfig) {
     try {
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60));
       if (binaries != null) builder.setPgBinaryResolver(binaries);
       CONFIG.forEach(builder::setServerConfig);
+      extraConfig.forEach(builder::setServerConfig);
       EmbeddedPostgres pg = builder.start();
       return new EmbeddedPostgresServer(pg.getPort(), pg);
     } catch (IOException e) {
