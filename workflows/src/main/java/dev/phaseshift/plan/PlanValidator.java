@@ -58,6 +58,10 @@ public final class PlanValidator {
       problems.add("assessment.sample: write a duration up to 60m, e.g. 60s (0s measures sizes only)");
     }
     approval(plan.approval(), problems);
+    if (plan.approval() != null && plan.approval().rehearsalRequired() && Boolean.FALSE.equals(plan.approvalRequired())) {
+      problems.add("approval.rehearsal.required: gates the sign-off, but approvalRequired is false; set"
+          + " approvalRequired: true or drop approval.rehearsal");
+    }
     windows(plan.maintenanceWindows(), problems);
     router(plan.router(), problems);
     if (plan.webhookUrl() != null && !plan.webhookUrl().matches("https?://\\S+")) {

@@ -142,9 +142,9 @@ public final class ReadinessMarkdown {
 
   static String bytes(long b) {
     long abs = Math.abs(b);
-    if (abs < 10 * 1024) return b + " B";
-    if (abs < 10L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
-    if (abs < 10L * 1024 * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+    if (abs < 1024) return b + " B";
+    if (abs < 1024L * 1024) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+    if (abs < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
     return String.format(Locale.ROOT, "%.1f GiB", b / 1073741824.0);
   }
 }

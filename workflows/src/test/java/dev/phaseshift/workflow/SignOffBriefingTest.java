@@ -131,6 +131,9 @@ class SignOffBriefingTest {
         "for 48h after the switchover", "`phaseshift rollback runbook-move", "until the retention window ends, 48h")) {
       assertTrue(runbook.contains(value), "runbook lacks '" + value + "':\n" + runbook);
     }
+    assertTrue(activities.notifications.get(0).event().equals("assessment")
+        && activities.notifications.get(0).message().startsWith("# Assessment of runbook-move\n"),
+        "the webhook receives the assessment report after PREPARE");
     assertTrue(activities.notifications.stream().anyMatch(n -> n.event().equals("approval-needed")
         && n.message().contains("# Runbook: switchover of runbook-move")), "the webhook receives the runbook");
 
@@ -164,5 +167,25 @@ class SignOffBriefingTest {
     String failed = RehearsalGate.refusal(plan, new RehearsalRecord("r2", "2026-11-20T10:00:00Z", "FAILED", false, null), now);
     assertTrue(failed.contains("ended FAILED without passing validation"), failed);
     assertNull(RehearsalGate.refusal(plan, new RehearsalRecord("r3", "2026-11-20T10:00:00Z", "REHEARSED", true, quick), now));
+  }
+
+  @Test
+  void theWebUiDetailsShowTheGateTheRunbookAndTheAssessmentAtTheSignOffWait() {
+    MigrationState state = new MigrationState();
+    state.plan = TestPlans.routed("shop", REHEARSED_SIGN_OFF, null).withDefaults();
+    state.phase = Phase.SWITCHOVER;
+    state.assessment = new ScriptedActivities().assess(state.plan);
+    state.workload = new ScriptedActivities().assessWorkload(state.plan, 0);
+    state.rehearsalGate = new RehearsalGate.Check(null, "no rehearsal of shop has finished", "2026-11-27T05:00:00Z");
+    state.runbook = RunbookWriter.write(state, "2026-11-27T05:00:00Z");
+
+    String md = StatusDetails.markdown(state);
+
+    assertTrue(md.contains("**Rehearsal gate:** sign-off refused: no rehearsal of shop has finished"), md);
+    assertTrue(md.contains("# Runbook: switchover of shop") && md.contains("| 4 | Write freeze and hand-over | writes"
+        + " frozen on the source for at most 30s (the assessment forecast 5000 ms)"), md);
+    assertTrue(md.contains("# Assessment of shop") && md.contains("| public.orders | 4 | 40 | 10 | 2 | 1 |"), md);
+    state.phase = Phase.VERIFY;
+    assertFalse(StatusDetails.markdown(state).contains("# Runbook"), "after the switchover the details are the status");
   }
 }
