@@ -78,13 +78,7 @@ final class ReadinessPlanning {
   }
 
   static List<String> windows(MigrationPlan plan) {
-    List<String> out = new ArrayList<>();
-    for (MaintenanceWindow w : plan.maintenanceWindows()) {
-      String zone = w.timeZone() == null ? "UTC" : w.timeZone();
-      out.add(w.cron() != null ? "every `" + w.cron() + "` for " + w.duration() + " (" + zone + ")"
-          : "once, " + w.start() + " to " + w.end() + " (" + zone + ")");
-    }
-    return out;
+    return plan.maintenanceWindows().stream().map(MaintenanceWindow::describe).toList();
   }
 
   /** The first window from now with at least {@code room} left after it opens (or now, when open). */

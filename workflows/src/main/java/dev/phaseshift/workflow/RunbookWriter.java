@@ -31,7 +31,7 @@ final class RunbookWriter {
     List<RunbookStep> steps = new ArrayList<>();
     steps.add(new RunbookStep(SIGN_OFF, signOff(p), null));
     steps.add(new RunbookStep(WINDOW, p.maintenanceWindows().isEmpty() ? "any time (the plan names no window)"
-        : "within " + p.maintenanceWindows().stream().map(RunbookWriter::window).collect(Collectors.joining("; "))
+        : "within " + p.maintenanceWindows().stream().map(MaintenanceWindow::describe).collect(Collectors.joining("; "))
             + ", with at least " + p.cutover().maxFreeze() + " of it left when the freeze starts", null));
     steps.add(new RunbookStep(CHECKS, "lag below " + p.cutover().maxLagBytes() + " bytes"
         + (p.approvalRequired() ? "; a fresh validation (counts and checksums of every table)" : "")
@@ -59,12 +59,6 @@ final class RunbookWriter {
         + (a.deadline() == null ? "" : "; deadline " + a.deadline() + ", then " + a.onDeadline())
         + (a.rehearsalRequired() ? "; sign-off needs a rehearsal of this plan no older than " + a.rehearsal().maxAge()
             + " that passed validation and forecast a freeze within " + p.cutover().maxFreeze() : "");
-  }
-
-  private static String window(MaintenanceWindow w) {
-    String zone = w.timeZone() == null ? "UTC" : w.timeZone();
-    return w.cron() != null ? "cron `" + w.cron() + "` for " + w.duration() + " (" + zone + ")"
-        : w.start() + " to " + w.end() + " (" + zone + ")";
   }
 
   private static String forecast(MigrationState s) {

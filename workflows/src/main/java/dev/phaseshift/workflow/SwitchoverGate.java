@@ -73,6 +73,7 @@ final class SwitchoverGate {
       // Before the wait for sign-off, so the approver sees which clients the target admits.
       if (accessMissing()) return false;
       awaitApprovals();
+      if (rehearsalLapsed()) return false;
     }
     if (!plan.maintenanceWindows().isEmpty() && !inWindowWithRoomForFreeze()) return false;
     long maxLag = plan.cutover().maxLagBytes();
@@ -182,10 +183,7 @@ final class SwitchoverGate {
         continue;
       }
       refreshLag();
-      RehearsalGate.check(run);
-      if (state.rehearsalGate != null && state.rehearsalGate.refusal() != null) {
-        withdrawApprovals("the rehearsal no longer lets sign-off count: " + state.rehearsalGate.refusal());
-      }
+      rehearsalLapsed();
     }
   }
 
@@ -214,6 +212,15 @@ final class SwitchoverGate {
     } catch (ActivityFailure failure) {
       log.warn("lag not measured while awaiting approval: {}", Failures.describe(failure));
     }
+  }
+
+  /** Reads the latest rehearsal again once sign-off is complete: one that lapsed meanwhile withdraws it. */
+  private boolean rehearsalLapsed() {
+    if (!state.plan.approval().rehearsalRequired()) return false;
+    RehearsalGate.check(run);
+    if (state.rehearsalGate.refusal() == null) return false;
+    withdrawApprovals("the rehearsal no longer lets sign-off count: " + state.rehearsalGate.refusal());
+    return true;
   }
 
   private void withdrawApprovals(String reason) {

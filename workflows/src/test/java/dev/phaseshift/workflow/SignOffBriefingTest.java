@@ -126,7 +126,7 @@ class SignOffBriefingTest {
     awaitStatus(workflow, s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
     String runbook = workflow.runbook();
     for (String value : List.of("# Runbook: switchover of runbook-move", "2 approval(s) from bob, carol",
-        "not the requester alice", "deadline 24h, then abort", "cron `0 2 * * SAT` for 3h (Europe/Berlin)",
+        "not the requester alice", "deadline 24h, then abort", "every `0 2 * * SAT` for 3h (Europe/Berlin)",
         "at most 30s", "lag below 1048576 bytes", "older than 5m", "the pooler's database shop",
         "for 48h after the switchover", "`phaseshift rollback runbook-move", "until the retention window ends, 48h")) {
       assertTrue(runbook.contains(value), "runbook lacks '" + value + "':\n" + runbook);
