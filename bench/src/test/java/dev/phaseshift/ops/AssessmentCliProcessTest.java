@@ -9,18 +9,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.testing.CliProcess;
 import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,26 +68,8 @@ class AssessmentCliProcessTest {
     if (target != null) target.close();
   }
 
-  record Run(int code, String out, String err) {
-    String all() {
-      return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
-
-  static Run phaseshift(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.phaseshift.cli.PhaseshiftCli"));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--address", temporal.address()));
-    File out = Files.createTempFile(dir, "out-", ".txt").toFile();
-    File err = Files.createTempFile(dir, "err-", ".txt").toFile();
-    Process process = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
-    if (!process.waitFor(120, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within 120 s");
-    }
-    return new Run(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-        Files.readString(err.toPath(), StandardCharsets.UTF_8));
+  static CliProcess.Result phaseshift(String... args) throws Exception {
+    return CliProcess.run(temporal.address(), dir, 120, args);
   }
 
   static Path plan(String name, String db, String extra) throws Exception {
@@ -104,7 +84,7 @@ class AssessmentCliProcessTest {
   @Test
   void assessPrintsTheWorkloadItSampledAsJsonAndMarkdownAndChangesNothing() throws Exception {
     Path plan = plan("shop", "shop", ",\"maintenanceWindows\":[{\"cron\":\"0 2 * * SAT\",\"duration\":\"2h\"}]");
-    CompletableFuture<Run> json = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<CliProcess.Result> json = CompletableFuture.supplyAsync(() -> {
       try {
         return phaseshift("assess", plan.toString(), "--sample", "8s", "--json");
       } catch (Exception e) {
@@ -123,7 +103,7 @@ class AssessmentCliProcessTest {
       c.createStatement().execute("SELECT pg_stat_force_next_flush()");
       c.createStatement().execute("SELECT 1");
     }
-    Run run = json.get(120, TimeUnit.SECONDS);
+    CliProcess.Result run = json.get(120, TimeUnit.SECONDS);
 
     assertEquals(0, run.code(), run.all());
     JsonNode report = new ObjectMapper().readTree(run.out());
@@ -144,7 +124,7 @@ class AssessmentCliProcessTest {
       assertEquals(0, rs.getInt(1), "the assessment created nothing on the target");
     }
 
-    Run markdown = phaseshift("assess", plan.toString(), "--sample", "0s");
+    CliProcess.Result markdown = phaseshift("assess", plan.toString(), "--sample", "0s");
     assertEquals(0, markdown.code(), markdown.all());
     for (String section : List.of("# Assessment of shop\n", "## Size", "## Workload", "Not sampled (assessment.sample: 0s)",
         "## Downtime forecast", "| Write freeze | ", "(bound: cutover.maxFreeze = 15000 ms; within)",
@@ -156,11 +136,11 @@ class AssessmentCliProcessTest {
 
   @Test
   void assessExitsOneOnBlockersAndTwoOnBadInput() throws Exception {
-    Run blocked = phaseshift("assess", plan("empty", "empty", "").toString(), "--sample", "0s");
+    CliProcess.Result blocked = phaseshift("assess", plan("empty", "empty", "").toString(), "--sample", "0s");
     assertEquals(1, blocked.code(), blocked.all());
     assertTrue(blocked.out().contains("**BLOCKER** tables:"), blocked.all());
 
-    Run bad = phaseshift("assess", plan("shop", "shop", "").toString(), "--sample", "soon");
+    CliProcess.Result bad = phaseshift("assess", plan("shop", "shop", "").toString(), "--sample", "soon");
     assertEquals(2, bad.code(), bad.all());
     assertTrue(bad.err().contains("--sample 'soon' is not a duration"), bad.all());
   }
@@ -174,14 +154,14 @@ class AssessmentCliProcessTest {
     await("the sign-off wait", migration::status,
         s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
 
-    Run runbook = phaseshift("runbook", "gated");
+    CliProcess.Result runbook = phaseshift("runbook", "gated");
     assertEquals(0, runbook.code(), runbook.all());
     for (String value : List.of("# Runbook: switchover of gated", "1 approval(s) from bob, carol",
         "not the requester alice", "at most 15s", "manual: once writes moved, point the application at the target",
         "for 2h after the switchover", "until the retention window ends, 2h after the switchover")) {
       assertTrue(runbook.out().contains(value), "lacks '" + value + "':\n" + runbook.out());
     }
-    Run unknown = phaseshift("runbook", "nosuch");
+    CliProcess.Result unknown = phaseshift("runbook", "nosuch");
     assertEquals(3, unknown.code(), unknown.all());
 
     migration.rejectUpdate(new Approval("bob", "test over", null));

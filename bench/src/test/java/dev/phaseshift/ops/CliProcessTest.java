@@ -9,6 +9,7 @@ import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.testing.CliProcess;
 import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
@@ -17,13 +18,10 @@ import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -80,19 +78,8 @@ class CliProcessTest {
 
   /** Runs {@code phaseshift ARGS > out 2> err} in a JVM of its own, as the launcher does. */
   static Run phaseshift(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.phaseshift.cli.PhaseshiftCli"));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--address", temporal.address()));
-    File out = Files.createTempFile(dir, "out-", ".txt").toFile();
-    File err = Files.createTempFile(dir, "err-", ".txt").toFile();
-    Process process = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
-    if (!process.waitFor(90, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within 90 s");
-    }
-    return new Run(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-        Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    CliProcess.Result r = CliProcess.run(temporal.address(), dir, 90, args);
+    return new Run(r.code(), r.out(), r.err());
   }
 
   static String planJson(String name, String sourceUrl, String db, boolean approval) {

@@ -19,12 +19,9 @@ import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MaintenanceWindow;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RehearsalRequirement;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -58,23 +55,11 @@ class SignOffBriefingTest {
   }
 
   private MigrationWorkflow startWorkers(MigrationPlan plan) {
-    Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
-    env.start();
-    MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
-        WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
-    WorkflowClient.start(workflow::run, plan);
-    return workflow;
+    return TestEnvironments.startedRun(env, QUEUE, activities, plan);
   }
 
   private MigrationStatus awaitStatus(MigrationWorkflow workflow, Predicate<MigrationStatus> condition) {
-    for (int i = 0; i < 400; i++) {
-      MigrationStatus status = workflow.status();
-      if (condition.test(status)) return status;
-      env.sleep(Duration.ofSeconds(1));
-    }
-    throw new AssertionError("status never matched: " + workflow.status());
+    return TestEnvironments.awaitStatus(env, workflow, condition);
   }
 
   private RehearsalRecord rehearsal(long freezeForecastMillis, Duration ago) {
