@@ -28,11 +28,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "assess", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:assessed, no blockers", "1:assessed and blockers found (listed in the report), or the"
         + " assessment failed", "2:bad input (plan file, options)", "3:cannot reach Temporal"},
-    description = {"Assesses a plan's source and target and prints the report an approver reads before anything",
-        "moves: workload per table (reads, writes, change rate) sampled over --sample, top statements, write-ahead",
-        "log per minute, sizes and growth, projected copy, catch-up and freeze (from the latest rehearsal when",
-        "there is one), clients and whether the target admits them, maintenance windows, blockers and warnings.",
-        "Changes nothing on either server. Needs a running worker."})
+    description = {"Prints the assessment report of a plan without changing anything.",
+        "What an approver reads before anything moves: workload per table (reads, writes, change rate) sampled",
+        "over --sample, top statements, write-ahead log per minute, sizes and growth, projected copy, catch-up",
+        "and freeze (from the latest rehearsal when there is one), clients and whether the target admits them,",
+        "maintenance windows, blockers and warnings. Needs a running worker."})
 public final class AssessCommand implements Callable<Integer> {
   /** Time for the worker's reads around the sample, on top of the sample itself. */
   static final Duration OVERHEAD = Duration.ofMinutes(15);
@@ -44,8 +44,10 @@ public final class AssessCommand implements Callable<Integer> {
       + " assessment.sample, else 60s); 0s reports sizes only")
   String sample;
 
-  @Option(names = "--json", description = "print the report as JSON instead of Markdown")
+  @Option(names = "--json", description = "print the report as JSON instead of Markdown (as --output json)")
   boolean json;
+
+  @Mixin Output output;
 
   @Option(names = "--task-queue", defaultValue = TaskQueues.MIGRATIONS,
       description = "task queue the workers poll (default ${DEFAULT-VALUE})")
@@ -83,7 +85,7 @@ public final class AssessCommand implements Callable<Integer> {
       temporal.close();
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.print(json ? Output.toJson(readiness) + "\n" : ReadinessMarkdown.render(readiness));
+    out.print(json || output.json() ? Output.toJson(readiness) + "\n" : ReadinessMarkdown.render(readiness));
     out.flush();
     return readiness.assessment().blockers().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }

@@ -24,8 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "runbook", mixinStandardHelpOptions = true, exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:printed", "1:the migration ended without reaching sign-off, so it has no runbook",
         "2:bad input", "3:cannot reach Temporal or no such migration"},
-    description = {"Prints a migration's runbook as Markdown: sign-off, window, checks, freeze bound, router action,",
-        "verify, retention, and how to roll back until when; with the actual figures of each step once it ran."})
+    description = {"Prints a migration's switchover runbook as Markdown.",
+        "Sign-off, window, checks, freeze bound, router action, verify, retention, and how to roll back until",
+        "when; with what actually happened at each step once it ran."})
 public final class RunbookCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", description = "migration name (the plan's name)")
   String name;

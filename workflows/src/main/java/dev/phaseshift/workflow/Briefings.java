@@ -36,6 +36,8 @@ final class Briefings {
       state.workload = sampler.assessWorkload(plan, state.assessment.totalBytes());
       run.notify("assessment", ReadinessMarkdown.render(new Readiness(plan.name(), state.assessment, state.workload)));
     } catch (ActivityFailure failure) {
+      // An abort cancels the sample like any step; only a sample that failed by itself is let go.
+      if (Failures.isCancellation(failure)) throw failure;
       log.warn("workload not sampled; the assessment has sizes and findings only: {}", Failures.describe(failure));
     }
   }
