@@ -296,6 +296,13 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   public WorkloadReport assessWorkload(MigrationPlan plan, long selectedBytes) {
     long sample = DurationText.parse(plan.assessmentSampleOrDefault()).toMillis();
     Runnable beat = beat();
+    // Heartbeats from a thread of its own also while the servers are read around the sample.
+    try (StepHeartbeat beating = StepHeartbeat.start("workload sample")) {
+      return sampleWorkload(plan, selectedBytes, sample, beat);
+    }
+  }
+
+  private WorkloadReport sampleWorkload(MigrationPlan plan, long selectedBytes, long sample, Runnable beat) {
     return call("assessWorkload", plan, e -> {
       WorkloadReport measured = e.inspector().workload(plan, sample, beat);
       RehearsalRecord latest = null;

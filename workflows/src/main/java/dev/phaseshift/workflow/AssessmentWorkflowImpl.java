@@ -15,13 +15,12 @@ import java.util.List;
 
 public class AssessmentWorkflowImpl implements AssessmentWorkflow {
   /** A server that cannot be reached fails the assessment after a few tries: someone is waiting for it. */
-  private static ActivityOptions options(MigrationPlan plan, String summary) {
+  private static ActivityOptions.Builder options(MigrationPlan plan, String summary) {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(DurationText.parse(plan.assessmentSampleOrDefault()).plus(Duration.ofMinutes(10)))
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3)
             .setDoNotRetry(FailureTypes.NON_RETRYABLE).build())
-        .setSummary(summary)
-        .build();
+        .setSummary(summary);
   }
 
   @Override
@@ -34,11 +33,13 @@ public class AssessmentWorkflowImpl implements AssessmentWorkflow {
     MigrationPlan plan = input.withDefaults();
     Workflow.setCurrentDetails("Assessing " + plan.name() + ": reading both servers");
     Assessment assessment = Workflow.newActivityStub(MigrationActivities.class,
-        options(plan, "assess source and target")).assess(plan);
+        options(plan, "assess source and target").build()).assess(plan);
     Workflow.setCurrentDetails("Assessing " + plan.name() + ": sampling the workload for "
         + plan.assessment().sample());
     WorkloadReport workload = Workflow.newActivityStub(MigrationActivities.class,
-        options(plan, "sample the workload")).assessWorkload(plan, assessment.totalBytes());
+        // The sample heartbeats every second: a worker that dies in it is noticed within seconds.
+        options(plan, "sample the workload").setHeartbeatTimeout(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT).build())
+        .assessWorkload(plan, assessment.totalBytes());
     Readiness readiness = new Readiness(plan.name(), assessment, workload);
     Workflow.setCurrentDetails(ReadinessMarkdown.render(readiness));
     return readiness;

@@ -28,6 +28,8 @@ final class Briefings {
     run.show("sampling the source's workload for " + plan.assessment().sample());
     MigrationActivities sampler = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
         .setStartToCloseTimeout(DurationText.parse(plan.assessment().sample()).plus(Duration.ofMinutes(10)))
+        // The sample heartbeats every second: a worker that dies in it is noticed within seconds.
+        .setHeartbeatTimeout(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT)
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).setDoNotRetry(FailureTypes.NON_RETRYABLE)
             .build())
         .setSummary("sample the workload")

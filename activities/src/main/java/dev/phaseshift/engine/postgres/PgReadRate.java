@@ -43,7 +43,8 @@ final class PgReadRate {
     };
     long start = System.nanoTime();
     try {
-      c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT * FROM "
+      // Named in pg_stat_activity, so that nobody takes the test read for the migration's copy.
+      c.unwrap(PGConnection.class).getCopyAPI().copyOut("/* phaseshift: read-rate sample */ COPY (SELECT * FROM "
           + Sql.qualified(largest.schema(), largest.name()) + " LIMIT " + rows + ") TO STDOUT", counter);
     } catch (IOException e) {
       throw new SQLException("reading a sample of " + largest.qualifiedName() + ": " + e.getMessage(), e);
