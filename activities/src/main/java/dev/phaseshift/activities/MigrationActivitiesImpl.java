@@ -11,6 +11,7 @@ import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
+import dev.phaseshift.model.RehearsalRecord;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.router.Router;
@@ -26,6 +27,8 @@ import dev.phaseshift.model.VerificationBaseline;
 import dev.phaseshift.model.VerificationReading;
 import dev.phaseshift.model.VerificationSample;
 import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.model.WorkloadReport;
+import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
@@ -55,6 +58,8 @@ public class MigrationActivitiesImpl implements MigrationActivities {
    */
   private final DatabaseLeases leases;
   private final DriftCheckSchedules driftChecks;
+  /** Null outside a worker, like the leases: no Temporal to ask, so no rehearsal is found. */
+  private final LatestRehearsals rehearsals;
 
   public MigrationActivitiesImpl(EngineRegistry engines) {
     this(engines, MigrationMetrics.none(), null);
@@ -65,6 +70,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     this.metrics = metrics;
     this.leases = client == null ? null : new DatabaseLeases(client);
     this.driftChecks = client == null ? null : new DriftCheckSchedules(client);
+    this.rehearsals = client == null ? null : new LatestRehearsals(client);
   }
 
   @Override
@@ -314,6 +320,50 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
     return call("adviseOptimization", plan, e -> e.optimizationAdvisor().advise(plan));
+  }
+
+  // ---- assessment report and rehearsal gate (issue 13) ----
+
+  @Override
+  public WorkloadReport assessWorkload(MigrationPlan plan, long selectedBytes) {
+    long sample = DurationText.parse(plan.assessmentSampleOrDefault()).toMillis();
+    Runnable beat = beat();
+    // Heartbeats from a thread of its own also while the servers are read around the sample.
+    try (StepHeartbeat beating = StepHeartbeat.start("workload sample")) {
+      return sampleWorkload(plan, selectedBytes, sample, beat);
+    }
+  }
+
+  private WorkloadReport sampleWorkload(MigrationPlan plan, long selectedBytes, long sample, Runnable beat) {
+    return call("assessWorkload", plan, e -> {
+      WorkloadReport measured = e.inspector().workload(plan, sample, beat);
+      RehearsalRecord latest = null;
+      String problem = null;
+      try {
+        latest = latestRehearsal(plan);
+      } catch (RuntimeException unreadable) {
+        // The report says the forecast is an estimate and why; the sample is not wasted.
+        problem = unreadable.getMessage();
+        log.warn("rehearsals of {} not read for the assessment: {}", plan.name(), problem);
+      }
+      return ReadinessPlanning.complete(measured, plan.withDefaults(), selectedBytes, latest, problem,
+          System.currentTimeMillis());
+    });
+  }
+
+  @Override
+  public RehearsalRecord latestRehearsal(MigrationPlan plan) {
+    return rehearsals == null ? null : rehearsals.latest(plan.name());
+  }
+
+  /** Heartbeats the current activity; outside one (tests calling a step) nobody listens. */
+  private static Runnable beat() {
+    try {
+      var context = Activity.getExecutionContext();
+      return () -> context.heartbeat(null);
+    } catch (IllegalStateException notInAnActivity) {
+      return () -> {};
+    }
   }
 
   /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */

@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.EngineRegistry;
 import dev.phaseshift.engine.postgres.PostgresEngine;
+import dev.phaseshift.workflow.AssessmentWorkflowImpl;
 import dev.phaseshift.workflow.DatabaseLeaseWorkflowImpl;
 import dev.phaseshift.workflow.DriftCheckWorkflowImpl;
 import dev.phaseshift.workflow.FleetActivitiesImpl;
@@ -70,7 +71,8 @@ public final class PhaseshiftWorkers {
         .setFailWorkflowExceptionTypes(InvalidPlanInput.class)
         .build();
     shared.registerWorkflowImplementationTypes(workflows, MigrationWorkflowImpl.class, DriftCheckWorkflowImpl.class,
-        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class, FleetWorkflowImpl.class);
+        DatabaseLeaseWorkflowImpl.class, InputEraserWorkflowImpl.class, FleetWorkflowImpl.class,
+        AssessmentWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()),
         new FleetActivitiesImpl(factory.getWorkflowClient()));
     // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by

@@ -3,6 +3,7 @@ package dev.phaseshift.engine;
 import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.DatabaseIdentities;
+import dev.phaseshift.model.WorkloadReport;
 import dev.phaseshift.plan.MigrationPlan;
 
 /** Reads source and target and says whether the migration can go ahead. Changes nothing. */
@@ -23,4 +24,11 @@ public interface Inspector {
    * (authentication rules, login roles, connection limits); each gap is a blocker with its fix.
    */
   ClientAccess clientAccess(MigrationPlan plan);
+
+  /**
+   * Watches the source's activity statistics for {@code sampleMillis} (calling {@code beat} about
+   * every second meanwhile) and reports the workload, growth, top statements and clients with the
+   * target's verdict; the forecast and windows are left for the caller. Changes nothing.
+   */
+  WorkloadReport workload(MigrationPlan plan, long sampleMillis, Runnable beat);
 }

@@ -9,6 +9,7 @@ import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.testing.CliProcess;
 import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.PhaseshiftProcess;
 import dev.phaseshift.testing.PhaseshiftProcess.Run;
@@ -80,7 +81,8 @@ class CliProcessTest {
     return "{\"name\":\"" + name + "\",\"source\":{\"url\":\"" + sourceUrl + "\",\"user\":\"postgres\"},"
         + "\"target\":{\"url\":\"" + target.jdbcUrl(db) + "\",\"user\":\"postgres\"},"
         + "\"cutover\":{\"maxFreeze\":\"15s\"},\"retention\":\"1s\",\"approvalRequired\":" + approval
-        + ",\"approval\":{\"approvers\":[\"bob\",\"carol\"]},\"requestedBy\":\"alice\"}";
+        + ",\"approval\":{\"approvers\":[\"bob\",\"carol\"]},\"requestedBy\":\"alice\","
+        + "\"assessment\":{\"sample\":\"0s\"}}";
   }
 
   static void startMigration(String name, String planJson) throws Exception {

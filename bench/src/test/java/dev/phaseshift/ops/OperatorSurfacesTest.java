@@ -85,7 +85,8 @@ class OperatorSurfacesTest {
   static String planJson(String name, String targetDb, String mode) {
     return "{\"name\":\"" + name + "\",\"source\":{\"url\":\"" + source.jdbcUrl("shop") + "\",\"user\":\"postgres\"},"
         + "\"target\":{\"url\":\"" + target.jdbcUrl(targetDb) + "\",\"user\":\"postgres\"},"
-        + "\"cutover\":{\"maxFreeze\":\"15s\"},\"retention\":\"2s\",\"requestedBy\":\"alice\""
+        + "\"cutover\":{\"maxFreeze\":\"15s\"},\"retention\":\"2s\",\"requestedBy\":\"alice\","
+        + "\"assessment\":{\"sample\":\"0s\"}"
         + (mode == null ? "" : ",\"mode\":\"" + mode + "\"") + "}";
   }
 

@@ -100,7 +100,8 @@ class WorkerLostStatusTest {
         temporal.cli("workflow", "start", "--task-queue", TaskQueues.MIGRATIONS, "--type", MigrationWorkflow.TYPE,
             "--workflow-id", "migration-lost", "--input", "{\"name\":\"lost\",\"source\":{\"url\":\""
                 + source.jdbcUrl("shop") + "\",\"user\":\"postgres\"},\"target\":{\"url\":\"" + target.jdbcUrl("shop")
-                + "\",\"user\":\"postgres\"},\"approvalRequired\":false,\"retention\":\"1s\"}");
+                + "\",\"user\":\"postgres\"},\"approvalRequired\":false,\"retention\":\"1s\","
+                + "\"assessment\":{\"sample\":\"0s\"}}");
         assertTrue(frozen.await(90, TimeUnit.SECONDS), "the copy started");
         long silentSince = System.nanoTime();
 

@@ -95,7 +95,7 @@ class WorkerKilledEndToEndTest {
       try {
         MigrationWorkflow workflow = temporal.client().newWorkflowStub(MigrationWorkflow.class,
             WorkflowOptions.newBuilder().setTaskQueue(TaskQueues.MIGRATIONS).setWorkflowId(plan.workflowId()).build());
-        WorkflowClient.start(workflow::run, plan);
+        WorkflowClient.start(workflow::run, plan.withAssessmentSample("0s"));
         // The application runs from the wait for the window on: copy and validation under load
         // are the subject of other tests.
         await(workflow, s -> s.phase() == Phase.SWITCHOVER, "the wait for the maintenance window");

@@ -10,11 +10,11 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "phaseshift", mixinStandardHelpOptions = true, version = "phaseshift 0.1.0",
     description = "Moves live databases to new infrastructure with zero downtime, as durable Temporal workflows.",
-    subcommands = {PlanCommand.class, MigrateCommand.class, StatusCommand.class, ListCommand.class,
+    subcommands = {PlanCommand.class, AssessCommand.class, MigrateCommand.class, StatusCommand.class, ListCommand.class,
         ReportCommand.class, FleetCommand.class, OperatorCommands.Approve.class, OperatorCommands.Reject.class, OperatorCommands.Abort.class,
         OperatorCommands.Pause.class, OperatorCommands.Resume.class, OperatorCommands.Rollback.class,
         OperatorCommands.ConnectionSwitched.class, OperatorCommands.ExtendRetention.class,
-        OperatorCommands.RetireClient.class, ScheduleCommand.class,
+        OperatorCommands.RetireClient.class, ScheduleCommand.class, RunbookCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nAlso:%n",
     footer = {"  ./phaseshift demo     a migration under load between two throwaway servers",

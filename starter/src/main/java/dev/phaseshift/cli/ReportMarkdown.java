@@ -10,6 +10,7 @@ import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableValidation;
+import dev.phaseshift.workflow.RunbookMarkdown;
 import java.util.List;
 import java.util.Optional;
 
@@ -99,6 +100,11 @@ public final class ReportMarkdown {
         md.append("| | |\n|---|---|\n");
         rehearsalRows(md, latestRehearsal.get().rehearsal());
       }
+    }
+    // The runbook as planned at sign-off, with what happened at each step (demoted one heading level).
+    if (r.briefing() != null && r.briefing().runbook() != null) {
+      md.append('\n').append(RunbookMarkdown.render(r.name(), r.briefing().runbook())
+          .replaceAll("(?m)^#", "##"));
     }
     return md.toString();
   }

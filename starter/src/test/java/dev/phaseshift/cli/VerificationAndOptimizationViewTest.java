@@ -40,7 +40,7 @@ class VerificationAndOptimizationViewTest {
         List.of(new UnusedIndex("public.orders_note", "public.orders", 2_500_000, "statistics were never reset")),
         List.of(), List.of(new SettingDifference("random_page_cost", "4", "1.1", "plans: index scans")), List.of());
     MigrationReport r = new MigrationReport("shop", "COMPLETED", null, null, null, List.of(), 0, null, null, null,
-        List.of(), List.of(), List.of(), List.of(), null, null, null, null, WATCHING, advice);
+        List.of(), List.of(), List.of(), List.of(), null, null, null, null, WATCHING, advice, null);
     String md = ReportMarkdown.render(r, Optional.empty());
     assertTrue(md.contains("## Verification window\n\nwatching: 4 sample(s), 1 failed"), md);
     assertTrue(md.contains("| SELECT a \\| b FROM t | 100 | 0.250 |"), md);

@@ -45,7 +45,7 @@ final class TestMigrations {
   static MigrationReport migrate(WorkflowClient client, PgPair pg, String name, Runnable atSwitch) throws Exception {
     MigrationPlan base = pg.plan(name);
     MigrationPlan plan = new MigrationPlan(base.name(), base.source(), base.target(), base.tables(),
-        base.copyParallelism(), base.cutover(), false, "2s", "test").withDefaults();
+        base.copyParallelism(), base.cutover(), false, "2s", "test").withAssessmentSample("0s").withDefaults();
     MigrationWorkflow workflow = client.newWorkflowStub(MigrationWorkflow.class, WorkflowOptions.newBuilder()
         .setTaskQueue(TaskQueues.MIGRATIONS)
         .setWorkflowId(plan.workflowId())

@@ -13,6 +13,8 @@ import java.util.List;
  *                   null when no check ran (before the switchover's gate, or a rehearsal)
  * @param verification the verification window after the switchover; null when none ran
  * @param optimization OPTIMIZE's advice on the new primary; null when OPTIMIZE did not run
+ * @param briefing  the workload report and the runbook with what happened at each step; null in
+ *                  reports from before them
  */
 public record MigrationReport(
     String name,
@@ -34,7 +36,8 @@ public record MigrationReport(
     CopyTotals copyTotals,
     ClientAccess clientAccess,
     VerificationStatus verification,
-    OptimizationAdvice optimization) {
+    OptimizationAdvice optimization,
+    Briefing briefing) {
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
@@ -42,7 +45,7 @@ public record MigrationReport(
       List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback, RehearsalResult rehearsal,
       CopyTotals copyTotals, ClientAccess clientAccess) {
     this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
-        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, clientAccess, null, null);
+        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, clientAccess, null, null, null);
   }
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,

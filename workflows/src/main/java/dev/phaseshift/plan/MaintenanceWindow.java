@@ -7,4 +7,12 @@ package dev.phaseshift.plan;
  * @param cron     five-field cron expression for the window's start, e.g. {@code 0 2 * * SAT}
  * @param duration how long each recurring window lasts, e.g. {@code 2h}
  */
-public record MaintenanceWindow(String cron, String duration, String start, String end, String timeZone) {}
+public record MaintenanceWindow(String cron, String duration, String start, String end, String timeZone) {
+
+  /** E.g. "every `0 2 * * SAT` for 2h (Europe/Berlin)" or "once, 2026-12-05T01:00 to 2026-12-05T04:00 (UTC)". */
+  public String describe() {
+    String zone = timeZone == null ? "UTC" : timeZone;
+    return cron != null ? "every `" + cron + "` for " + duration + " (" + zone + ")"
+        : "once, " + start + " to " + end + " (" + zone + ")";
+  }
+}

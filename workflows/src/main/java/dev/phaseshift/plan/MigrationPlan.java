@@ -38,6 +38,8 @@ import java.util.List;
  * @param verification     the window after the switchover that watches the new primary and rolls
  *                         back (or notifies) when it does worse than the source did
  * @param optimize         what OPTIMIZE may do beyond ANALYZE (freeze the copied tables)
+ * @param assessment       how PREPARE samples the source's workload (default: for
+ *                         {@value PlanDefaults#ASSESSMENT_SAMPLE})
  */
 public record MigrationPlan(
     String name,
@@ -61,7 +63,8 @@ public record MigrationPlan(
     List<RetiredClient> retiredClients,
     SubscriptionAuth subscriptionAuth,
     VerificationPolicy verification,
-    OptimizePolicy optimize) {
+    OptimizePolicy optimize,
+    AssessmentPolicy assessment) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
@@ -71,10 +74,11 @@ public record MigrationPlan(
       String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
       RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
       String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout,
-      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth) {
+      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth,
+      VerificationPolicy verification, OptimizePolicy optimize) {
     this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
         approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null, null);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, optimize, null);
   }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
@@ -85,6 +89,17 @@ public record MigrationPlan(
     this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
         approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
         webhookUrl, mode, lockTimeout, null, null);
+  }
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout,
+      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, null, null, null);
   }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
@@ -117,6 +132,7 @@ public record MigrationPlan(
   public MigrationPlan withDefaults() {
     CutoverPolicy c = cutover == null ? new CutoverPolicy(null, null) : cutover;
     ApprovalPolicy a = approval == null ? new ApprovalPolicy(null, null, null, null, null) : approval;
+    RehearsalRequirement r = a.rehearsal() == null ? new RehearsalRequirement(null, null) : a.rehearsal();
     return new MigrationPlan(
         name,
         source,
@@ -135,7 +151,9 @@ public record MigrationPlan(
             a.required() == null ? 1 : a.required(),
             a.requesterMayApprove() == null ? false : a.requesterMayApprove(),
             a.deadline(),
-            a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline()),
+            a.onDeadline() == null ? PlanDefaults.ON_APPROVAL_DEADLINE : a.onDeadline(),
+            new RehearsalRequirement(r.required() != null && r.required(),
+                r.maxAge() == null ? PlanDefaults.REHEARSAL_MAX_AGE : r.maxAge())),
         maintenanceWindows == null ? List.of() : maintenanceWindows,
         router == null ? new RouterConfig(RouterConfig.MANUAL, null, null, null, null, null) : router,
         // A rehearsal's target is a scratch database by definition: its teardown drops what it created.
@@ -149,7 +167,8 @@ public record MigrationPlan(
         subscriptionAuth == null ? SubscriptionAuth.stored() : subscriptionAuth,
         verificationOrDefault().withDefaults(
             reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication),
-        optimize == null ? new OptimizePolicy(PlanDefaults.OPTIMIZE_FREEZE) : optimize);
+        optimize == null ? new OptimizePolicy(PlanDefaults.OPTIMIZE_FREEZE) : optimize,
+        new AssessmentPolicy(assessmentSampleOrDefault()));
   }
 
   /** The same plan with more clients retired (by operators while the migration runs). */
@@ -158,28 +177,28 @@ public record MigrationPlan(
     all.addAll(more);
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, List.copyOf(all), subscriptionAuth);
+        webhookUrl, mode, lockTimeout, List.copyOf(all), subscriptionAuth, verification, optimize, assessment);
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize, assessment);
   }
 
   /** The same plan with another verification window (tests and benchmarks that need a short one or none). */
   public MigrationPlan withVerification(VerificationPolicy policy) {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize, assessment);
   }
 
   /** The same plan with another optimize policy. */
   public MigrationPlan withOptimize(OptimizePolicy policy) {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy, assessment);
   }
 
   /** The plan's window, also for a plan that did not go through {@link #withDefaults()}. */
@@ -188,6 +207,20 @@ public record MigrationPlan(
     return verification == null
         ? new VerificationPolicy(null, null, null, null, null, null, null, null, null, null, null, null)
         : verification;
+  }
+
+  /** The same plan with another workload sample ({@code phaseshift assess --sample}, tests). */
+  public MigrationPlan withAssessmentSample(String sample) {
+    return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
+        requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, optimize,
+        new AssessmentPolicy(sample));
+  }
+
+  /** How long the workload is sampled, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public String assessmentSampleOrDefault() {
+    return assessment == null || assessment.sample() == null ? PlanDefaults.ASSESSMENT_SAMPLE : assessment.sample();
   }
 
   @JsonIgnore

@@ -11,6 +11,8 @@ public final class PlanDefaults {
   public static final String ON_APPROVAL_DEADLINE = "wait";
   public static final boolean REVERSE_REPLICATION = true;
   public static final String LOCK_TIMEOUT = "100ms";
+  public static final String ASSESSMENT_SAMPLE = "60s";
+  public static final String REHEARSAL_MAX_AGE = "7d";
 
   // The verification window after the switchover (VerificationPolicy).
   public static final String VERIFICATION_WINDOW = "15m";

@@ -52,7 +52,16 @@ public final class PlanValidator {
       problems.add("lockTimeout: '" + plan.lockTimeout() + "' must be a duration from 1ms to 1m, e.g. 100ms or 2s"
           + " (how long a Phaseshift statement may wait for a lock on an application table)");
     }
+    if (plan.assessment() != null && plan.assessment().sample() != null
+        && (!DurationText.isValid(plan.assessment().sample())
+            || DurationText.parse(plan.assessment().sample()).toMinutes() > 60)) {
+      problems.add("assessment.sample: write a duration up to 60m, e.g. 60s (0s measures sizes only)");
+    }
     approval(plan.approval(), problems);
+    if (plan.approval() != null && plan.approval().rehearsalRequired() && Boolean.FALSE.equals(plan.approvalRequired())) {
+      problems.add("approval.rehearsal.required: gates the sign-off, but approvalRequired is false; set"
+          + " approvalRequired: true or drop approval.rehearsal");
+    }
     windows(plan.maintenanceWindows(), problems);
     router(plan.router(), problems);
     if (plan.webhookUrl() != null && !plan.webhookUrl().matches("https?://\\S+")) {
@@ -120,6 +129,9 @@ public final class PlanValidator {
     }
     if (a.onDeadline() != null && !List.of("wait", "abort").contains(a.onDeadline())) {
       problems.add("approval.onDeadline: must be wait or abort");
+    }
+    if (a.rehearsal() != null && a.rehearsal().maxAge() != null && !DurationText.isValid(a.rehearsal().maxAge())) {
+      problems.add("approval.rehearsal.maxAge: not a duration; write how old the latest rehearsal may be, e.g. 7d");
     }
   }
 

@@ -10,6 +10,8 @@ import dev.phaseshift.model.DatabaseIdentities;
 import dev.phaseshift.model.Lag;
 import dev.phaseshift.model.Notification;
 import dev.phaseshift.model.OptimizationAdvice;
+
+import dev.phaseshift.model.RehearsalRecord;
 import dev.phaseshift.model.RollbackResult;
 import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
@@ -21,6 +23,7 @@ import dev.phaseshift.model.VerificationBaseline;
 import dev.phaseshift.model.VerificationReading;
 import dev.phaseshift.model.VerificationSample;
 import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.model.WorkloadReport;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
@@ -226,4 +229,21 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "AdviseOptimization")
   OptimizationAdvice adviseOptimization(MigrationPlan plan);
+
+  // ---- the assessment report and the rehearsal gate (issue 13, items 1 and 2) ----
+
+  /**
+   * Watches the source's activity statistics for the plan's {@code assessment.sample} and reports
+   * the workload, growth, clients (with the target's verdict), the downtime forecast (from the
+   * latest rehearsal when there is one) and the maintenance window that fits it. Changes nothing
+   * on either server; heartbeats while it waits.
+   *
+   * @param selectedBytes the selected tables' size, which the copy estimate scales
+   */
+  @ActivityMethod(name = "AssessWorkload")
+  WorkloadReport assessWorkload(MigrationPlan plan, long selectedBytes);
+
+  /** The newest finished rehearsal of the plan (completed or failed); null when it has none. */
+  @ActivityMethod(name = "LatestRehearsal")
+  RehearsalRecord latestRehearsal(MigrationPlan plan);
 }

@@ -2,6 +2,7 @@ package dev.phaseshift.workflow;
 
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Assessment;
+import dev.phaseshift.model.Briefing;
 import dev.phaseshift.model.ClientAccess;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Lag;
@@ -12,11 +13,13 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.Runbook;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerificationStatus;
 import dev.phaseshift.model.VerifyResult;
+import dev.phaseshift.model.WorkloadReport;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.RetiredClient;
 import java.util.ArrayList;
@@ -53,6 +56,14 @@ final class MigrationState {
   VerificationStatus verification;
   /** OPTIMIZE's advice on the new primary; null until OPTIMIZE gives it. */
   OptimizationAdvice optimization;
+  /** PREPARE's workload report; null when sampling failed or the run did not get that far. */
+  WorkloadReport workload;
+  /** The runbook published at the sign-off wait; actuals are filled in for the report. */
+  Runbook runbook;
+  /** The rehearsal gate's last reading, when the plan requires a rehearsal. */
+  RehearsalGate.Check rehearsalGate;
+  /** When the switchover gate last opened: the moment the freeze began. */
+  String gateOpenedAt;
 
   /** Clients operators retired while the run went on (retireClient), besides the plan's own. */
   final List<RetiredClient> retiredClients = new ArrayList<>();
@@ -107,6 +118,8 @@ final class MigrationState {
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
         List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess,
-        verification, optimization);
+        verification, optimization,
+        workload == null && runbook == null ? null
+            : new Briefing(workload, runbook == null ? null : RunbookWriter.actuals(runbook, this)));
   }
 }

@@ -32,6 +32,9 @@ public interface MigrationWorkflow {
   @QueryMethod(name = "status", description = "Phase, copy progress, lag, validation, freeze time, decisions and what the migration waits for")
   MigrationStatus status();
 
+  @QueryMethod(name = "runbook", description = "The switchover and rollback steps with this plan's values, as Markdown; published when the migration waits for sign-off, with what happened at each step so far")
+  String runbook();
+
   @SignalMethod(name = "approve", description = "Sign off the switchover: {\"approver\": \"alice\", \"comment\": \"go\"}")
   void approve(Approval approval);
 

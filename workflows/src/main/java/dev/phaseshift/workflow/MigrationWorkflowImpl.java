@@ -110,6 +110,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
               + blockers.stream().limit(BLOCKERS_NAMED).map(f -> f.subject() + ": " + f.message())
                   .collect(Collectors.joining("\n- ")) + more, FailureTypes.PREREQUISITE);
     }
+    Briefings.sampleWorkload(run);
     holds.claim();
     state.tablesTotal = assessment.tableCount();
     state.waitingFor = "creating tables on the target";
@@ -283,6 +284,11 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   @Override
   public MigrationStatus status() {
     return state.status();
+  }
+
+  @Override
+  public String runbook() {
+    return Briefings.runbook(state);
   }
 
   @Override

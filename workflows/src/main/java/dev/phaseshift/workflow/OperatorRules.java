@@ -33,6 +33,8 @@ final class OperatorRules {
     }
     String notAnApprover = notAnApprover(approver);
     if (notAnApprover != null) return notAnApprover;
+    String rehearsal = RehearsalGate.approvalRefusal(state);
+    if (rehearsal != null) return rehearsal;
     if (!state.plan.approval().requesterMayApprove() && approver.equals(state.plan.requestedBy())) {
       return approver + " requested this migration and may not approve it (four-eyes rule); ask another approver";
     }

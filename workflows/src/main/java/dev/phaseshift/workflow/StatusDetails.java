@@ -47,6 +47,7 @@ final class StatusDetails {
           .append(last.accepted() ? " (accepted)" : " (refused: " + last.reason() + ")").append(" |\n");
     }
     if (s.error != null) md.append("| Error | ").append(s.error.replace("\n", " ")).append(" |\n");
+    md.append(Briefings.details(s));
     return md.toString();
   }
 

@@ -52,10 +52,13 @@ final class SwitchoverGate {
 
   /** Returns once the switchover may freeze writes; throws when the run stops meanwhile. */
   void awaitReady() {
+    RehearsalGate.check(run);
+    Briefings.publishRunbook(run);
     // A condition that did not hold has waited for a change; all are checked again, since waiting
     // for one may have let another lapse.
     while (!allHold()) run.checkStop();
     run.checkStop();
+    state.gateOpenedAt = run.now();
   }
 
   private boolean allHold() {
@@ -64,12 +67,13 @@ final class SwitchoverGate {
     if (plan.approvalRequired()) {
       if (!approvalAnnounced) {
         run.notify("approval-needed", "switchover of " + plan.name() + " waits for " + plan.approval().required()
-            + " approval(s)");
+            + " approval(s)\n\n" + RunbookMarkdown.render(plan.name(), state.runbook));
         approvalAnnounced = true;
       }
       // Before the wait for sign-off, so the approver sees which clients the target admits.
       if (accessMissing()) return false;
       awaitApprovals();
+      if (rehearsalLapsed()) return false;
     }
     if (!plan.maintenanceWindows().isEmpty() && !inWindowWithRoomForFreeze()) return false;
     long maxLag = plan.cutover().maxLagBytes();
@@ -181,6 +185,7 @@ final class SwitchoverGate {
         continue;
       }
       refreshLag();
+      rehearsalLapsed();
     }
   }
 
@@ -193,6 +198,8 @@ final class SwitchoverGate {
       s.append(" (").append(String.join(", ", state.approvals.stream().map(Approval::approver).toList())).append(')');
     }
     s.append("; approvers: ").append(policy.approvers().isEmpty() ? "anyone" : String.join(", ", policy.approvers()));
+    String rehearsal = RehearsalGate.approvalRefusal(state);
+    if (rehearsal != null) s.append("; ").append(rehearsal);
     if (deadlineAt != Long.MAX_VALUE) {
       s.append("; deadline ").append(Instant.ofEpochMilli(deadlineAt)).append("abort".equals(policy.onDeadline()) ? ", then abort" : ", then a notification and waiting on");
     }
@@ -207,6 +214,15 @@ final class SwitchoverGate {
     } catch (ActivityFailure failure) {
       log.warn("lag not measured while awaiting approval: {}", Failures.describe(failure));
     }
+  }
+
+  /** Reads the latest rehearsal again once sign-off is complete: one that lapsed meanwhile withdraws it. */
+  private boolean rehearsalLapsed() {
+    if (!state.plan.approval().rehearsalRequired()) return false;
+    RehearsalGate.check(run);
+    if (state.rehearsalGate.refusal() == null) return false;
+    withdrawApprovals("the rehearsal no longer lets sign-off count: " + state.rehearsalGate.refusal());
+    return true;
   }
 
   private void withdrawApprovals(String reason) {

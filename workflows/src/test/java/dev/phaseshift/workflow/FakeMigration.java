@@ -107,4 +107,9 @@ public class FakeMigration implements MigrationWorkflow {
   public Decision retireClientUpdate(ClientRetirement retirement) {
     return null;
   }
+
+  @Override
+  public String runbook() {
+    return null;
+  }
 }

@@ -180,7 +180,7 @@ class MigrationWorkflowTest {
     assertTrue(env.currentTimeMillis() - before >= Duration.ofHours(48).toMillis());
     assertEquals(3, report.copies().size());
     assertEquals(420, report.switchover().writeFreezeMillis());
-    assertEquals(List.of("switchover", "verification", "completed"), activities.notifications.stream().map(n -> n.event()).toList());
+    assertEquals(List.of("assessment", "switchover", "verification", "completed"), activities.notifications.stream().map(n -> n.event()).toList());
   }
 
   @Test
@@ -246,7 +246,7 @@ class MigrationWorkflowTest {
     int validateAgain = activities.calls.lastIndexOf("validate");
     assertTrue(validateAgain > activities.calls.indexOf("validate") && validateAgain < activities.calls.indexOf("switchover"),
         "re-validated right before the freeze: " + activities.calls);
-    assertEquals("approval-needed", activities.notifications.get(0).event());
+    assertEquals("approval-needed", activities.notifications.get(1).event(), "after the assessment's report");
   }
 
   @Test

@@ -373,4 +373,24 @@ public class ScriptedActivities implements MigrationActivities {
   public void sendNotification(MigrationPlan plan, Notification notification) {
     notifications.add(notification);
   }
+
+  /** The latest rehearsal the gate finds; a test scripts it. */
+  public volatile dev.phaseshift.model.RehearsalRecord rehearsal;
+  /** Workload samples taken (kept out of {@link #calls}, whose order the phase tests assert). */
+  public final java.util.concurrent.atomic.AtomicInteger workloadSamples = new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public dev.phaseshift.model.WorkloadReport assessWorkload(MigrationPlan plan, long selectedBytes) {
+    workloadSamples.incrementAndGet();
+    return new dev.phaseshift.model.WorkloadReport(1_000, "2026-01-01T00:00:00Z",
+        List.of(new dev.phaseshift.model.TableWorkload("public.orders", 4, 40, 10, 2, 1, 3_000_000, 8_192)), 2, null,
+        "statement statistics not available", 65_536, 6_000_000, 8_192, 50_000_000, List.of(), 0,
+        new dev.phaseshift.model.DowntimeForecast(120, 10, 5_000, 30_000, "measured", false), List.of(),
+        "any time", List.of());
+  }
+
+  @Override
+  public dev.phaseshift.model.RehearsalRecord latestRehearsal(MigrationPlan plan) {
+    return rehearsal;
+  }
 }

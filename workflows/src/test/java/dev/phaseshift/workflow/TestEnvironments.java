@@ -14,4 +14,28 @@ final class TestEnvironments {
     }
     return env;
   }
+
+  /** Registers the migration workflow and {@code activities} on {@code queue}, starts the server and the run of {@code plan}. */
+  static MigrationWorkflow startedRun(TestWorkflowEnvironment env, String queue, MigrationActivities activities,
+      dev.phaseshift.plan.MigrationPlan plan) {
+    io.temporal.worker.Worker worker = env.newWorker(queue);
+    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    worker.registerActivitiesImplementations(activities);
+    env.start();
+    MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
+        io.temporal.client.WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(plan.workflowId()).build());
+    io.temporal.client.WorkflowClient.start(workflow::run, plan);
+    return workflow;
+  }
+
+  /** Advances the test server's time a second at a time until the run's status satisfies {@code condition}. */
+  static dev.phaseshift.model.MigrationStatus awaitStatus(TestWorkflowEnvironment env, MigrationWorkflow workflow,
+      java.util.function.Predicate<dev.phaseshift.model.MigrationStatus> condition) {
+    for (int i = 0; i < 400; i++) {
+      dev.phaseshift.model.MigrationStatus status = workflow.status();
+      if (condition.test(status)) return status;
+      env.sleep(java.time.Duration.ofSeconds(1));
+    }
+    throw new AssertionError("status never matched: " + workflow.status());
+  }
 }

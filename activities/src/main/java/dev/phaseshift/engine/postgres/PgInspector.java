@@ -11,6 +11,7 @@ import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.ServerInfo;
 import dev.phaseshift.model.Severity;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.WorkloadReport;
 import dev.phaseshift.plan.MigrationPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,6 +25,13 @@ final class PgInspector implements Inspector {
 
   PgInspector(PgTools tools) {
     this.tools = tools;
+  }
+
+  @Override
+  public WorkloadReport workload(MigrationPlan plan, long sampleMillis, Runnable beat) {
+    try (PgSessionPair sides = PgSessionPair.open(plan)) {
+      return PgWorkload.sample(sides.source(), sides.target(), plan, sampleMillis, beat);
+    }
   }
 
   @Override
