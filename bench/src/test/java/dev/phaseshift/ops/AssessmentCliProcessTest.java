@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.Phase;
-import dev.phaseshift.testing.CliProcess;
 import dev.phaseshift.testing.InProcessWorker;
+import dev.phaseshift.testing.PhaseshiftProcess;
 import dev.phaseshift.testing.TemporalDevServer;
 import dev.phaseshift.workflow.MigrationWorkflow;
 import dev.phaseshift.workflow.TaskQueues;
@@ -68,8 +68,8 @@ class AssessmentCliProcessTest {
     if (target != null) target.close();
   }
 
-  static CliProcess.Result phaseshift(String... args) throws Exception {
-    return CliProcess.run(temporal.address(), dir, 120, args);
+  static PhaseshiftProcess.Run phaseshift(String... args) throws Exception {
+    return PhaseshiftProcess.run(dir, temporal.address(), 120, args);
   }
 
   static Path plan(String name, String db, String extra) throws Exception {
@@ -84,7 +84,7 @@ class AssessmentCliProcessTest {
   @Test
   void assessPrintsTheWorkloadItSampledAsJsonAndMarkdownAndChangesNothing() throws Exception {
     Path plan = plan("shop", "shop", ",\"maintenanceWindows\":[{\"cron\":\"0 2 * * SAT\",\"duration\":\"2h\"}]");
-    CompletableFuture<CliProcess.Result> json = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<PhaseshiftProcess.Run> json = CompletableFuture.supplyAsync(() -> {
       try {
         return phaseshift("assess", plan.toString(), "--sample", "8s", "--json");
       } catch (Exception e) {
@@ -103,7 +103,7 @@ class AssessmentCliProcessTest {
       c.createStatement().execute("SELECT pg_stat_force_next_flush()");
       c.createStatement().execute("SELECT 1");
     }
-    CliProcess.Result run = json.get(120, TimeUnit.SECONDS);
+    PhaseshiftProcess.Run run = json.get(120, TimeUnit.SECONDS);
 
     assertEquals(0, run.code(), run.all());
     JsonNode report = new ObjectMapper().readTree(run.out());
@@ -124,7 +124,7 @@ class AssessmentCliProcessTest {
       assertEquals(0, rs.getInt(1), "the assessment created nothing on the target");
     }
 
-    CliProcess.Result markdown = phaseshift("assess", plan.toString(), "--sample", "0s");
+    PhaseshiftProcess.Run markdown = phaseshift("assess", plan.toString(), "--sample", "0s");
     assertEquals(0, markdown.code(), markdown.all());
     for (String section : List.of("# Assessment of shop\n", "## Size", "## Workload", "Not sampled (assessment.sample: 0s)",
         "## Downtime forecast", "| Write freeze | ", "(bound: cutover.maxFreeze = 15000 ms; within)",
@@ -136,11 +136,11 @@ class AssessmentCliProcessTest {
 
   @Test
   void assessExitsOneOnBlockersAndTwoOnBadInput() throws Exception {
-    CliProcess.Result blocked = phaseshift("assess", plan("empty", "empty", "").toString(), "--sample", "0s");
+    PhaseshiftProcess.Run blocked = phaseshift("assess", plan("empty", "empty", "").toString(), "--sample", "0s");
     assertEquals(1, blocked.code(), blocked.all());
     assertTrue(blocked.out().contains("**BLOCKER** tables:"), blocked.all());
 
-    CliProcess.Result bad = phaseshift("assess", plan("shop", "shop", "").toString(), "--sample", "soon");
+    PhaseshiftProcess.Run bad = phaseshift("assess", plan("shop", "shop", "").toString(), "--sample", "soon");
     assertEquals(2, bad.code(), bad.all());
     assertTrue(bad.err().contains("--sample 'soon' is not a duration"), bad.all());
   }
@@ -154,14 +154,14 @@ class AssessmentCliProcessTest {
     await("the sign-off wait", migration::status,
         s -> s.phase() == Phase.SWITCHOVER && s.waitingFor().startsWith("approval"));
 
-    CliProcess.Result runbook = phaseshift("runbook", "gated");
+    PhaseshiftProcess.Run runbook = phaseshift("runbook", "gated");
     assertEquals(0, runbook.code(), runbook.all());
     for (String value : List.of("# Runbook: switchover of gated", "1 approval(s) from bob, carol",
         "not the requester alice", "at most 15s", "manual: once writes moved, point the application at the target",
         "for 2h after the switchover", "until the retention window ends, 2h after the switchover")) {
       assertTrue(runbook.out().contains(value), "lacks '" + value + "':\n" + runbook.out());
     }
-    CliProcess.Result unknown = phaseshift("runbook", "nosuch");
+    PhaseshiftProcess.Run unknown = phaseshift("runbook", "nosuch");
     assertEquals(3, unknown.code(), unknown.all());
 
     migration.rejectUpdate(new Approval("bob", "test over", null));

@@ -9,7 +9,6 @@ import dev.phaseshift.embedded.EmbeddedPostgresServer;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
-import dev.phaseshift.testing.CliProcess;
 import dev.phaseshift.testing.InProcessWorker;
 import dev.phaseshift.testing.PhaseshiftProcess;
 import dev.phaseshift.testing.PhaseshiftProcess.Run;

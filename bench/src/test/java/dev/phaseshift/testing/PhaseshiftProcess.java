@@ -21,6 +21,11 @@ public final class PhaseshiftProcess {
 
   /** {@code phaseshift ARGS > out 2> err}, the output files in {@code dir}; {@code address} null for commands that need no server. */
   public static Run run(Path dir, String address, String... args) throws Exception {
+    return run(dir, address, 90, args);
+  }
+
+  /** As {@link #run(Path, String, String...)}, for commands that may take longer (a workload sample). */
+  public static Run run(Path dir, String address, int timeoutSeconds, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.phaseshift.cli.PhaseshiftCli"));
     command.addAll(List.of(args));
@@ -28,9 +33,9 @@ public final class PhaseshiftProcess {
     File out = Files.createTempFile(dir, "out-", ".txt").toFile();
     File err = Files.createTempFile(dir, "err-", ".txt").toFile();
     Process process = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
-    if (!process.waitFor(90, TimeUnit.SECONDS)) {
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within 90 s");
+      throw new AssertionError("phaseshift " + String.join(" ", args) + " did not end within " + timeoutSeconds + " s");
     }
     return new Run(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
         Files.readString(err.toPath(), StandardCharsets.UTF_8));
