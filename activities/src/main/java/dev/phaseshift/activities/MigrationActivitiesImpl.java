@@ -18,6 +18,7 @@ import dev.phaseshift.router.Routers;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerifyResult;
@@ -105,6 +106,16 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     Heartbeat heartbeat = heartbeat(recorder);
     TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, heartbeat));
     recorder.finished(result);
+    return result;
+  }
+
+  @Override
+  public TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice) {
+    // The table's series, shared by its slices: summed over workers it is the table's progress.
+    MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), slice.table().qualifiedName());
+    Heartbeat heartbeat = heartbeat(recorder);
+    TableCopyResult result = call("copyTableSlice", plan, e -> e.bulkCopier().copySlice(plan, capture, slice, heartbeat));
+    recorder.sliceFinished(result);
     return result;
   }
 

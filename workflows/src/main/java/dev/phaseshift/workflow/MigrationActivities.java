@@ -13,6 +13,7 @@ import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerifyResult;
@@ -188,4 +189,15 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "UndoChangeCapture")
   void undoChangeCapture(MigrationPlan plan);
+
+  // Scale-out of one table's copy over every worker on the queue.
+
+  /**
+   * Copies one slice of a large table under the capture's snapshot: its share of the table's
+   * chunks, heartbeating progress. The other slices run at the same time on any worker; a retry
+   * skips the slice's chunks already committed on the target. Fails as SNAPSHOT_LOST like
+   * {@link #copyTable}.
+   */
+  @ActivityMethod(name = "CopyTableSlice")
+  TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice);
 }
