@@ -120,6 +120,20 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   @Override
+  public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture) {
+    var context = Activity.getExecutionContext();
+    run("holdSnapshotReplica", plan, e -> {
+      try {
+        e.bulkCopier().holdSnapshotReplica(plan, capture, context::heartbeat);
+      } catch (io.temporal.client.ActivityCompletionException over) {
+        // Cancelled because the copy is over (or the workflow moved on): the replica did its job.
+        log.info("replica of snapshot {} of {} released: {}", capture.snapshot(), plan.name(),
+            over.getClass().getSimpleName());
+      }
+    });
+  }
+
+  @Override
   public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
     // One series per batch, not per table: 10,000 tables would mean 30,000 series.
     MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), batch.label());

@@ -19,6 +19,13 @@ public interface BulkCopier {
   TableCopyResult copySlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice, Heartbeat heartbeat);
 
   /**
+   * Keeps the capture's snapshot alive apart from the worker that took it, for as long as the copy
+   * runs: returns only when the heartbeat throws (the copy is over), or at once if the snapshot is
+   * already gone. Fails when run where the snapshot was taken, so that a retry runs elsewhere.
+   */
+  void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat);
+
+  /**
    * Copies the batch's tables one after the other; a retry skips the tables already on the target.
    * Heartbeats report the batch's label and its tables done.
    */

@@ -10,6 +10,7 @@ import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.Priority;
+import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
@@ -67,16 +68,43 @@ final class CopyScheduler {
     List<Unit> batches = units(CopyBatching.batches(largestFirst, parallelism), parallelism);
     slicing.clear();
     Set<Integer> done = new HashSet<>();
-    while (true) {
-      Round round = new Round(batches, done, parallelism, capture);
-      round.run();
-      if (!round.failures.isEmpty()) throw round.failures.get(0);
-      if (done.size() == batches.size()) break;
-      run.show("paused: send the 'resume' signal to continue the copy");
-      Workflow.await(() -> !state.paused);
-      run.show("copying tables");
+    CancellationScope replica = Workflow.newCancellationScope(() -> holdReplica(capture));
+    replica.run();
+    try {
+      while (true) {
+        Round round = new Round(batches, done, parallelism, capture);
+        round.run();
+        if (!round.failures.isEmpty()) throw round.failures.get(0);
+        if (done.size() == batches.size()) break;
+        run.show("paused: send the 'resume' signal to continue the copy");
+        Workflow.await(() -> !state.paused);
+        run.show("copying tables");
+      }
+    } finally {
+      replica.cancel();
     }
     state.copyMillis = Workflow.currentTimeMillis() - started;
+  }
+
+  /**
+   * Starts holding a replica of the capture's snapshot on another worker for as long as the copy
+   * runs (cancelled after it), so that losing the snapshot's worker does not restart the copy.
+   * Its outcome does not matter to the copy: without a replica, a lost snapshot restarts it as before.
+   */
+  private void holdReplica(ChangeCapture capture) {
+    MigrationActivities holder = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.snapshotReplicas(Workflow.getInfo().getTaskQueue()))
+        .setStartToCloseTimeout(Duration.ofHours(24))
+        .setHeartbeatTimeout(MigrationActivities.COPY_HEARTBEAT_TIMEOUT)
+        // On the snapshot's own worker it steps aside; the next attempt may find another.
+        .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(2))
+            .setBackoffCoefficient(1.5).setMaximumInterval(Duration.ofSeconds(20)).build())
+        .setDisableEagerExecution(true)
+        .setCancellationType(ActivityCancellationType.TRY_CANCEL)
+        .setSummary("hold a replica of the copy's snapshot")
+        .setPriority(priority(state.plan))
+        .build());
+    Async.procedure(holder::holdSnapshotReplica, state.plan, capture);
   }
 
   private static List<Unit> units(List<CopyBatch> batches, int parallelism) {

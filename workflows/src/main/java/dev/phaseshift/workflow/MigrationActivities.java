@@ -200,4 +200,13 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "CopyTableSlice")
   TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice);
+
+  /**
+   * Holds a second export of the capture's snapshot on another worker than the one that took it,
+   * until cancelled once the copy is over: if the snapshot's worker dies meanwhile, copies read
+   * the replica and the copy goes on instead of starting over. Steps aside (fails, to be retried
+   * elsewhere) on the snapshot's own worker; returns at once if the snapshot is already gone.
+   */
+  @ActivityMethod(name = "HoldSnapshotReplica")
+  void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture);
 }

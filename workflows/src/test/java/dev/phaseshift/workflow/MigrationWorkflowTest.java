@@ -79,6 +79,8 @@ class MigrationWorkflowTest {
     Worker worker = env.newWorker(QUEUE, options);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
+    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
+    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());

@@ -118,6 +118,11 @@ final class PgBulkCopier implements BulkCopier {
   }
 
   @Override
+  public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
+    new SnapshotReplica(snapshots).hold(plan, capture, heartbeat);
+  }
+
+  @Override
   public BatchCopyResult copyBatch(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat) {
     return new BatchCopy(snapshots, chunkBlocks, this).copy(plan, capture, batch, heartbeat);
   }

@@ -106,6 +106,10 @@ public final class SnapshotHolder {
     Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             + " WHERE backend_type = 'walsender' AND application_name = ? AND pid <> pg_backend_pid()",
         rs -> rs.getBoolean(1), sessionName(slot));
+    // Replicas of the snapshot (SnapshotReplica) hold vacuum back just as much.
+    Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            + " WHERE backend_type = 'client backend' AND application_name = ? AND pid <> pg_backend_pid()",
+        rs -> rs.getBoolean(1), SnapshotReplica.sessionName(slot));
   }
 
   private static void close(Held h) {
