@@ -19,9 +19,10 @@ public interface BulkCopier {
   TableCopyResult copySlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice, Heartbeat heartbeat);
 
   /**
-   * Keeps the capture's snapshot alive apart from the worker that took it, for as long as the copy
-   * runs: returns only when the heartbeat throws (the copy is over), or at once if the snapshot is
-   * already gone. Fails when run where the snapshot was taken, so that a retry runs elsewhere.
+   * Keeps the capture's snapshot alive apart from the worker that took it, until its session is
+   * ended with the original's (attach, reset, undo) or the heartbeat throws; returns at once if the
+   * snapshot is already gone. Fails when run where the snapshot was taken, so that a retry runs
+   * elsewhere.
    */
   void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat);
 

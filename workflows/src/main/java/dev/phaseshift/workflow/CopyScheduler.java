@@ -68,28 +68,25 @@ final class CopyScheduler {
     List<Unit> batches = units(CopyBatching.batches(largestFirst, parallelism), parallelism);
     slicing.clear();
     Set<Integer> done = new HashSet<>();
-    CancellationScope replica = Workflow.newCancellationScope(() -> holdReplica(capture));
-    replica.run();
-    try {
-      while (true) {
-        Round round = new Round(batches, done, parallelism, capture);
-        round.run();
-        if (!round.failures.isEmpty()) throw round.failures.get(0);
-        if (done.size() == batches.size()) break;
-        run.show("paused: send the 'resume' signal to continue the copy");
-        Workflow.await(() -> !state.paused);
-        run.show("copying tables");
-      }
-    } finally {
-      replica.cancel();
+    holdReplica(capture);
+    while (true) {
+      Round round = new Round(batches, done, parallelism, capture);
+      round.run();
+      if (!round.failures.isEmpty()) throw round.failures.get(0);
+      if (done.size() == batches.size()) break;
+      run.show("paused: send the 'resume' signal to continue the copy");
+      Workflow.await(() -> !state.paused);
+      run.show("copying tables");
     }
     state.copyMillis = Workflow.currentTimeMillis() - started;
   }
 
   /**
-   * Starts holding a replica of the capture's snapshot on another worker for as long as the copy
-   * runs (cancelled after it), so that losing the snapshot's worker does not restart the copy.
-   * Its outcome does not matter to the copy: without a replica, a lost snapshot restarts it as before.
+   * Starts holding a replica of the capture's snapshot on another worker, so that losing the
+   * snapshot's worker does not restart the copy. It is not cancelled: the step that attaches the
+   * stream (or resets or undoes the capture) ends the replica's session together with the
+   * original's, and its next attempt, finding the snapshot gone, ends by itself. Its outcome does
+   * not matter to the copy: without a replica, a lost snapshot restarts the copy as before.
    */
   private void holdReplica(ChangeCapture capture) {
     MigrationActivities holder = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
@@ -100,10 +97,10 @@ final class CopyScheduler {
         .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(2))
             .setBackoffCoefficient(1.5).setMaximumInterval(Duration.ofSeconds(20)).build())
         .setDisableEagerExecution(true)
-        .setCancellationType(ActivityCancellationType.TRY_CANCEL)
         .setSummary("hold a replica of the copy's snapshot")
         .setPriority(priority(state.plan))
         .build());
+    // Never awaited: the copy neither waits for it nor fails with it.
     Async.procedure(holder::holdSnapshotReplica, state.plan, capture);
   }
 

@@ -203,9 +203,11 @@ public interface MigrationActivities {
 
   /**
    * Holds a second export of the capture's snapshot on another worker than the one that took it,
-   * until cancelled once the copy is over: if the snapshot's worker dies meanwhile, copies read
-   * the replica and the copy goes on instead of starting over. Steps aside (fails, to be retried
-   * elsewhere) on the snapshot's own worker; returns at once if the snapshot is already gone.
+   * for as long as the snapshot is needed: if the snapshot's worker dies meanwhile, copies read
+   * the replica and the copy goes on instead of starting over. {@link #startChangeStream} (or a
+   * reset or undo) ends the replica's session with the original's; the attempt after that finds
+   * the snapshot gone and returns. Steps aside (fails, to be retried elsewhere) on the snapshot's
+   * own worker.
    */
   @ActivityMethod(name = "HoldSnapshotReplica")
   void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture);

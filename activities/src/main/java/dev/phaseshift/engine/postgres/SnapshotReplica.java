@@ -38,9 +38,11 @@ final class SnapshotReplica {
   }
 
   /**
-   * Imports the capture's snapshot, exports it again and holds that until the heartbeat throws
-   * (the activity was cancelled: the copy is over) or the session breaks. Returns at once when the
-   * original is already gone, since there is nothing left to keep.
+   * Imports the capture's snapshot, exports it again and holds that until the session is ended
+   * (attaching the stream, a reset or an undo end it with the original's, see
+   * {@link SnapshotHolder#endSessions}) or the heartbeat throws (the migration is gone). Returns at
+   * once when the original is already gone, since there is nothing left to keep: that is how the
+   * retry after the session's end finishes.
    */
   void hold(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
     String slot = PgNames.slot(capture);
