@@ -25,6 +25,7 @@ import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.client.WorkflowClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,15 +123,21 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture) {
     var context = Activity.getExecutionContext();
-    run("holdSnapshotReplica", plan, e -> {
+    boolean held = call("holdSnapshotReplica", plan, e -> {
       try {
-        e.bulkCopier().holdSnapshotReplica(plan, capture, context::heartbeat);
+        return e.bulkCopier().holdSnapshotReplica(plan, capture, context::heartbeat);
       } catch (io.temporal.client.ActivityCompletionException over) {
-        // Cancelled because the copy is over (or the workflow moved on): the replica did its job.
+        // The migration moved on or is gone: nothing to keep.
         log.info("replica of snapshot {} of {} released: {}", capture.snapshot(), plan.name(),
             over.getClass().getSimpleName());
+        return true;
       }
     });
+    if (!held) {
+      // Expected, not an error: Temporal retries the step, and another worker may take it.
+      throw ApplicationFailure.newFailure("this worker took snapshot " + capture.snapshot()
+          + "; a replica must be held by another worker", "SnapshotReplicaStepsAside");
+    }
   }
 
   @Override

@@ -21,10 +21,11 @@ public interface BulkCopier {
   /**
    * Keeps the capture's snapshot alive apart from the worker that took it, until its session is
    * ended with the original's (attach, reset, undo) or the heartbeat throws; returns at once if the
-   * snapshot is already gone. Fails when run where the snapshot was taken, so that a retry runs
-   * elsewhere.
+   * snapshot is already gone.
+   *
+   * @return false, at once, where the snapshot was taken: another worker must hold the replica
    */
-  void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat);
+  boolean holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat);
 
   /**
    * Copies the batch's tables one after the other; a retry skips the tables already on the target.

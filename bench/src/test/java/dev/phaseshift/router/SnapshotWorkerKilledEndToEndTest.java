@@ -50,8 +50,7 @@ class SnapshotWorkerKilledEndToEndTest {
         s.execute("INSERT INTO big SELECT g, g % 10007, repeat(md5(g::text), 3) FROM generate_series(1, " + rows + ") g");
         s.execute("ANALYZE big");
       }
-      Path[] logs = {dir.resolve("worker-1.log"), dir.resolve("worker-2.log")};
-      for (Path log : logs) workers.add(WorkerMain.start(temporal.address(), log));
+      for (int i = 1; i <= 2; i++) workers.add(WorkerMain.start(temporal.address(), dir.resolve("worker-" + i + ".log")));
       MigrationPlan base = pg.plan("snapshot-killed");
       // The manual router waits for the operator after validation: the test ends there.
       MigrationPlan plan = new MigrationPlan(base.name(), base.source(), base.target(), base.tables(),
@@ -61,8 +60,9 @@ class SnapshotWorkerKilledEndToEndTest {
         awaitCount(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '%:replica'", 60_000,
             "a replica of the snapshot held by the other worker");
         awaitCount(pg, "SELECT count(*) FROM phaseshift.copy_chunk", 120_000, "the first committed chunks", true);
-        int holder = Files.readString(logs[0]).contains("created slot") ? 0 : 1;
-        assertTrue(Files.readString(logs[holder]).contains("created slot"), "one worker created the slot");
+        long port = count(pg, false, "SELECT client_port FROM pg_stat_activity WHERE application_name LIKE '%:snapshot'");
+        int holder = ownsPort(workers.get(0).pid(), port) ? 0 : 1;
+        assertTrue(ownsPort(workers.get(holder).pid(), port), "one worker holds the snapshot's session");
         long keptBefore = count(pg, true, "SELECT count(*) FROM phaseshift.copy_chunk");
         long killedAt = System.currentTimeMillis();
         workers.get(holder).destroyForcibly().waitFor();
@@ -88,6 +88,28 @@ class SnapshotWorkerKilledEndToEndTest {
         workers.forEach(Process::destroyForcibly);
       }
     }
+  }
+
+  /**
+   * Whether process {@code pid} has the TCP socket whose local port is {@code port}: the slot's
+   * session is the worker's connection from that port, and /proc maps its socket to the process.
+   */
+  private static boolean ownsPort(long pid, long port) throws Exception {
+    Set<String> inodes = new java.util.HashSet<>();
+    try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        String link = Files.readSymbolicLink(fd).toString();
+        if (link.startsWith("socket:[")) inodes.add(link.substring(8, link.length() - 1));
+      }
+    }
+    String hexPort = String.format(":%04X", port);
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      for (String line : Files.readAllLines(Path.of(table))) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length > 9 && f[1].endsWith(hexPort) && inodes.contains(f[9])) return true;
+      }
+    }
+    return false;
   }
 
   private static void awaitCount(PgPair pg, String sql, long millis, String what) throws Exception {

@@ -118,8 +118,8 @@ final class PgBulkCopier implements BulkCopier {
   }
 
   @Override
-  public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
-    new SnapshotReplica(snapshots).hold(plan, capture, heartbeat);
+  public boolean holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
+    return new SnapshotReplica(snapshots).hold(plan, capture, heartbeat);
   }
 
   @Override

@@ -43,13 +43,15 @@ final class SnapshotReplica {
    * {@link SnapshotHolder#endSessions}) or the heartbeat throws (the migration is gone). Returns at
    * once when the original is already gone, since there is nothing left to keep: that is how the
    * retry after the session's end finishes.
+   *
+   * @return false, at once, in the process that exported the snapshot: a replica there would die
+   *     with the original, so another worker must hold it
    */
-  void hold(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
+  boolean hold(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
     String slot = PgNames.slot(capture);
     if (snapshots.get(slot).filter(h -> h.snapshotName().equals(capture.snapshot())).isPresent()) {
       // A replica in the creator's process would die with it: of no use. The retry may land elsewhere.
-      throw new IllegalStateException("this worker exported snapshot " + capture.snapshot()
-          + "; its replica must be held by another worker, so this attempt steps aside");
+      return false;
     }
     String replica = null;
     try (Connection source = PgEndpoint.source(plan).connect(); Connection target = PgEndpoint.target(plan).connect()) {
@@ -60,7 +62,7 @@ final class SnapshotReplica {
       } catch (SQLException e) {
         if (SnapshotImport.lost(e)) {
           log.info("snapshot {} is gone before a replica was taken: nothing to hold", capture.snapshot());
-          return;
+          return true;
         }
         throw e;
       }

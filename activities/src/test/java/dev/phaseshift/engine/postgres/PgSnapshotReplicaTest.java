@@ -8,6 +8,7 @@ import static dev.phaseshift.engine.postgres.StreamTesting.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.sourceOf;
 import static dev.phaseshift.engine.postgres.StreamTesting.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,9 +96,7 @@ class PgSnapshotReplicaTest {
       ChangeCapture capture = stream.start(plan);
 
       // The exporter's own process will not hold the replica: it would die with it.
-      IllegalStateException here = assertThrows(IllegalStateException.class,
-          () -> new SnapshotReplica(exporter).hold(plan, capture, Heartbeat.NONE));
-      assertTrue(here.getMessage().contains("another worker"), here.getMessage());
+      assertFalse(new SnapshotReplica(exporter).hold(plan, capture, Heartbeat.NONE));
 
       AtomicBoolean copyOver = new AtomicBoolean();
       CompletableFuture<Void> replica = CompletableFuture.runAsync(() -> new SnapshotReplica(survivor)
