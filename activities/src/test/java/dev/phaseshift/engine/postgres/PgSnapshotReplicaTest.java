@@ -5,7 +5,6 @@ import static dev.phaseshift.engine.postgres.PgTestSupport.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.assertSameContent;
 import static dev.phaseshift.engine.postgres.StreamTesting.awaitDrained;
 import static dev.phaseshift.engine.postgres.StreamTesting.exec;
-import static dev.phaseshift.engine.postgres.StreamTesting.sourceOf;
 import static dev.phaseshift.engine.postgres.StreamTesting.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,13 +21,11 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,9 +38,6 @@ import org.junit.jupiter.api.Test;
  * sides identical. Without a replica the copy is told, as before, that it must start over.
  */
 class PgSnapshotReplicaTest {
-  static final int ROWS = 60_000;
-  static final String ORDERS = "CREATE TABLE public.orders (id bigint NOT NULL, customer int,"
-      + " total numeric(12,2), status text, placed timestamptz, lines jsonb)";
 
   static PgPair pair;
 
@@ -51,17 +45,7 @@ class PgSnapshotReplicaTest {
   static void start() throws Exception {
     pair = new PgPair();
     StreamTesting.fastFeedback(pair);
-    try (Connection s = pair.source()) {
-      exec(s, ORDERS, "ALTER TABLE orders ADD PRIMARY KEY (id)",
-          "INSERT INTO orders SELECT g, g % 1000, g / 7.0, 'open',"
-              + " timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute',"
-              + " jsonb_build_array(jsonb_build_object('sku', md5(g::text), 'qty', g % 9))"
-              + " FROM generate_series(1, " + ROWS + ") g",
-          "ANALYZE orders");
-    }
-    try (Connection t = pair.target()) {
-      exec(t, ORDERS);
-    }
+    OrdersUnderWrites.create(pair);
   }
 
   @AfterAll
@@ -76,22 +60,8 @@ class PgSnapshotReplicaTest {
     SnapshotHolder survivor = new SnapshotHolder();
     PgChangeStream stream = new PgChangeStream(exporter);
     TableInfo orders = table("public", "orders");
-    AtomicLong nextId = new AtomicLong(1_000_000);
 
-    try (StreamTesting.Writer writer = new StreamTesting.Writer(sourceOf(pair), (c, random) -> {
-      try (PreparedStatement ins = c.prepareStatement(
-              "INSERT INTO orders VALUES (?, 1, 9.99, 'new', now(), '[]')");
-          PreparedStatement upd = c.prepareStatement(
-              "UPDATE orders SET status = 'paid', total = total + 1, lines = lines || '[1]' WHERE id = ?");
-          PreparedStatement del = c.prepareStatement("DELETE FROM orders WHERE id = ?")) {
-        ins.setLong(1, nextId.incrementAndGet());
-        ins.executeUpdate();
-        upd.setLong(1, 1 + random.nextLong(ROWS));
-        upd.executeUpdate();
-        del.setLong(1, 1 + random.nextLong(ROWS));
-        del.executeUpdate();
-      }
-    })) {
+    try (StreamTesting.Writer writer = OrdersUnderWrites.start(pair)) {
       Thread.sleep(200);
       ChangeCapture capture = stream.start(plan);
 
