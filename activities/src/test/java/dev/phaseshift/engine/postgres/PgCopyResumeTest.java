@@ -23,7 +23,6 @@ import org.junit.jupiter.api.Test;
 
 /** A copy that dies after some chunks resumes after them, and the result is still exact. */
 class PgCopyResumeTest {
-
   static PgPair pair;
 
   @BeforeAll

@@ -33,7 +33,6 @@ import org.junit.jupiter.api.Test;
  * top both sides end identical.
  */
 class PgSliceCopyTest {
-
   static PgPair pair;
 
   @BeforeAll

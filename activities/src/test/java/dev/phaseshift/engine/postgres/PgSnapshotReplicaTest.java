@@ -38,7 +38,6 @@ import org.junit.jupiter.api.Test;
  * sides identical. Without a replica the copy is told, as before, that it must start over.
  */
 class PgSnapshotReplicaTest {
-
   static PgPair pair;
 
   @BeforeAll
