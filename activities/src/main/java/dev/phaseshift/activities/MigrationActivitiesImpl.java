@@ -25,6 +25,7 @@ import dev.phaseshift.model.VerifyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationErrorCategory;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.client.WorkflowClient;
 import java.util.ArrayList;
@@ -134,9 +135,13 @@ public class MigrationActivitiesImpl implements MigrationActivities {
       }
     });
     if (!held) {
-      // Expected, not an error: Temporal retries the step, and another worker may take it.
-      throw ApplicationFailure.newFailure("this worker took snapshot " + capture.snapshot()
-          + "; a replica must be held by another worker", "SnapshotReplicaStepsAside");
+      // Expected, not an error (benign: logged at debug level, no failure metrics): Temporal
+      // retries the step, and another worker may take it.
+      throw ApplicationFailure.newBuilder()
+          .setMessage("this worker took snapshot " + capture.snapshot() + "; a replica must be held by another worker")
+          .setType("SnapshotReplicaStepsAside")
+          .setCategory(ApplicationErrorCategory.BENIGN)
+          .build();
     }
   }
 
