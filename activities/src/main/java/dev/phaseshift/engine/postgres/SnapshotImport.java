@@ -29,7 +29,7 @@ final class SnapshotImport {
       importSnapshot(source, capture.snapshot());
       return;
     } catch (SQLException e) {
-      if (!lost(e)) throw e;
+      if (!SnapshotHolder.gone(e)) throw e;
       gone = e;
     }
     // The worker that exported it stopped: the exported name is dead for good, in this process too.
@@ -41,7 +41,7 @@ final class SnapshotImport {
             table.qualifiedName(), replica);
         return;
       } catch (SQLException e) {
-        if (!lost(e)) throw e;
+        if (!SnapshotHolder.gone(e)) throw e;
       }
     }
     throw new MigrationException(FailureTypes.SNAPSHOT_LOST,
@@ -58,15 +58,6 @@ final class SnapshotImport {
       Sql.exec(source, "ROLLBACK");
       throw e;
     }
-  }
-
-  /**
-   * 22023: no such snapshot (the session that exported it ended, or the capture was reset);
-   * 55000: the exporting process is ending. Either way that name is gone for good. Any worker may
-   * copy, so this is how a copy learns that the exporting worker is gone.
-   */
-  static boolean lost(SQLException e) {
-    return "22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState());
   }
 
   /** Ends the snapshot's transaction once the session has read what it needs. */

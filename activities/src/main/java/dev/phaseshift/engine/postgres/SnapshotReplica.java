@@ -32,11 +32,6 @@ final class SnapshotReplica {
     this.snapshots = snapshots;
   }
 
-  /** The application name of the sessions holding replicas of the slot's snapshot. */
-  static String sessionName(String slot) {
-    return slot + ":replica";
-  }
-
   /**
    * Imports the capture's snapshot, exports it again and holds that until the session is ended
    * (attaching the stream, a reset or an undo end it with the original's, see
@@ -55,12 +50,12 @@ final class SnapshotReplica {
     }
     String replica = null;
     try (Connection source = PgEndpoint.source(plan).connect(); Connection target = PgEndpoint.target(plan).connect()) {
-      Sql.exec(source, "SET application_name = " + Sql.literal(sessionName(slot)));
+      Sql.exec(source, "SET application_name = " + Sql.literal(SnapshotHolder.replicaSessionName(slot)));
       Sql.exec(source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       try {
         Sql.exec(source, "SET TRANSACTION SNAPSHOT " + Sql.literal(capture.snapshot()));
       } catch (SQLException e) {
-        if (SnapshotImport.lost(e)) {
+        if (SnapshotHolder.gone(e)) {
           log.info("snapshot {} is gone before a replica was taken: nothing to hold", capture.snapshot());
           return true;
         }
