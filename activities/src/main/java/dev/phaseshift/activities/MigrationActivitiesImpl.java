@@ -19,6 +19,7 @@ import dev.phaseshift.router.Routers;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.DatabaseCounters;
@@ -32,6 +33,8 @@ import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationErrorCategory;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.client.WorkflowClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,6 +120,40 @@ public class MigrationActivitiesImpl implements MigrationActivities {
     TableCopyResult result = call("copyTable", plan, e -> e.bulkCopier().copy(plan, capture, table, heartbeat));
     recorder.finished(result);
     return result;
+  }
+
+  @Override
+  public TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice) {
+    // The table's series, shared by its slices: summed over workers it is the table's progress.
+    MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), slice.table().qualifiedName());
+    Heartbeat heartbeat = heartbeat(recorder);
+    TableCopyResult result = call("copyTableSlice", plan, e -> e.bulkCopier().copySlice(plan, capture, slice, heartbeat));
+    recorder.sliceFinished(result);
+    return result;
+  }
+
+  @Override
+  public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture) {
+    var context = Activity.getExecutionContext();
+    boolean held = call("holdSnapshotReplica", plan, e -> {
+      try {
+        return e.bulkCopier().holdSnapshotReplica(plan, capture, context::heartbeat);
+      } catch (io.temporal.client.ActivityCompletionException over) {
+        // The migration moved on or is gone: nothing to keep.
+        log.info("replica of snapshot {} of {} released: {}", capture.snapshot(), plan.name(),
+            over.getClass().getSimpleName());
+        return true;
+      }
+    });
+    if (!held) {
+      // Expected, not an error (benign: logged at debug level, no failure metrics): Temporal
+      // retries the step, and another worker may take it.
+      throw ApplicationFailure.newBuilder()
+          .setMessage("this worker took snapshot " + capture.snapshot() + "; a replica must be held by another worker")
+          .setType("SnapshotReplicaStepsAside")
+          .setCategory(ApplicationErrorCategory.BENIGN)
+          .build();
+    }
   }
 
   @Override

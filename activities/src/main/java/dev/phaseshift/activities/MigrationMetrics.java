@@ -34,6 +34,7 @@ public final class MigrationMetrics {
   public static final String ROWS_COPIED = "phaseshift.copy.rows";
   public static final String BYTES_COPIED = "phaseshift.copy.bytes";
   public static final String TABLES_COPIED = "phaseshift.copy.tables";
+  public static final String CHUNKS_COPIED = "phaseshift.copy.chunks";
   public static final String REPLICATION_LAG = "phaseshift.replication.lag";
   public static final String VALIDATION_MISMATCHES = "phaseshift.validation.mismatches";
   public static final String WRITE_FREEZE = "phaseshift.write.freeze";
@@ -44,6 +45,7 @@ public final class MigrationMetrics {
       "phaseshift_copy_rows_total",
       "phaseshift_copy_bytes_total",
       "phaseshift_copy_tables_total",
+      "phaseshift_copy_chunks_total",
       "phaseshift_replication_lag_bytes",
       "phaseshift_validation_mismatches",
       "phaseshift_write_freeze_milliseconds",
@@ -94,9 +96,20 @@ public final class MigrationMetrics {
     }
 
     public synchronized void finished(TableCopyResult result) {
-      advance(result.rows(), result.bytes());
+      sliceFinished(result);
       Counter.builder(TABLES_COPIED).description("Tables whose bulk copy finished")
           .tags(MIGRATION_TAG, migration, TABLE_TAG, result.table()).register(registry).increment();
+    }
+
+    /**
+     * A share of a table's chunks is on the target. Counts the chunks this worker copied, not
+     * those an earlier attempt left, so each worker's count says how much of the copy it took.
+     */
+    public synchronized void sliceFinished(TableCopyResult result) {
+      advance(result.rows(), result.bytes());
+      Counter.builder(CHUNKS_COPIED).description("Chunks this worker copied and committed")
+          .tags(MIGRATION_TAG, migration, TABLE_TAG, result.table()).register(registry)
+          .increment(result.chunks() - result.resumedChunks());
     }
 
     /** A batch's tables count under the batch's label, so the series stay few. */

@@ -11,6 +11,7 @@ import dev.phaseshift.workflow.InputEraserWorkflowImpl;
 import dev.phaseshift.workflow.InvalidPlanInput;
 import dev.phaseshift.workflow.MigrationWorkflowImpl;
 import dev.phaseshift.workflow.PlanDataConverter;
+import dev.phaseshift.workflow.TaskQueues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -31,6 +32,9 @@ public final class PhaseshiftWorkers {
    * a migration's copy; further copies wait on the queue for another worker.
    */
   public static final int DEFAULT_MAX_CONCURRENT_ACTIVITIES = 16;
+
+  /** Replicas of copy snapshots one worker holds at once: one per migration copying at the time. */
+  static final int SNAPSHOT_REPLICAS = 8;
 
   private PhaseshiftWorkers() {}
 
@@ -75,6 +79,12 @@ public final class PhaseshiftWorkers {
         AssessmentWorkflowImpl.class);
     shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()),
         new FleetActivitiesImpl(factory.getWorkflowClient()));
+    // Snapshot replicas wait out a whole copy on a session each; their own queue and slots keep
+    // them from holding a slot a copy could use.
+    factory.newWorker(TaskQueues.snapshotReplicas(taskQueue), WorkerOptions.newBuilder()
+            .setMaxConcurrentActivityExecutionSize(SNAPSHOT_REPLICAS)
+            .build())
+        .registerActivitiesImplementations(activities);
     // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by
     // an eraser this worker starts when its converter reads such an input.
     if (factory.getWorkflowClient().getOptions().getDataConverter() instanceof PlanDataConverter plans) {

@@ -43,6 +43,12 @@ final class TestMigrations {
 
   /** @param atSwitch runs once the target is primary, before the operator confirms the switch */
   static MigrationReport migrate(WorkflowClient client, PgPair pg, String name, Runnable atSwitch) throws Exception {
+    return migrate(client, pg, name, atSwitch, 120);
+  }
+
+  /** @param seconds how long the migration may take, for tests that copy a large table */
+  static MigrationReport migrate(WorkflowClient client, PgPair pg, String name, Runnable atSwitch, int seconds)
+      throws Exception {
     MigrationPlan base = pg.plan(name);
     MigrationPlan plan = new MigrationPlan(base.name(), base.source(), base.target(), base.tables(),
         base.copyParallelism(), base.cutover(), false, "2s", "test").withAssessmentSample("0s").withDefaults();
@@ -52,7 +58,7 @@ final class TestMigrations {
         .build());
     WorkflowClient.start(workflow::run, plan);
     CompletableFuture<MigrationReport> result = WorkflowStub.fromTyped(workflow).getResultAsync(MigrationReport.class);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     boolean switched = false;
     while (System.nanoTime() < deadline) {
       try {
@@ -69,7 +75,7 @@ final class TestMigrations {
         }
       }
     }
-    throw new AssertionError("migration " + name + " did not finish in 120s: " + workflow.status());
+    throw new AssertionError("migration " + name + " did not finish in " + seconds + "s: " + workflow.status());
   }
 
   static long count(Connection c, String table) throws Exception {

@@ -5,9 +5,12 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.plan.MigrationPlan;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.common.Priority;
+import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
@@ -22,8 +25,10 @@ import java.util.Set;
 
 /**
  * The bulk copy: every table in copy activities (one per table, or batches of small tables; see
- * {@link CopyBatching}), at most {@code copyParallelism} at once, largest first. A pause cancels
- * the running copies (their committed chunks stay) and the copy picks up after the resume.
+ * {@link CopyBatching}), at most {@code copyParallelism} at once, largest first. A large table is
+ * split into slices ({@link TableSlicing}) that run side by side, up to twice that many, so every
+ * worker on the queue takes a share of it. A pause cancels the running copies (their committed
+ * chunks stay) and the copy picks up after the resume.
  */
 final class CopyScheduler {
   /**
@@ -43,6 +48,10 @@ final class CopyScheduler {
 
   private final RunContext run;
   private final MigrationState state;
+  private final TableSlicing slicing = new TableSlicing();
+
+  /** One copy activity: a batch (a table alone is a batch of one), or a slice of a large table. */
+  private record Unit(CopyBatch batch, TableSlice slice) {}
 
   CopyScheduler(RunContext run) {
     this.run = run;
@@ -56,8 +65,10 @@ final class CopyScheduler {
     largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed()
         .thenComparing(TableInfo::qualifiedName));
     int parallelism = state.plan.copyParallelism();
-    List<CopyBatch> batches = CopyBatching.batches(largestFirst, parallelism);
+    List<Unit> batches = units(CopyBatching.batches(largestFirst, parallelism), parallelism);
+    slicing.clear();
     Set<Integer> done = new HashSet<>();
+    holdReplica(capture);
     while (true) {
       Round round = new Round(batches, done, parallelism, capture);
       round.run();
@@ -70,16 +81,61 @@ final class CopyScheduler {
     state.copyMillis = Workflow.currentTimeMillis() - started;
   }
 
+  /**
+   * Starts holding a replica of the capture's snapshot on another worker, so that losing the
+   * snapshot's worker does not restart the copy. It is not cancelled: the step that attaches the
+   * stream (or resets or undoes the capture) ends the replica's session together with the
+   * original's, and its next attempt, finding the snapshot gone, ends by itself. Its outcome does
+   * not matter to the copy: without a replica, a lost snapshot restarts the copy as before.
+   */
+  private void holdReplica(ChangeCapture capture) {
+    MigrationActivities holder = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.snapshotReplicas(Workflow.getInfo().getTaskQueue()))
+        .setStartToCloseTimeout(Duration.ofHours(24))
+        .setHeartbeatTimeout(MigrationActivities.COPY_HEARTBEAT_TIMEOUT)
+        // On the snapshot's own worker it steps aside; the next attempt may find another.
+        .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(2))
+            .setBackoffCoefficient(1.5).setMaximumInterval(Duration.ofSeconds(20)).build())
+        .setDisableEagerExecution(true)
+        .setSummary("hold a replica of the copy's snapshot")
+        .setPriority(priority(state.plan))
+        .build());
+    // Never awaited: the copy neither waits for it nor fails with it.
+    Async.procedure(holder::holdSnapshotReplica, state.plan, capture);
+  }
+
+  private static List<Unit> units(List<CopyBatch> batches, int parallelism) {
+    List<Unit> units = new ArrayList<>();
+    for (CopyBatch batch : batches) {
+      int slices = batch.tables().size() == 1 ? TableSlicing.slices(batch.tables().get(0), parallelism) : 1;
+      if (slices == 1) {
+        units.add(new Unit(batch, null));
+      } else {
+        TableSlicing.of(batch.tables().get(0), slices).forEach(s -> units.add(new Unit(null, s)));
+      }
+    }
+    return units;
+  }
+
+  /**
+   * The migration's share of the task queue: where the Temporal server has fairness on, the many
+   * slices of one migration's copy are dispatched in turn with other migrations' activities instead
+   * of ahead of them. Plan names (at most 41 ASCII characters) fit the 64-byte limit of a key.
+   */
+  static Priority priority(MigrationPlan plan) {
+    return Priority.newBuilder().setFairnessKey(plan.name()).build();
+  }
+
   /** One pass over the batches not done yet, until all are done, one fails, or a pause stops it. */
   private final class Round {
-    private final List<CopyBatch> batches;
+    private final List<Unit> batches;
     private final Set<Integer> done;
     private final int parallelism;
     private final ChangeCapture capture;
     private final List<ActivityFailure> failures = new ArrayList<>();
     private int running;
 
-    Round(List<CopyBatch> batches, Set<Integer> done, int parallelism, ChangeCapture capture) {
+    Round(List<Unit> batches, Set<Integer> done, int parallelism, ChangeCapture capture) {
       this.batches = batches;
       this.done = done;
       this.parallelism = parallelism;
@@ -99,7 +155,10 @@ final class CopyScheduler {
     private void startAll() {
       for (int i = 0; i < batches.size(); i++) {
         if (done.contains(i)) continue;
-        Workflow.await(() -> running < parallelism || !failures.isEmpty() || state.paused);
+        // Slices may run twice as many: each worker bounds its own chunk streams, so more slices in
+        // flight only let more workers take part.
+        int lanes = batches.get(i).slice() == null ? parallelism : 2 * parallelism;
+        Workflow.await(() -> running < lanes || !failures.isEmpty() || state.paused);
         if (!failures.isEmpty() || state.paused) break;
         running++;
         int index = i;
@@ -119,8 +178,17 @@ final class CopyScheduler {
     }
 
     /** A table alone goes to CopyTable, with its own line in the Web UI; a batch to CopyTables. */
-    private Promise<List<TableCopyResult>> start(CopyBatch batch) {
+    private Promise<List<TableCopyResult>> start(Unit unit) {
       MigrationPlan plan = state.plan;
+      if (unit.slice() != null) {
+        TableSlice slice = unit.slice();
+        MigrationActivities copier = copier("copy " + slice.label());
+        return Async.function(copier::copyTableSlice, plan, capture, slice).thenApply(result -> {
+          TableCopyResult table = slicing.finished(slice, result);
+          return table == null ? List.<TableCopyResult>of() : List.of(table);
+        });
+      }
+      CopyBatch batch = unit.batch();
       if (batch.tables().size() == 1) {
         TableInfo table = batch.tables().get(0);
         MigrationActivities copier = copier("copy " + table.qualifiedName());
@@ -133,7 +201,7 @@ final class CopyScheduler {
 
     private MigrationActivities copier(String summary) {
       return Workflow.newActivityStub(MigrationActivities.class,
-          ActivityOptions.newBuilder(COPY_OPTIONS).setSummary(summary).build());
+          ActivityOptions.newBuilder(COPY_OPTIONS).setSummary(summary).setPriority(priority(state.plan)).build());
     }
   }
 }

@@ -17,6 +17,7 @@ import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.ValidationResult;
 import dev.phaseshift.model.VerificationBaseline;
@@ -246,4 +247,26 @@ public interface MigrationActivities {
   /** The newest finished rehearsal of the plan (completed or failed); null when it has none. */
   @ActivityMethod(name = "LatestRehearsal")
   RehearsalRecord latestRehearsal(MigrationPlan plan);
+
+  // ---- scale-out of one table's copy over every worker on the queue ----
+
+  /**
+   * Copies one slice of a large table under the capture's snapshot: its share of the table's
+   * chunks, heartbeating progress. The other slices run at the same time on any worker; a retry
+   * skips the slice's chunks already committed on the target. Fails as SNAPSHOT_LOST like
+   * {@link #copyTable}.
+   */
+  @ActivityMethod(name = "CopyTableSlice")
+  TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice);
+
+  /**
+   * Holds a second export of the capture's snapshot on another worker than the one that took it,
+   * for as long as the snapshot is needed: if the snapshot's worker dies meanwhile, copies read
+   * the replica and the copy goes on instead of starting over. {@link #startChangeStream} (or a
+   * reset or undo) ends the replica's session with the original's; the attempt after that finds
+   * the snapshot gone and returns. Steps aside (fails, to be retried elsewhere) on the snapshot's
+   * own worker.
+   */
+  @ActivityMethod(name = "HoldSnapshotReplica")
+  void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture);
 }

@@ -6,4 +6,12 @@ public final class TaskQueues {
   public static final String MIGRATIONS = "phaseshift";
 
   private TaskQueues() {}
+
+  /**
+   * Where the replicas of a copy's snapshot are held, next to {@code queue}: every worker polls it
+   * too, with slots of its own, so a replica held for the whole copy never takes a copy's slot.
+   */
+  public static String snapshotReplicas(String queue) {
+    return queue + "-snapshot-replicas";
+  }
 }

@@ -43,6 +43,8 @@ class ExternalHoldsWorkflowTest {
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DatabaseLeaseWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
+    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
+    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
     env.start();
   }
 

@@ -56,6 +56,8 @@ class LongWaitHistoryTest {
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
+    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
+    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
     env.start();
     MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());

@@ -34,7 +34,8 @@ class MigrationWorkflowReplayTest {
 
   /** The baseline: every development-time gate folded in, nothing released before it. */
   @ParameterizedTest
-  @ValueSource(strings = {"baseline-completed.json", "baseline-approved.json", "baseline-batched.json"})
+  @ValueSource(strings = {"baseline-completed.json", "baseline-approved.json", "baseline-batched.json",
+      "baseline-sliced.json"})
   void recordedHistoriesReplayOnTheCurrentCode(String history) throws Exception {
     WorkflowReplayer.replayWorkflowExecutionFromResource("histories/" + history, MigrationWorkflowImpl.class);
   }
@@ -43,13 +44,17 @@ class MigrationWorkflowReplayTest {
   @EnabledIfSystemProperty(named = "phaseshift.recordHistories", matches = "true")
   void recordHistories() throws Exception {
     // A plain run through every phase; one that waits for two approvals, one given as an update
-    // and one as a signal; and one of 150 small tables, copied in batches.
+    // and one as a signal; one of 150 small tables, copied in batches; and one with a sliced table.
     record("baseline-completed.json", TestPlans.routed("recorded-completed", null, null), false,
         ScriptedActivities.tables());
     record("baseline-approved.json", TestPlans.routed("recorded-approved",
         new ApprovalPolicy(List.of("bob", "carol"), 2, false, null, null), null), true, ScriptedActivities.tables());
     record("baseline-batched.json", TestPlans.routed("recorded-batched", null, null), false,
         ScriptedActivities.manySmallTables(150));
+    // A table large enough to be copied in slices beside a small one.
+    record("baseline-sliced.json", TestPlans.routed("recorded-sliced", null, null), false, List.of(
+        new TableInfo("public", "huge", 6 * TableSlicing.SLICE_BYTES, 6_000_000, true, "default", false),
+        new TableInfo("public", "small", 16_384, 10, true, "default", false)));
   }
 
   private static void record(String file, MigrationPlan plan, boolean approve, List<TableInfo> schema)
@@ -63,6 +68,7 @@ class MigrationWorkflowReplayTest {
       Worker worker = env.newWorker("record");
       worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
       worker.registerActivitiesImplementations(activities);
+      env.newWorker(TaskQueues.snapshotReplicas("record")).registerActivitiesImplementations(activities);
       env.start();
       MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
           WorkflowOptions.newBuilder().setTaskQueue("record").setWorkflowId(plan.workflowId()).build());

@@ -21,6 +21,8 @@ import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.RetentionExtension;
 import dev.phaseshift.model.Severity;
+import dev.phaseshift.model.TableCopyResult;
+import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.model.WindowOpening;
 import dev.phaseshift.plan.ApprovalPolicy;
 import dev.phaseshift.plan.MaintenanceWindow;
@@ -79,6 +81,8 @@ class MigrationWorkflowTest {
     Worker worker = env.newWorker(QUEUE, options);
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
+    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
+    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
@@ -648,6 +652,30 @@ class MigrationWorkflowTest {
     MigrationStatus status = workflow.status();
     assertEquals(10_000, status.tablesCopied());
     assertTrue(DefaultDataConverter.STANDARD_INSTANCE.toPayload(status).orElseThrow().getSerializedSize() < 100_000);
+  }
+
+  @Test
+  void aLargeTableIsCopiedInSlicesThatCountAsOneTableEvenWhenOneIsRetried() {
+    long bytes = 10 * TableSlicing.SLICE_BYTES;
+    activities.schema = List.of(
+        new TableInfo("public", "huge", bytes, 40_000_000, true, "default", false),
+        new TableInfo("public", "small", 16_384, 10, true, "default", false));
+    MigrationPlan plan = TestPlans.routed("sliced", null, null);
+    int slices = TableSlicing.slices(activities.schema.get(0), plan.withDefaults().copyParallelism());
+    MigrationWorkflow workflow = startWorkers(plan);
+    activities.failRetryably("copyTableSlice", 1);
+
+    MigrationReport report = workflow.run(plan);
+
+    assertEquals("COMPLETED", report.outcome());
+    assertTrue(slices > 1, "slices: " + slices);
+    assertEquals(slices + 1, activities.calls.stream().filter("copyTableSlice"::equals).count());
+    assertEquals(1, activities.calls.stream().filter("copyTable"::equals).count());
+    assertEquals(2, report.copyTotals().tables());
+    assertEquals(slices + 1, report.copyTotals().activities());
+    TableCopyResult huge = report.copies().stream().filter(c -> c.table().equals("public.huge")).findFirst().orElseThrow();
+    assertEquals(slices * (bytes / slices), huge.bytes());
+    assertEquals(slices, huge.chunks());
   }
 
   @Test

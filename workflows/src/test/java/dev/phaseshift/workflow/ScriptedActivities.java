@@ -20,6 +20,7 @@ import dev.phaseshift.model.Severity;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.model.TableStats;
 import dev.phaseshift.model.TableValidation;
 import dev.phaseshift.model.ValidationResult;
@@ -155,6 +156,19 @@ public class ScriptedActivities implements MigrationActivities {
     return new BatchCopyResult(batch.label(), batch.tables().stream()
         .map(t -> new TableCopyResult(t.qualifiedName(), t.estimatedRows(), t.bytes(), 100, 1, 0)).toList(), 100);
   }
+
+  @Override
+  public TableCopyResult copyTableSlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice) {
+    step("copyTableSlice");
+    // A slice's share of the table, so the slices of one table add up to it.
+    TableInfo t = slice.table();
+    return new TableCopyResult(t.qualifiedName(), t.estimatedRows() / slice.slices(), t.bytes() / slice.slices(),
+        100, 1, 0);
+  }
+
+  /** Ends at once, as when there is no snapshot to keep; not among {@link #calls}, which tests read step by step. */
+  @Override
+  public void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture) {}
 
   @Override
   public void finishTargetSchema(MigrationPlan plan) {

@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
  * How one table is cut into chunks of physical blocks for the copy, read inside the snapshot
  * transaction: its columns, the COPY format they allow, and the ctid range of each chunk.
  */
-record ChunkPlan(String qualified, String columns, String format, boolean partitioned, int chunkBlocks, int total) {
+record ChunkPlan(String qualified, String columns, String format, boolean partitioned, int chunkBlocks, int total,
+    boolean lastOpen) {
   /** OIDs below this are built into PostgreSQL and the same on every server. */
   private static final int FIRST_NORMAL_OID = 16384;
 
@@ -26,7 +27,17 @@ record ChunkPlan(String qualified, String columns, String format, boolean partit
     int total = shape.partitioned() || version < 140000 ? 1
         : (int) Math.max(1, (shape.blocks() + chunkBlocks - 1) / chunkBlocks);
     return new ChunkPlan(qualified, columns, shape.binarySafe() ? "binary" : "text", shape.partitioned(),
-        chunkBlocks, total);
+        chunkBlocks, total, true);
+  }
+
+  /**
+   * The same chunks with the last one bounded too. Slices of one table cut it each on its own and
+   * may read different sizes when the table grows meanwhile; an open-ended last chunk of one slice
+   * would then overlap a later chunk of another. Bounded chunks stay disjoint, and every row the
+   * snapshot sees lies below any size read after the snapshot was taken.
+   */
+  ChunkPlan bounded() {
+    return new ChunkPlan(qualified, columns, format, partitioned, chunkBlocks, total, false);
   }
 
   /** The query that reads chunk {@code i} on the source. */
@@ -44,7 +55,7 @@ record ChunkPlan(String qualified, String columns, String format, boolean partit
   private String ctidRange(int chunk) {
     long from = (long) chunk * chunkBlocks;
     String lower = " WHERE ctid >= '(" + from + ",0)'::tid";
-    if (chunk == total - 1) return lower;
+    if (lastOpen && chunk == total - 1) return lower;
     return lower + " AND ctid < '(" + (from + chunkBlocks) + ",0)'::tid";
   }
 

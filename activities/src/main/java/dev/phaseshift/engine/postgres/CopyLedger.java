@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
@@ -59,6 +60,7 @@ final class CopyLedger {
         plan.name(), table.qualifiedName());
     boolean stale = chunks.values().stream().anyMatch(c -> !c.snapshot().equals(capture.snapshot()));
     if (stale) {
+      requireSoleCopier(target, plan, table);
       Sql.inTransaction(target, () -> {
         Sql.exec(target, "TRUNCATE " + only + qualified);
         try (PreparedStatement ps = target.prepareStatement(
@@ -68,12 +70,16 @@ final class CopyLedger {
           return ps.executeUpdate();
         }
       });
+      CopyLedger.unlock(target, plan, table);
       log.info("emptied {} on the target: its rows were copied under an earlier snapshot", qualified);
       return new HashMap<>();
     }
     if (chunks.isEmpty()) {
-      Boolean hasRows = Sql.one(target, "SELECT EXISTS (SELECT 1 FROM " + only + qualified + ")",
-          rs -> rs.getBoolean(1));
+      // One statement, so one view of both: a slice of the same table running elsewhere commits
+      // rows and their ledger rows together, and must not look like rows of someone else.
+      Boolean hasRows = Sql.one(target, "SELECT EXISTS (SELECT 1 FROM " + only + qualified + ")"
+              + " AND NOT EXISTS (SELECT 1 FROM " + CHUNKS + " WHERE migration = ? AND table_name = ?)",
+          rs -> rs.getBoolean(1), plan.name(), table.qualifiedName());
       if (Boolean.TRUE.equals(hasRows)) {
         // Rows without bookkeeping are not ours: copying on top would duplicate them.
         throw new MigrationException(FailureTypes.PREREQUISITE,
@@ -95,8 +101,12 @@ final class CopyLedger {
   /** Records a chunk in the caller's transaction, which commits it together with the chunk's rows. */
   static void record(Connection target, MigrationPlan plan, TableInfo table, ChangeCapture capture, int chunk,
       long rows, long bytes, int chunkBlocks) throws SQLException {
+    // Chunk commits of one table take turns, so the check below sees every chunk committed before.
+    Sql.one(target, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", rs -> null,
+        lockKey(plan, table) + " ledger");
     try (PreparedStatement ps = target.prepareStatement("INSERT INTO " + CHUNKS
-        + " (migration, table_name, chunk, snapshot, rows, bytes, chunk_blocks) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        + " (migration, table_name, chunk, snapshot, rows, bytes, chunk_blocks) SELECT ?, ?, ?, ?, ?, ?, ?"
+        + " WHERE NOT EXISTS (SELECT 1 FROM " + CHUNKS + " WHERE migration = ? AND table_name = ? AND snapshot <> ?)")) {
       ps.setString(1, plan.name());
       ps.setString(2, table.qualifiedName());
       ps.setInt(3, chunk);
@@ -104,7 +114,16 @@ final class CopyLedger {
       ps.setLong(5, rows);
       ps.setLong(6, bytes);
       ps.setInt(7, chunkBlocks);
-      ps.executeUpdate();
+      ps.setString(8, plan.name());
+      ps.setString(9, table.qualifiedName());
+      ps.setString(10, capture.snapshot());
+      if (ps.executeUpdate() == 0) {
+        // An attempt under another snapshot (one Temporal had given up on, still running somewhere)
+        // committed chunks of this table: rows of two points in time must not mix. The retry
+        // empties the table once that attempt has stopped.
+        throw new IllegalStateException("chunks of " + table.qualifiedName() + " copied under another snapshot"
+            + " are on " + PgEndpoint.target(plan) + "; this attempt stops and its retry starts the table afresh");
+      }
     }
   }
 
@@ -130,6 +149,48 @@ final class CopyLedger {
       // under the same bookkeeping, so this attempt fails and the next retry resumes after it.
       throw new IllegalStateException("another attempt is still copying " + table.qualifiedName()
           + " to " + PgEndpoint.target(plan) + "; retry once it has stopped");
+    }
+  }
+
+  /**
+   * Session locks for one slice of a table's copy: the table's lock shared with the other slices
+   * (a whole-table attempt and an emptying of the table exclude them all) and the slice's own.
+   */
+  static void lockSlice(Connection target, MigrationPlan plan, TableSlice slice) throws SQLException {
+    TableInfo table = slice.table();
+    Boolean shared = Sql.one(target, "SELECT pg_try_advisory_lock_shared(hashtextextended(?, 0))",
+        rs -> rs.getBoolean(1), lockKey(plan, table));
+    Boolean mine = Boolean.TRUE.equals(shared) && Sql.one(target, "SELECT pg_try_advisory_lock(hashtextextended(?, 0))",
+        rs -> rs.getBoolean(1), lockKey(plan, table) + " slice " + slice.slice() + "/" + slice.slices());
+    if (!Boolean.TRUE.equals(mine)) {
+      if (Boolean.TRUE.equals(shared)) unlockShared(target, plan, table);
+      throw new IllegalStateException("another attempt is still copying " + slice.label()
+          + " to " + PgEndpoint.target(plan) + "; retry once it has stopped");
+    }
+  }
+
+  static void unlockSlice(Connection target, MigrationPlan plan, TableSlice slice) throws SQLException {
+    Sql.one(target, "SELECT pg_advisory_unlock(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
+        lockKey(plan, slice.table()) + " slice " + slice.slice() + "/" + slice.slices());
+    unlockShared(target, plan, slice.table());
+  }
+
+  private static void unlockShared(Connection target, MigrationPlan plan, TableInfo table) throws SQLException {
+    Sql.one(target, "SELECT pg_advisory_unlock_shared(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
+        lockKey(plan, table));
+  }
+
+  /**
+   * The table's lock taken exclusively on top of what this session holds (a session does not
+   * conflict with itself), so a table is emptied only while no other attempt or slice copies it.
+   * The caller gives it back with {@link #unlock} once done.
+   */
+  private static void requireSoleCopier(Connection target, MigrationPlan plan, TableInfo table) throws SQLException {
+    Boolean sole = Sql.one(target, "SELECT pg_try_advisory_lock(hashtextextended(?, 0))", rs -> rs.getBoolean(1),
+        lockKey(plan, table));
+    if (!Boolean.TRUE.equals(sole)) {
+      throw new IllegalStateException("chunks of " + table.qualifiedName() + " from an earlier snapshot must go,"
+          + " but another attempt is still copying it to " + PgEndpoint.target(plan) + "; retry once it has stopped");
     }
   }
 

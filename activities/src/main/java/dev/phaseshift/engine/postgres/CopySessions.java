@@ -23,7 +23,7 @@ final class CopySessions implements AutoCloseable {
       throws SQLException {
     PgSessionPair sides = PgSessionPair.open(plan);
     try {
-      SnapshotImport.begin(sides.source().connection(), capture, table, snapshots);
+      SnapshotImport.begin(sides.source().connection(), sides.target().connection(), plan, capture, table, snapshots);
       prepareTarget(sides.target().connection());
       return new CopySessions(sides);
     } catch (SQLException | RuntimeException e) {

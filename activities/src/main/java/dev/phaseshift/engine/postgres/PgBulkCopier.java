@@ -7,6 +7,7 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.model.TableInfo;
+import dev.phaseshift.model.TableSlice;
 import dev.phaseshift.plan.MigrationPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -49,26 +50,46 @@ final class PgBulkCopier implements BulkCopier {
 
   @Override
   public TableCopyResult copy(MigrationPlan plan, ChangeCapture capture, TableInfo table, Heartbeat heartbeat) {
+    return copySlice(plan, capture, new TableSlice(table, 0, 1), heartbeat);
+  }
+
+  /**
+   * Copies the slice's chunks of its table. A whole table is its only slice, under the table's
+   * exclusive lock; slices of a table run side by side, on any workers, each under a lock of its
+   * own, and cut the table into the same chunks (bounded ones, see {@link ChunkPlan#bounded}).
+   */
+  @Override
+  public TableCopyResult copySlice(MigrationPlan plan, ChangeCapture capture, TableSlice slice, Heartbeat heartbeat) {
+    TableInfo table = slice.table();
+    boolean whole = slice.slices() == 1;
+    String label = whole ? table.qualifiedName() : slice.label();
     long started = System.currentTimeMillis();
     // The snapshot is checked first: a copy holding a dead or stale snapshot must fail before
     // it empties chunks that a copy under the live snapshot committed.
     try (CopySessions sessions = CopySessions.open(plan, capture, table, snapshots)) {
       Connection source = sessions.source();
       Connection target = sessions.target();
-      // This session keeps the per-table advisory lock for the whole copy; the streams below
-      // commit their chunks on sessions of their own.
+      // This session keeps the advisory locks for the whole copy; the streams below commit their
+      // chunks on sessions of their own.
       PgBookkeepingSchema.ensure(PgEndpoint.target(plan), target);
-      CopyLedger.lock(target, plan, table);
+      if (whole) {
+        CopyLedger.lock(target, plan, table);
+      } else {
+        CopyLedger.lockSlice(target, plan, slice);
+      }
       Map<Integer, CopyLedger.Chunk> done = CopyLedger.recordedChunks(target, plan, table, capture);
-      ChunkPlan chunks = ChunkPlan.of(source, table, CopyLedger.chunkBlocks(done, chunkBlocks));
+      ChunkPlan cut = ChunkPlan.of(source, table, CopyLedger.chunkBlocks(done, chunkBlocks));
+      ChunkPlan chunks = whole ? cut : cut.bounded();
       sessions.endSnapshot();
 
-      int total = chunks.total();
+      int total = 0;
       int resumed = 0;
       long rows = 0;
       long bytes = 0;
       Queue<Integer> todo = new ConcurrentLinkedQueue<>();
-      for (int i = 0; i < total; i++) {
+      for (int i = 0; i < chunks.total(); i++) {
+        if (!slice.owns(i)) continue;
+        total++;
         CopyLedger.Chunk c = done.get(i);
         if (c != null) {
           resumed++;
@@ -78,10 +99,10 @@ final class PgBulkCopier implements BulkCopier {
           todo.add(i);
         }
       }
-      ChunkProgress progress = new ChunkProgress(table.qualifiedName(), total, resumed, rows, bytes, heartbeat);
+      ChunkProgress progress = new ChunkProgress(label, total, resumed, rows, bytes, heartbeat);
       progress.beatNow();
       if (resumed > 0) {
-        log.info("copy of {} resumes: {} of {} chunks already on the target", chunks.qualified(), resumed, total);
+        log.info("copy of {} resumes: {} of {} chunks already on the target", label, resumed, total);
       }
 
       int streams = Math.min(todo.size(), Math.max(1, plan.copyParallelism()));
@@ -89,11 +110,16 @@ final class PgBulkCopier implements BulkCopier {
 
       long millis = System.currentTimeMillis() - started;
       log.info("copied {}: {} rows, {} bytes, {} chunks ({} resumed) on up to {} streams, {} COPY, in {} ms",
-          chunks.qualified(), progress.rows(), progress.bytes(), total, resumed, streams, chunks.format(), millis);
+          label, progress.rows(), progress.bytes(), total, resumed, streams, chunks.format(), millis);
       return new TableCopyResult(table.qualifiedName(), progress.rows(), progress.bytes(), millis, total, resumed);
     } catch (SQLException e) {
       throw ChunkPump.copyFailed(table, plan, e);
     }
+  }
+
+  @Override
+  public boolean holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture, Heartbeat heartbeat) {
+    return new SnapshotReplica(snapshots).hold(plan, capture, heartbeat);
   }
 
   @Override

@@ -97,6 +97,20 @@ public final class SnapshotHolder {
     return slot + ":snapshot";
   }
 
+  /** The application name of the sessions holding replicas of the slot's snapshot ({@link SnapshotReplica}). */
+  static String replicaSessionName(String slot) {
+    return slot + ":replica";
+  }
+
+  /**
+   * Whether importing a snapshot failed because that snapshot is gone for good. 22023: no such
+   * snapshot (the session that exported it ended, or the capture was reset); 55000: the exporting
+   * process is ending. Any worker may copy, so this is how a copy learns the exporter is gone.
+   */
+  static boolean gone(SQLException e) {
+    return "22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState());
+  }
+
   /**
    * Ends the replication session that exported the slot's snapshot, wherever it was opened. Once
    * the copy is over or abandoned, the snapshot only holds back vacuum on the source; when
@@ -106,6 +120,10 @@ public final class SnapshotHolder {
     Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             + " WHERE backend_type = 'walsender' AND application_name = ? AND pid <> pg_backend_pid()",
         rs -> rs.getBoolean(1), sessionName(slot));
+    // Replicas of the snapshot (SnapshotReplica) hold vacuum back just as much.
+    Sql.query(source, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            + " WHERE backend_type = 'client backend' AND application_name = ? AND pid <> pg_backend_pid()",
+        rs -> rs.getBoolean(1), replicaSessionName(slot));
   }
 
   private static void close(Held h) {

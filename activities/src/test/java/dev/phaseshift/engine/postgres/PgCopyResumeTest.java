@@ -5,7 +5,6 @@ import static dev.phaseshift.engine.postgres.StreamTesting.awaitDrained;
 import static dev.phaseshift.engine.postgres.PgTestSupport.count;
 import static dev.phaseshift.engine.postgres.PgTestSupport.exec;
 import static dev.phaseshift.engine.postgres.StreamTesting.exec;
-import static dev.phaseshift.engine.postgres.StreamTesting.sourceOf;
 import static dev.phaseshift.engine.postgres.StreamTesting.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,36 +16,20 @@ import dev.phaseshift.model.TableCopyResult;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.PgPair;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A copy that dies after some chunks resumes after them, and the result is still exact. */
 class PgCopyResumeTest {
-  static final int ROWS = 60_000;
-  static final String ORDERS = "CREATE TABLE public.orders (id bigint NOT NULL, customer int,"
-      + " total numeric(12,2), status text, placed timestamptz, lines jsonb)";
-
   static PgPair pair;
 
   @BeforeAll
   static void start() throws Exception {
     pair = new PgPair();
     StreamTesting.fastFeedback(pair);
-    try (Connection s = pair.source()) {
-      exec(s, ORDERS, "ALTER TABLE orders ADD PRIMARY KEY (id)",
-          "INSERT INTO orders SELECT g, g % 1000, g / 7.0, 'open',"
-              + " timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute',"
-              + " jsonb_build_array(jsonb_build_object('sku', md5(g::text), 'qty', g % 9))"
-              + " FROM generate_series(1, " + ROWS + ") g",
-          "ANALYZE orders");
-    }
-    try (Connection t = pair.target()) {
-      exec(t, ORDERS);
-    }
+    OrdersUnderWrites.create(pair);
   }
 
   @AfterAll
@@ -105,22 +88,8 @@ class PgCopyResumeTest {
     PgChangeStream stream = new PgChangeStream(holder);
     // 64 blocks (512 KiB) per chunk, so the table spans a dozen or more chunks.
     PgBulkCopier copier = new PgBulkCopier(holder, 64);
-    AtomicLong nextId = new AtomicLong(1_000_000);
 
-    try (StreamTesting.Writer writer = new StreamTesting.Writer(sourceOf(pair), (c, random) -> {
-      try (PreparedStatement ins = c.prepareStatement(
-              "INSERT INTO orders VALUES (?, 1, 9.99, 'new', now(), '[]')");
-          PreparedStatement upd = c.prepareStatement(
-              "UPDATE orders SET status = 'paid', total = total + 1, lines = lines || '[1]' WHERE id = ?");
-          PreparedStatement del = c.prepareStatement("DELETE FROM orders WHERE id = ?")) {
-        ins.setLong(1, nextId.incrementAndGet());
-        ins.executeUpdate();
-        upd.setLong(1, 1 + random.nextLong(ROWS));
-        upd.executeUpdate();
-        del.setLong(1, 1 + random.nextLong(ROWS));
-        del.executeUpdate();
-      }
-    })) {
+    try (StreamTesting.Writer writer = OrdersUnderWrites.start(pair)) {
       Thread.sleep(200);
       ChangeCapture capture = stream.start(plan);
 
