@@ -51,7 +51,7 @@ class PgBookkeepingSchemaTest {
           "rollback", "snapshot_replica", "switchover", "verify_write"), tables(t));
       assertEquals(1, count(t, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'phaseshift.copy_chunk'::regclass"
           + " AND attname = 'chunk_blocks'"));
-      assertEquals("10", text(t, "SELECT max(version::int)::text FROM " + HISTORY + " WHERE success"));
+      assertEquals("7", text(t, "SELECT max(version::int)::text FROM " + HISTORY + " WHERE success"));
     }
   }
 
