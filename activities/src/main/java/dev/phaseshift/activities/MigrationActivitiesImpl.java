@@ -33,8 +33,6 @@ import dev.phaseshift.plan.DurationText;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.MigrationActivities;
 import io.temporal.activity.Activity;
-import io.temporal.failure.ApplicationErrorCategory;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.client.WorkflowClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,15 +143,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
         return true;
       }
     });
-    if (!held) {
-      // Expected, not an error (benign: logged at debug level, no failure metrics): Temporal
-      // retries the step, and another worker may take it.
-      throw ApplicationFailure.newBuilder()
-          .setMessage("this worker took snapshot " + capture.snapshot() + "; a replica must be held by another worker")
-          .setType("SnapshotReplicaStepsAside")
-          .setCategory(ApplicationErrorCategory.BENIGN)
-          .build();
-    }
+    if (!held) throw StepFailures.replicaStepsAside(capture.snapshot());
   }
 
   @Override
@@ -364,7 +354,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public WorkloadReport assessWorkload(MigrationPlan plan, long selectedBytes) {
     long sample = DurationText.parse(plan.assessmentSampleOrDefault()).toMillis();
-    Runnable beat = beat();
+    Runnable beat = CurrentActivity.heartbeat();
     // Heartbeats from a thread of its own also while the servers are read around the sample.
     try (StepHeartbeat beating = StepHeartbeat.start("workload sample")) {
       return sampleWorkload(plan, selectedBytes, sample, beat);
@@ -372,44 +362,13 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   private WorkloadReport sampleWorkload(MigrationPlan plan, long selectedBytes, long sample, Runnable beat) {
-    return call("assessWorkload", plan, e -> {
-      WorkloadReport measured = e.inspector().workload(plan, sample, beat);
-      RehearsalRecord latest = null;
-      String problem = null;
-      try {
-        latest = latestRehearsal(plan);
-      } catch (RuntimeException unreadable) {
-        // The report says the forecast is an estimate and why; the sample is not wasted.
-        problem = unreadable.getMessage();
-        log.warn("rehearsals of {} not read for the assessment: {}", plan.name(), problem);
-      }
-      return ReadinessPlanning.complete(measured, plan.withDefaults(), selectedBytes, latest, problem,
-          System.currentTimeMillis());
-    });
+    return call("assessWorkload", plan, e -> ReadinessPlanning.complete(e.inspector().workload(plan, sample, beat),
+        plan, selectedBytes, () -> latestRehearsal(plan)));
   }
 
   @Override
   public RehearsalRecord latestRehearsal(MigrationPlan plan) {
     return rehearsals == null ? null : rehearsals.latest(plan.name());
-  }
-
-  /** Heartbeats the current activity; outside one (tests calling a step) nobody listens. */
-  private static Runnable beat() {
-    try {
-      var context = Activity.getExecutionContext();
-      return () -> context.heartbeat(null);
-    } catch (IllegalStateException notInAnActivity) {
-      return () -> {};
-    }
-  }
-
-  /** Temporal's attempt number; 1 when a test or a benchmark calls the step outside an activity. */
-  private static int attempt() {
-    try {
-      return Activity.getExecutionContext().getInfo().getAttempt();
-    } catch (IllegalStateException notInAnActivity) {
-      return 1;
-    }
   }
 
   private void run(String name, MigrationPlan plan, java.util.function.Consumer<Engine> step) {
@@ -427,7 +386,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
       succeeded = true;
       return result;
     } catch (RuntimeException e) {
-      int attempt = attempt();
+      int attempt = CurrentActivity.attempt();
       log.warn("step {} of {} failed on attempt {}", name, plan.name(), attempt, e);
       throw StepFailures.of(e, FIRST_CONTACT.equals(name), attempt);
     } finally {

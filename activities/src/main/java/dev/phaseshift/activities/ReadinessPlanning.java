@@ -14,6 +14,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns the measured workload into the approver's planning figures: the downtime forecast (from
@@ -24,7 +27,24 @@ final class ReadinessPlanning {
   /** Windows looked at for one with room for the freeze before the search gives up. */
   static final int WINDOWS_SEARCHED = 100;
 
+  private static final Logger log = LoggerFactory.getLogger(ReadinessPlanning.class);
+
   private ReadinessPlanning() {}
+
+  /** The measured workload with the planning figures; a rehearsal lookup that fails leaves an estimate, not a failure. */
+  static WorkloadReport complete(WorkloadReport measured, MigrationPlan plan, long selectedBytes,
+      Supplier<RehearsalRecord> latestRehearsal) {
+    RehearsalRecord latest = null;
+    String problem = null;
+    try {
+      latest = latestRehearsal.get();
+    } catch (RuntimeException unreadable) {
+      // The report says the forecast is an estimate and why; the sample is not wasted.
+      problem = unreadable.getMessage();
+      log.warn("rehearsals of {} not read for the assessment: {}", plan.name(), problem);
+    }
+    return complete(measured, plan.withDefaults(), selectedBytes, latest, problem, System.currentTimeMillis());
+  }
 
   static WorkloadReport complete(WorkloadReport w, MigrationPlan plan, long selectedBytes, RehearsalRecord latest,
       String rehearsalProblem, long nowMillis) {

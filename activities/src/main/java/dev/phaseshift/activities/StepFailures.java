@@ -2,6 +2,7 @@ package dev.phaseshift.activities;
 
 import dev.phaseshift.engine.MigrationException;
 import dev.phaseshift.workflow.FailureTypes;
+import io.temporal.failure.ApplicationErrorCategory;
 import io.temporal.failure.ApplicationFailure;
 
 /**
@@ -19,6 +20,18 @@ final class StepFailures {
   static final int UNREACHABLE_ATTEMPTS_AT_FIRST_CONTACT = 3;
 
   private StepFailures() {}
+
+  /**
+   * The snapshot replica step on the worker that took the snapshot: expected, not an error (benign:
+   * logged at debug level, no failure metrics); Temporal retries the step and another worker may take it.
+   */
+  static ApplicationFailure replicaStepsAside(String snapshot) {
+    return ApplicationFailure.newBuilder()
+        .setMessage("this worker took snapshot " + snapshot + "; a replica must be held by another worker")
+        .setType("SnapshotReplicaStepsAside")
+        .setCategory(ApplicationErrorCategory.BENIGN)
+        .build();
+  }
 
   /**
    * @param firstContact the step is the run's first contact with the servers, where an unreachable
