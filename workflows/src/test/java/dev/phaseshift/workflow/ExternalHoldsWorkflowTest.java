@@ -18,7 +18,6 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -40,11 +39,7 @@ class ExternalHoldsWorkflowTest {
   void start() {
     env = TestEnvironments.withSearchAttributes();
     activities = new ScriptedActivities();
-    Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, DatabaseLeaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
-    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
-    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
+    TestEnvironments.workers(env, QUEUE, activities).registerWorkflowImplementationTypes(DatabaseLeaseWorkflowImpl.class);
     env.start();
   }
 

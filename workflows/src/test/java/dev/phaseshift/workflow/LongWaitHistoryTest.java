@@ -14,7 +14,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -53,11 +52,7 @@ class LongWaitHistoryTest {
     MigrationPlan plan = new MigrationPlan(routed.name(), routed.source(), routed.target(), routed.tables(),
         routed.copyParallelism(), routed.cutover(), routed.approvalRequired(), "30d", routed.requestedBy(),
         routed.approval(), routed.maintenanceWindows(), routed.router(), null, null, null, routed.webhookUrl());
-    Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
-    // Every worker also polls the queue where copy snapshots are held (PhaseshiftWorkers does the same).
-    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
+    TestEnvironments.workers(env, QUEUE, activities);
     env.start();
     MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());

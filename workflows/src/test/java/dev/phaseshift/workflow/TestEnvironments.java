@@ -18,14 +18,25 @@ final class TestEnvironments {
   /** Registers the migration workflow and {@code activities} on {@code queue}, starts the server and the run of {@code plan}. */
   static MigrationWorkflow startedRun(TestWorkflowEnvironment env, String queue, MigrationActivities activities,
       dev.phaseshift.plan.MigrationPlan plan) {
-    io.temporal.worker.Worker worker = env.newWorker(queue);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
+    workers(env, queue, activities);
     env.start();
     MigrationWorkflow workflow = env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         io.temporal.client.WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(plan.workflowId()).build());
     io.temporal.client.WorkflowClient.start(workflow::run, plan);
     return workflow;
+  }
+
+  /**
+   * The migration's workers as a real worker process has them: the workflow and its steps on
+   * {@code queue}, the snapshot replica step on its own queue (a run whose replica nobody takes
+   * would keep the test server from skipping time).
+   */
+  static io.temporal.worker.Worker workers(TestWorkflowEnvironment env, String queue, MigrationActivities activities) {
+    io.temporal.worker.Worker worker = env.newWorker(queue);
+    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    worker.registerActivitiesImplementations(activities);
+    env.newWorker(TaskQueues.snapshotReplicas(queue)).registerActivitiesImplementations(activities);
+    return worker;
   }
 
   /** Advances the test server's time a second at a time until the run's status satisfies {@code condition}. */

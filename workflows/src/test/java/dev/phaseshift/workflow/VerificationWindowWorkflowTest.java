@@ -13,7 +13,6 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.VerificationPolicy;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,9 +41,7 @@ class VerificationWindowWorkflowTest {
   }
 
   private MigrationReport run(MigrationPlan plan) {
-    Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
+    TestEnvironments.workers(env, QUEUE, activities);
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build()).run(plan);
