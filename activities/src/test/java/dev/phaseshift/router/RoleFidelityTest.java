@@ -154,7 +154,8 @@ class RoleFidelityTest {
     MigrationPlan plan = new MigrationPlan(p.name(), p.source(), p.target(), p.tables(), p.copyParallelism(),
         p.cutover(), false, p.retention(), p.requestedBy(), null, null,
         new RouterConfig(RouterConfig.PGBOUNCER, bouncer.adminUrl(), "postgres", null, PgPair.DATABASE,
-            bouncer.ini.toString()), null, true, null, null).withVerification(VerificationPolicy.off()).withDefaults();
+            bouncer.ini.toString()), null, true, null, null).withVerification(VerificationPolicy.off()).withDefaults()
+        .withAssessmentSample("0s");
     try (Connection app = asApplication()) {
       assertEquals(pairs.source.port(), number(app, "SELECT inet_server_port()"));
     }

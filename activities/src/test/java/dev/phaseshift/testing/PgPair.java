@@ -65,7 +65,9 @@ public final class PgPair implements AutoCloseable {
   public MigrationPlan plan(String name) {
     return new MigrationPlan(name, source.endpoint(DATABASE), target.endpoint(DATABASE),
         TableSelection.all(), 2, new CutoverPolicy("30s", 64L * 1024 * 1024), false, "1h", "test")
-        .withDefaults();
+        // The workload sample (60s by default) would add a minute to every run; tests of the
+        // assessment set their own.
+        .withDefaults().withAssessmentSample("0s");
   }
 
   public Connection source() throws SQLException {
