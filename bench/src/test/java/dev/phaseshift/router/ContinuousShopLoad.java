@@ -13,8 +13,8 @@ import java.util.List;
  */
 final class ContinuousShopLoad {
   /** What the runs reported together. */
-  record Totals(int runs, int nonZeroExits, long failed, long orders, long payments, boolean aborted,
-      String reports) {
+  record Totals(int runs, int nonZeroExits, long failed, long orders, long payments, long unattributed,
+      boolean aborted, String reports) {
     /** The application saw no error at all, in any run. */
     boolean clean() {
       return runs > 0 && nonZeroExits == 0 && failed == 0 && !aborted;
@@ -29,6 +29,7 @@ final class ContinuousShopLoad {
   private long failed;
   private long orders;
   private long payments;
+  private long unattributed;
   private boolean aborted;
 
   private ContinuousShopLoad(int bouncerPort, String database, int runSeconds, String logPrefix) {
@@ -50,6 +51,7 @@ final class ContinuousShopLoad {
             failed += shop.failed();
             orders += shop.orders();
             payments += shop.payments();
+            unattributed += shop.unattributed();
           }
         } catch (Throwable e) {
           broken = e;
@@ -79,7 +81,7 @@ final class ContinuousShopLoad {
     if (broken != null) throw new AssertionError("the shop load broke: " + broken + "\n" + String.join("\n", reports),
         broken);
     synchronized (this) {
-      return new Totals(reports.size(), nonZeroExits, failed, orders, payments, aborted, String.join("\n", reports));
+      return new Totals(reports.size(), nonZeroExits, failed, orders, payments, unattributed, aborted, String.join("\n", reports));
     }
   }
 }

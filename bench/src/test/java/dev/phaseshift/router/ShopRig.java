@@ -75,23 +75,24 @@ final class ShopRig implements AutoCloseable {
   }
 
   /**
-   * Every order and payment pgbench counted as committed is on {@code primary}, each order whole
-   * (its two lines with it); ids are primary keys, so none is there twice. More rows than pgbench
-   * counted fail nothing the application relies on, but they are printed: under a heavily loaded
-   * machine a full build saw one order more than pgbench's per-script count in two of three runs
-   * with 0 failed transactions and exit code 0, which a run alone never showed.
+   * Every order and payment pgbench processed is on {@code primary}, once, each order whole (its
+   * two lines with it). pgbench's per-script counts can leave a processed transaction out (see
+   * {@code ShopLoad.Result.unattributed}), so a table may hold up to that many rows more.
    */
   private void assertAcknowledgedWritesOn(EmbeddedPostgresServer primary, ContinuousShopLoad.Totals load)
       throws SQLException {
     try (Connection c = primary.connect(DATABASE)) {
       long orders = number(c, "SELECT count(*) FROM shop.orders") - 200;
       long payments = number(c, "SELECT count(*) FROM shop.payments");
-      System.out.println("on the primary: " + orders + " orders (pgbench acknowledged " + load.orders() + "), "
-          + payments + " payments (acknowledged " + load.payments() + ")");
-      assertTrue(orders >= load.orders(), "every acknowledged order is on the primary: " + orders + " of "
-          + load.orders());
-      assertTrue(payments >= load.payments(), "every acknowledged payment is on the primary: " + payments + " of "
-          + load.payments());
+      System.out.println("on the primary: " + orders + " orders (pgbench counted " + load.orders() + "), "
+          + payments + " payments (counted " + load.payments() + "), " + load.unattributed()
+          + " transaction(s) pgbench processed without a script's count");
+      assertTrue(orders >= load.orders() && orders <= load.orders() + load.unattributed(),
+          "every order pgbench processed is on the primary, once: " + orders + " for " + load.orders()
+              + " counted and " + load.unattributed() + " unattributed");
+      assertTrue(payments >= load.payments() && payments <= load.payments() + load.unattributed(),
+          "every payment pgbench processed is on the primary, once: " + payments + " for " + load.payments()
+              + " counted and " + load.unattributed() + " unattributed");
       assertEquals(2 * orders, number(c, "SELECT count(*) FROM shop.order_lines WHERE order_id > 200"),
           "every order on the primary has both its lines");
     }
