@@ -188,6 +188,7 @@ class FleetEndToEndTest {
           retention: 1s
           cutover: {maxFreeze: 15s}
           assessment: {sample: 0s}
+          verification: {window: 0s}
         waves: {canary: 1, size: 11, concurrency: 6, signOff: none}
         stop: {maxFailureRate: 0}
         databases:
