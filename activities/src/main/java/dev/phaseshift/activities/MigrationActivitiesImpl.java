@@ -346,7 +346,10 @@ public class MigrationActivitiesImpl implements MigrationActivities {
 
   @Override
   public OptimizationAdvice adviseOptimization(MigrationPlan plan) {
-    return call("adviseOptimization", plan, e -> e.optimizationAdvisor().advise(plan));
+    // VACUUM (FREEZE) of a large table reports nothing for minutes; a retry skips pages already frozen.
+    try (StepHeartbeat beating = StepHeartbeat.start("optimization advice")) {
+      return call("adviseOptimization", plan, e -> e.optimizationAdvisor().advise(plan));
+    }
   }
 
   // ---- assessment report and rehearsal gate (issue 13) ----

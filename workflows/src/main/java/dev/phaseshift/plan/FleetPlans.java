@@ -35,7 +35,8 @@ public final class FleetPlans {
     return new MigrationPlan(name, source, target, base.tables(), base.copyParallelism(), base.cutover(),
         base.approvalRequired(), base.retention(), requestedBy, base.approval(), base.maintenanceWindows(),
         base.router(), base.targetDisposable(), base.reverseReplication(), base.finalDumpDirectory(),
-        base.webhookUrl(), base.mode(), base.lockTimeout(), base.retiredClients(), base.subscriptionAuth());
+        base.webhookUrl(), base.mode(), base.lockTimeout(), base.retiredClients(), base.subscriptionAuth(),
+        base.verification(), base.optimize(), base.assessment());
   }
 
   /**
@@ -56,7 +57,8 @@ public final class FleetPlans {
     return new MigrationPlan(plan.name(), plan.source(), plan.target(), plan.tables(), plan.copyParallelism(),
         plan.cutover(), approval, plan.retention(), plan.requestedBy(), plan.approval(), windows, plan.router(),
         plan.targetDisposable(), plan.reverseReplication(), plan.finalDumpDirectory(), plan.webhookUrl(), plan.mode(),
-        plan.lockTimeout(), plan.retiredClients(), plan.subscriptionAuth());
+        plan.lockTimeout(), plan.retiredClients(), plan.subscriptionAuth(), plan.verification(), plan.optimize(),
+        plan.assessment());
   }
 
   /** The wave of each database (by index): the canary first, then waves of the given size. */

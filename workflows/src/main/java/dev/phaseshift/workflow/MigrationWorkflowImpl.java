@@ -147,7 +147,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   private void test() {
     run.enter(Phase.TEST, "validating source against target");
-    state.validation = run.validating("validate source against target").validate(plan);
+    state.validation = run.heartbeating("validate source against target").validate(plan);
     if (!state.validation.passed()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "validation found " + state.validation.mismatches() + " mismatch(es); see the report's validation section",
@@ -227,7 +227,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private void optimize() {
     run.enter(Phase.OPTIMIZE, "analyzing the target");
     state.tableStats = run.step("analyze the target").optimize(plan);
-    state.optimization = run.step("optimization advice").adviseOptimization(plan);
+    state.optimization = run.heartbeating("optimization advice").adviseOptimization(plan);
   }
 
   private MigrationReport completed() {

@@ -54,7 +54,7 @@ final class RunContext {
       .setHeartbeatTimeout(FREEZE_HEARTBEAT_TIMEOUT)
       .build();
 
-  /** Validation heartbeats, so a killed worker's comparison is retried on another within seconds. */
+  /** Steps that heartbeat, so a killed worker's step is retried on another within seconds. */
   private static final ActivityOptions VALIDATION_OPTIONS = ActivityOptions.newBuilder(STEP_OPTIONS)
       .setHeartbeatTimeout(MigrationActivities.VALIDATION_HEARTBEAT_TIMEOUT)
       .build();
@@ -123,8 +123,12 @@ final class RunContext {
         ActivityOptions.newBuilder(STEP_OPTIONS).setSummary(summary).build());
   }
 
-  /** The validation step, with a summary the Web UI shows on the activity. */
-  MigrationActivities validating(String summary) {
+  /**
+   * Long steps that heartbeat from a thread of their own (validation, the optional freeze in the
+   * optimization advice), with a summary the Web UI shows: a dead worker's step is retried on
+   * another within seconds, not after the step's hours-long limit.
+   */
+  MigrationActivities heartbeating(String summary) {
     state.step = summary;
     return Workflow.newActivityStub(MigrationActivities.class,
         ActivityOptions.newBuilder(VALIDATION_OPTIONS).setSummary(summary).build());

@@ -27,6 +27,18 @@ class FleetPlanValidatorTest {
   }
 
   @Test
+  void everySectionOfTheTemplateReachesTheMigrationItStartsInItsWave() {
+    MigrationPlan template = TestFleets.template(true).withAssessmentSample("0s")
+        .withVerification(VerificationPolicy.off()).withOptimize(new OptimizePolicy(true));
+    FleetPlan fleet = new FleetPlan("q3", "alice", template, List.of(FleetDatabase.of("shop-eu", "shop_eu")),
+        null, null, null).withDefaults();
+    MigrationPlan started = FleetPlans.inWave(FleetPlans.expand(fleet).get(0), fleet, 0);
+    assertEquals("0s", started.assessment().sample());
+    assertEquals("0s", started.verification().window());
+    assertEquals(true, started.optimize().freeze());
+  }
+
+  @Test
   void wavesStartWithTheCanaryThenGoInTheGivenSize() {
     assertEquals(List.of(0, 1, 1, 1, 2, 2, 2, 3), FleetPlans.waveOf(8, 1, 3));
     assertEquals(List.of(0, 0, 1, 1), FleetPlans.waveOf(4, 0, 2));

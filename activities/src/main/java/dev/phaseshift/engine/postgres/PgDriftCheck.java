@@ -63,6 +63,6 @@ final class PgDriftCheck {
     return new MigrationPlan(p.name(), p.target(), p.source(), p.tables(), p.copyParallelism(), p.cutover(),
         p.approvalRequired(), p.retention(), p.requestedBy(), p.approval(), p.maintenanceWindows(), p.router(),
         p.targetDisposable(), p.reverseReplication(), p.finalDumpDirectory(), p.webhookUrl(), p.mode(),
-        p.lockTimeout());
+        p.lockTimeout(), p.retiredClients(), p.subscriptionAuth(), p.verification(), p.optimize(), p.assessment());
   }
 }
