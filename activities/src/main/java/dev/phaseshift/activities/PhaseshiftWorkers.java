@@ -80,9 +80,12 @@ public final class PhaseshiftWorkers {
     shared.registerActivitiesImplementations(activities, new InputEraserActivitiesImpl(factory.getWorkflowClient()),
         new FleetActivitiesImpl(factory.getWorkflowClient()));
     // Snapshot replicas wait out a whole copy on a session each; their own queue and slots keep
-    // them from holding a slot a copy could use.
+    // them from holding a slot a copy could use. One poller per worker: the server hands a task to
+    // the poll that has waited longest, so the retry of a replica that landed on the snapshot's own
+    // worker (which steps aside) goes to another worker next, not to that worker's next poller.
     factory.newWorker(TaskQueues.snapshotReplicas(taskQueue), WorkerOptions.newBuilder()
             .setMaxConcurrentActivityExecutionSize(SNAPSHOT_REPLICAS)
+            .setMaxConcurrentActivityTaskPollers(1)
             .build())
         .registerActivitiesImplementations(activities);
     // Temporal keeps a run's input in its history: a run whose input held a secret is deleted, by

@@ -93,9 +93,10 @@ final class CopyScheduler {
         .setTaskQueue(TaskQueues.snapshotReplicas(Workflow.getInfo().getTaskQueue()))
         .setStartToCloseTimeout(Duration.ofHours(24))
         .setHeartbeatTimeout(MigrationActivities.COPY_HEARTBEAT_TIMEOUT)
-        // On the snapshot's own worker it steps aside; the next attempt may find another.
-        .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(2))
-            .setBackoffCoefficient(1.5).setMaximumInterval(Duration.ofSeconds(20)).build())
+        // On the snapshot's own worker it steps aside; the next attempt may find another. Retried
+        // soon: a replica taken late protects less of the copy.
+        .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(500))
+            .setBackoffCoefficient(1.5).setMaximumInterval(Duration.ofSeconds(10)).build())
         .setDisableEagerExecution(true)
         .setSummary("hold a replica of the copy's snapshot")
         .setPriority(priority(state.plan))
