@@ -89,6 +89,8 @@ target:
   user: postgres
 copyParallelism: $parallel
 approvalRequired: true
+# The workload sample only waits (60 s by default, no CPU): the benchmark times the copy.
+assessment: {sample: 0s}
 EOF
 
 fresh_target() {
@@ -128,6 +130,16 @@ run_phaseshift() {
 # for the workflow to end, and take the phases' times from its report: the stream was attached
 # when MIGRATE ended, MIGRATE's start plus its duration on the workflow's clock.
 finish_phaseshift() {
+  # TEST runs on after the clock stopped and is reported apart; the workflow then waits for sign-off.
+  while :; do
+    phase=$(temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$name" --type status -o json 2>/dev/null \
+      | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/') || true
+    case "$phase" in
+      MIGRATE | TEST) sleep "$POLL" ;;
+      *) break ;;
+    esac
+  done
+  temporal workflow show --address "$TEMPORAL_ADDRESS" -w "migration-$name" -o json >"$dir/history-$name.json"
   "${cli[@]}" abort "$name" --as bench/run.sh -m "timed until the change stream was attached" >/dev/null
   temporal workflow result --address "$TEMPORAL_ADDRESS" -w "migration-$name" >/dev/null 2>&1 || true
   "${cli[@]}" report "$name" --output json >"$dir/report-$name.json" || true
@@ -143,9 +155,12 @@ open(sys.argv[2], "w").write(str(int(started) + migrate["millis"]))
 totals = report.get("copyTotals") or {}
 print(json.dumps({"totalMillis": phases["PREPARE"]["millis"] + migrate["millis"],
                   "prepareMillis": phases["PREPARE"]["millis"], "migrateMillis": migrate["millis"],
+                  "testMillis": phases.get("TEST", {}).get("millis"),
                   "tables": totals.get("tables"), "rows": totals.get("rows"), "bytes": totals.get("bytes"),
                   "workerPeakRssKib": int(sys.argv[3])}))
 PY2
+  python3 "$here/history_breakdown.py" "$dir/history-$name.json" "$dir/report-$name.json" "$t0" \
+    >>"$dir/phaseshift-breakdown.jsonl"
 }
 
 run_pgdump() {
@@ -218,6 +233,7 @@ ms_of() { echo $(($1 * 1000 / clk)); }
 results="$dir/results.csv"
 echo "run,method,millis,source_cpu_ms,target_cpu_ms,tools_cpu_ms" >"$results"
 : >"$dir/phaseshift-details.jsonl"
+: >"$dir/phaseshift-breakdown.jsonl"
 methods=(phaseshift pgdump native raw)
 if [ -n "${only[*]:-}" ]; then methods=("${only[@]}"); fi
 for ((r = 1; r <= runs; r++)); do
@@ -268,4 +284,4 @@ PY
 fi
 
 # BENCH_NOTE, if set, goes into docs/benchmarks.md verbatim (for example what else loaded the machine).
-python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl" "$worker_figures"
+python3 "$here/report.py" "$results" "$repo/docs" "$scale" "$rows" "$size" "$size_bytes" "$parallel" "$dir/phaseshift-details.jsonl" "$worker_figures" "$dir/phaseshift-breakdown.jsonl"
