@@ -4,7 +4,13 @@
 # in the same run. See docs/validation-benchmark.md.
 #
 #   bench/validate.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2]
-#                     [--dir /var/tmp/phaseshift-validate] [--prepare-only] [--before]
+#                     [--dir /var/tmp/phaseshift-validate] [--prepare-only] [--before] [--rate 500]
+#                     [--ports 55462,55463]
+#
+# --rate N: pgbench's TPC-B-like writes at N transactions per second against the source (streamed
+# to the target) for the whole timed part, with 20 s of it before the first measurement; the
+# application's latency is reported per part (no other work, scans, validation) from pgbench's
+# per-transaction log.
 #
 # --before also times, once, the validation as it was before (one session per side, one side after
 # the other, rows hashed as text and summed as numeric).
@@ -21,6 +27,7 @@ parallel=2
 dir=/var/tmp/phaseshift-validate
 prepare_only=false
 before=false
+rate=0
 src_port=55462
 dst_port=55463
 while [ $# -gt 0 ]; do
@@ -32,6 +39,8 @@ while [ $# -gt 0 ]; do
     --dir) dir="$2"; shift 2 ;;
     --prepare-only) prepare_only=true; shift ;;
     --before) before=true; shift ;;
+    --rate) rate="$2"; shift 2 ;;
+    --ports) src_port="${2%,*}"; dst_port="${2#*,}"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -109,10 +118,25 @@ sequential_side() { # port
 }
 results="$dir/results.csv"
 echo "run,method,millis,server_cpu_millis,load" >"$results"
+windows="$dir/windows.csv"
+echo "method,start_ms,end_ms" >"$windows"
 record() { # run method millis cpu
   echo "$1,$2,$3,$4,$(load)" >>"$results"
   log "run $1: $2: $3 ms, servers' CPU $4 ms, load $(load)"
 }
+# The application: started once, stopped after the last measurement. pgbench writes its
+# per-transaction log as it goes; what it has not flushed when stopped lies after the last window.
+# (SIGTERM: a background job of a script ignores SIGINT.)
+pgbench_pid=""
+if [ "$rate" -gt 0 ]; then
+  rm -f "$dir"/pgbench_log.*
+  pgbench -n -h 127.0.0.1 -p "$src_port" -U postgres -R "$rate" -c 8 -j 2 -T 36000 -l \
+    --log-prefix="$dir/pgbench_log" bench >"$dir/pgbench.out" 2>&1 &
+  pgbench_pid=$!
+  trap 'kill "$pgbench_pid" 2>/dev/null || true; stop_servers' EXIT
+  sleep 5
+  t0=$(now_ms); sleep 15; echo "no other work,$t0,$(now_ms)" >>"$windows"
+fi
 for ((r = 1; r <= runs; r++)); do
   sleep 0.3; c0=$(server_cpu_ms); t0=$(now_ms)
   scan_side "$src_port" & a=$!
@@ -120,9 +144,11 @@ for ((r = 1; r <= runs; r++)); do
   wait "$a"; wait "$b"
   t1=$(now_ms); sleep 0.3; c1=$(server_cpu_ms)
   record "$r" count-seqscan "$((t1 - t0))" "$((c1 - c0))"
+  echo "sequential scans of both sides,$t0,$t1" >>"$windows"
 
-  c0=$(server_cpu_ms)
+  c0=$(server_cpu_ms); t0=$(now_ms)
   out=$(java -Xmx512m -jar "$jar" bench-validate "$plan" 2>"$dir/validate-last.log")
+  echo "Phaseshift validation (with its JVM's start),$t0,$(now_ms)" >>"$windows"
   sleep 0.3; c1=$(server_cpu_ms)
   echo "$out" >>"$dir/validate-details.jsonl"
   ms=$(sed -n 's/^{"millis":\([0-9]*\).*/\1/p' <<<"$out")
@@ -137,7 +163,17 @@ for ((r = 1; r <= runs; r++)); do
   fi
 done
 
+if [ -n "$pgbench_pid" ]; then
+  t0=$(now_ms); sleep 15; echo "no other work,$t0,$(now_ms)" >>"$windows"
+  sleep 2
+  kill -TERM "$pgbench_pid" 2>/dev/null || true
+  wait "$pgbench_pid" 2>/dev/null || true
+  pgbench_pid=""
+  python3 "$here/latency_windows.py" "$windows" "$dir"/pgbench_log.* | tee "$dir/latency.md" >&2
+fi
+
 # Localisation: one changed row on the target must show as one differing chunk of its table.
+# (Without the load: the planted row must be the only difference.)
 if [ "$runs" -gt 0 ]; then
   aid=$(( scale * 100000 / 2 + 17 ))
   psql_t -c "UPDATE pgbench_accounts SET filler = 'planted difference' WHERE aid = $aid"
