@@ -11,8 +11,12 @@ import picocli.CommandLine.Option;
 
 /** How the CLI reaches Temporal; shared by every command that talks to a server. */
 public final class TemporalOptions {
-  /** An operator at a terminal would rather hear "unreachable" quickly than wait for retries. */
-  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /**
+   * An operator at a terminal would rather hear "unreachable" soon than wait for retries; a busy
+   * machine (the CLI's JVM, the server and the databases on two cores) took more than 4 s to
+   * connect to a running server, so 10 s, not less.
+   */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   @Option(names = "--address", defaultValue = "${env:TEMPORAL_ADDRESS:-127.0.0.1:7233}",
       description = "Temporal frontend host:port (env TEMPORAL_ADDRESS, default ${DEFAULT-VALUE})")
