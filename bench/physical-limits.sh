@@ -100,3 +100,21 @@ say "== 3. after DROP SUBSCRIPTION on the subscriber"
 on "$R_ARGS" bench "DROP SUBSCRIPTION sub_bench" >/dev/null 2>&1
 on "$R_ARGS" other "DROP SUBSCRIPTION sub_other" >/dev/null 2>&1
 source_objects
+
+# Another major version: PostgreSQL 18's pg_basebackup copies an older server, but the copy can only
+# be converted (and run) by that server's own version, and pg_createsubscriber exists from 17 on.
+old=/usr/lib/postgresql/15/bin
+if [ -x "$old/initdb" ]; then
+  say "== 4. a PostgreSQL 15 source, converted with PostgreSQL 18's tools"
+  stop_server subscriber || true
+  stop_server source || true
+  rm -rf "$dir/source" "$dir/subscriber"
+  pg18="$bin"
+  bin="$old" start_server source "$src_port"
+  backup
+  say "  copy's PG_VERSION: $(cat "$dir/subscriber/PG_VERSION")"
+  say "  pg_createsubscriber: $( { "${as_pg[@]}" "$bin/pg_createsubscriber" -D "$dir/subscriber" -U postgres -p "$sub_port" -s "$dir" \
+    -P "host=127.0.0.1 port=$src_port user=postgres dbname=postgres" -d postgres 2>&1 || true; } | grep -m1 '^pg_createsubscriber: error' || true)"
+  bin="$old" stop_server source
+  bin="$pg18"
+fi
