@@ -104,6 +104,33 @@ VACUUM ANALYZE;
 SQL
 }
 
+# ensure_reference_data SCALE ROWS: load_reference_data into the source (S) unless $dir already
+# holds that scale and row count (a marker file per data set).
+ensure_reference_data() {
+  local marker="$dir/dataset-$1-$2"
+  [ ! -f "$marker" ] || return 0
+  log "creating the data set: pgbench scale $1 and $2 rows in bench_items"
+  load_reference_data "$1" "$2" "${S[@]}"
+  rm -f "$dir"/dataset-*
+  touch "$marker"
+}
+
+# CPU time, which on a small shared machine varies far less than wall time, in clock ticks from
+# /proc: server_ticks NAME is the server in $dir/NAME, its postmaster with the backends it has
+# reaped plus its live processes (0 when it does not run); tool_ticks is this script's waited-for
+# children (psql, pg_dump, the Phaseshift CLI, ...); ms_of converts ticks to milliseconds.
+clk=$(getconf CLK_TCK)
+server_ticks() {
+  [ -f "$dir/$1/postmaster.pid" ] || { echo 0; return; }
+  local pm
+  pm=$(head -1 "$dir/$1/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s}'
+}
+tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+ms_of() { echo $(($1 * 1000 / clk)); }
+
 # copy_bench_to_target PARALLEL: database bench of the source, dumped and restored into a new one on
 # the target (-j PARALLEL each way), then vacuumed and analysed there.
 copy_bench_to_target() {

@@ -56,14 +56,9 @@ R=(-h 127.0.0.1 -p "$sub_port" -U postgres)
 psql_r() { psql -X -q -v ON_ERROR_STOP=1 "${R[@]}" -d bench "$@"; }
 
 # --- the reference data set, plus a one-row table whose updates prove a stream delivers ------------
-marker="$dir/dataset-$scale-$rows"
-if [ ! -f "$marker" ]; then
-  log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
-  load_reference_data "$scale" "$rows" "${S[@]}"
-  psql_s -c "CREATE TABLE stream_probe (id int PRIMARY KEY, n bigint NOT NULL)" -c "INSERT INTO stream_probe VALUES (1, 0)"
-  rm -f "$dir"/dataset-*
-  touch "$marker"
-fi
+ensure_reference_data "$scale" "$rows"
+psql_s -c "CREATE TABLE IF NOT EXISTS stream_probe (id int PRIMARY KEY, n bigint NOT NULL)" \
+  -c "INSERT INTO stream_probe VALUES (1, 0) ON CONFLICT DO NOTHING"
 size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
 cluster=$(psql_s -Atc "SELECT pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")
 log "source database bench: $size (whole cluster: $cluster)"
@@ -198,23 +193,12 @@ run_raw() {
   pg_dump "${S[@]}" -d bench --schema-only --section=post-data | psql_t >/dev/null
 }
 
-# CPU time from /proc as bench/run.sh counts it: a server is its postmaster with the backends it
-# reaped plus its live processes; tools are this script's waited-for children.
-clk=$(getconf CLK_TCK)
-server_ticks() {
-  [ -f "$dir/$1/postmaster.pid" ] || { echo 0; return; }
-  local pm
-  pm=$(head -1 "$dir/$1/postmaster.pid")
-  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s}'
-}
-tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+# CPU time as bench/run.sh counts it (server_ticks, tool_ticks, ms_of: lib.sh); for Phaseshift also
+# the worker's and the Temporal server's.
 service_ticks() {
   [ ${#services[@]} -gt 0 ] || { echo 0; return; }
   cat "/proc/$worker_pid/stat" "/proc/$temporal_pid/stat" | awk '{s += $14 + $15} END {print s}'
 }
-ms_of() { echo $(($1 * 1000 / clk)); }
 
 results="$dir/results.csv"
 echo "run,method,millis,source_cpu_ms,target_cpu_ms,tools_cpu_ms" >"$results"
