@@ -159,6 +159,14 @@ approvalRequired: false
 YAML
 }
 
+# stop_pids PID...: ends the processes this script started (the Temporal server, a worker) and
+# waits for each, so none outlives the script.
+stop_pids() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+
 # free_port: a TCP port nothing listens on at the moment, on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

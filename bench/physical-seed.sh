@@ -59,20 +59,14 @@ psql_r() { psql -X -q -v ON_ERROR_STOP=1 "${R[@]}" -d bench "$@"; }
 ensure_reference_data "$scale" "$rows"
 psql_s -c "CREATE TABLE IF NOT EXISTS stream_probe (id int PRIMARY KEY, n bigint NOT NULL)" \
   -c "INSERT INTO stream_probe VALUES (1, 0) ON CONFLICT DO NOTHING"
-size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
-cluster=$(psql_s -Atc "SELECT pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")
+IFS='|' read -r size cluster < <(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench')),
+  pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")
 log "source database bench: $size (whole cluster: $cluster)"
 if $prepare_only; then exit 0; fi
 
 "$repo/phaseshift" --version >/dev/null
 services=()
-stop_all() {
-  for p in "${services[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${services[@]}"; do wait "$p" 2>/dev/null || true; done
-  stop_server subscriber || true
-  stop_servers
-}
-trap stop_all EXIT
+trap 'stop_pids "${services[@]}"; stop_server subscriber || true; stop_servers' EXIT
 if [[ " ${methods[*]} " == *" phaseshift "* ]]; then
   start_temporal "$(free_port)" "$dir/temporal.log"
   services+=("$temporal_pid")

@@ -57,11 +57,7 @@ if $prepare_only; then exit 0; fi
 # The launcher builds the jars first if the sources changed; here, so no timed run includes a build.
 "$repo/phaseshift" --version >/dev/null
 services=()
-stop_services() {
-  for p in "${services[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${services[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap 'stop_services; stop_servers' EXIT
+trap 'stop_pids "${services[@]}"; stop_servers' EXIT
 # Both run for the whole benchmark, as they would in production: a migration does not wait for a
 # worker to start. Their CPU counts towards the Phaseshift runs only (idle, they use very little).
 start_temporal "$(free_port)" "$dir/temporal.log"
