@@ -131,6 +131,9 @@ target:
 copyParallelism: $parallel
 approvalRequired: false
 retention: 10s
+# The scale is the subject: no minute of workload sampling, no verification window.
+assessment: {sample: 0s}
+verification: {window: 0s}
 EOF
 workflow_id=migration-many
 temporal workflow terminate --address "$TEMPORAL_ADDRESS" -w "$workflow_id" >/dev/null 2>&1 || true
@@ -199,6 +202,29 @@ else:
     outcome = next(k for k in last if k.endswith("EventAttributes"))
 
 largest_event = max(len(json.dumps(e)) for e in events)
+
+def payload_sizes(node, where):
+    # Every payload of the history (inputs, results, failure details, heartbeats), decoded size.
+    if isinstance(node, dict):
+        for p in node.get("payloads", []) if isinstance(node.get("payloads"), list) else []:
+            data = p.get("data", "")
+            yield (len(base64.b64decode(data)) if isinstance(data, str) else len(json.dumps(data)), where)
+        for k, v in node.items():
+            if k != "payloads":
+                yield from payload_sizes(v, where)
+    elif isinstance(node, list):
+        for v in node:
+            yield from payload_sizes(v, where)
+
+def event_kind(e):
+    kind = next((k for k in e if k.endswith("EventAttributes")), "?")
+    a = e.get("activityTaskScheduledEventAttributes")
+    if a:
+        return kind + " " + a["activityType"]["name"]
+    done = e.get("activityTaskCompletedEventAttributes")
+    return kind + (" " + scheduled.get(str(done["scheduledEventId"]), "?") if done else "")
+
+largest_payload = max((max(payload_sizes(e, event_kind(e)), default=(0, "?")) for e in events), default=(0, "?"))
 result = {
     "tables": int(tables), "rowsPerTable": int(rows), "copyParallelism": int(parallel),
     "outcome": outcome,
@@ -210,6 +236,8 @@ result = {
     "historySizeBytes": int(info.get("historySizeBytes", 0)),
     "historyJsonBytes": len(json.dumps(history)),
     "largestEventJsonBytes": largest_event,
+    "largestPayloadBytes": largest_payload[0],
+    "largestPayloadIn": largest_payload[1],
     "tablesCopied": report and report.get("copyTotals", {}).get("tables"),
     "copyActivities": report and report.get("copyTotals", {}).get("activities"),
 }

@@ -14,7 +14,9 @@ import java.util.Set;
  * @param rest the tables not listed in {@code tables}; null when every table is listed
  */
 public record BatchCopyResult(String label, List<TableCopyResult> tables, long millis, Rest rest) {
-  /** Tables a result lists: this many largest and as many slowest. */
+  /** A batch of up to this many tables lists every one. */
+  public static final int LISTED_ALL_UP_TO = 50;
+  /** A larger one lists this many largest and as many slowest. */
   public static final int LISTED_EACH = 10;
 
   /** Tables of a batch summed instead of listed. */
@@ -24,9 +26,9 @@ public record BatchCopyResult(String label, List<TableCopyResult> tables, long m
     this(label, tables, millis, null);
   }
 
-  /** Lists the {@link #LISTED_EACH} largest and slowest of {@code results} and sums the others. */
+  /** Beyond {@link #LISTED_ALL_UP_TO}, lists the {@link #LISTED_EACH} largest and slowest of {@code results} and sums the others. */
   public static BatchCopyResult bounded(String label, List<TableCopyResult> results, long millis) {
-    if (results.size() <= 2 * LISTED_EACH) return new BatchCopyResult(label, List.copyOf(results), millis);
+    if (results.size() <= LISTED_ALL_UP_TO) return new BatchCopyResult(label, List.copyOf(results), millis);
     Set<TableCopyResult> keep = new LinkedHashSet<>();
     results.stream().sorted(Comparator.comparingLong(TableCopyResult::bytes).reversed()
         .thenComparing(TableCopyResult::table)).limit(LISTED_EACH).forEach(keep::add);
