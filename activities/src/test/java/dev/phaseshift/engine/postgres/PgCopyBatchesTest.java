@@ -16,7 +16,6 @@ import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.testing.PgPair;
 import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,17 +33,12 @@ class PgCopyBatchesTest {
   @BeforeAll
   static void start() throws Exception {
     pair = new PgPair();
-    List<String> source = new ArrayList<>();
-    List<String> target = new ArrayList<>();
-    for (int i = 1; i <= TABLES; i++) {
-      String ddl = "CREATE TABLE public.tenant_" + i + " (id int PRIMARY KEY, v text)";
-      source.add(ddl);
-      source.add("INSERT INTO public.tenant_" + i + " SELECT g, md5(g::text) FROM generate_series(1, " + (i % 7 + 1) + ") g");
-      target.add(ddl);
-    }
+    String tenants = "DO $$ BEGIN FOR i IN 1.." + TABLES + " LOOP"
+        + " EXECUTE format('CREATE TABLE public.tenant_%s (id int PRIMARY KEY, v text)', i);{rows} END LOOP; END $$";
     try (Connection s = pair.source(); Connection t = pair.target()) {
-      exec(s, source.toArray(String[]::new));
-      exec(t, target.toArray(String[]::new));
+      exec(s, tenants.replace("{rows}", " EXECUTE format('INSERT INTO public.tenant_%s"
+          + " SELECT g, md5(g::text) FROM generate_series(1, %s) g', i, i % 7 + 1);"));
+      exec(t, tenants.replace("{rows}", ""));
     }
   }
 
