@@ -20,7 +20,6 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,13 +33,11 @@ class HundredThousandTablesWorkflowTest {
   /** Far below Temporal's 2 MB payload limit: the run has room for larger tables' names and findings. */
   static final int PAYLOAD_BOUND = 256 * 1024;
 
-  TestWorkflowEnvironment env;
-  ScriptedActivities activities;
+  /** JUnit makes an instance per test: each test has a server and a scripted schema of its own. */
+  final TestWorkflowEnvironment env = TestEnvironments.withSearchAttributes();
+  final ScriptedActivities activities = new ScriptedActivities();
 
-  @BeforeEach
-  void start() {
-    env = TestEnvironments.withSearchAttributes();
-    activities = new ScriptedActivities();
+  HundredThousandTablesWorkflowTest() {
     activities.schema = ScriptedActivities.manySmallTables(TABLES);
   }
 
