@@ -4,7 +4,7 @@
 # the workflow history grew (events and bytes), next to Temporal's limits (51,200 events, 50 MB).
 #
 #   bench/many-tables.sh [--tables 10000] [--rows 10] [--parallel 4] [--dir /var/tmp/phaseshift-many]
-#                        [--ports 55452,55453] [--temporal-port 7453] [--out FILE]
+#                        [--ports 55452,55453] [--temporal-port 7453] [--worker-port 18453] [--out FILE] [--dataset-only]
 #
 # Everything binds to 127.0.0.1 and is stopped on exit. The figures go to stdout as JSON and, with
 # --out, to that file; docs/scale-benchmark.md records a run.
@@ -21,6 +21,7 @@ dst_port=55453
 temporal_port=7453
 worker_port=18453
 out=""
+dataset_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --tables) tables="$2"; shift 2 ;;
@@ -29,7 +30,9 @@ while [ $# -gt 0 ]; do
     --dir) dir="$2"; shift 2 ;;
     --ports) src_port="${2%,*}"; dst_port="${2#*,}"; shift 2 ;;
     --temporal-port) temporal_port="$2"; shift 2 ;;
+    --worker-port) worker_port="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --dataset-only) dataset_only=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,8 +45,11 @@ export PATH="$bin:$PATH"
 
 pids=()
 # Dumping and validating lock every table in one transaction: the lock table must hold
-# max_locks_per_transaction x max_connections >= the table count (the assessment checks it).
-SETTINGS=("max_locks_per_transaction = 512" "shared_buffers = 256MB" "max_wal_size = 4GB")
+# max_locks_per_transaction x max_connections >= the table count (the assessment checks it), with
+# room for the indexes and TOAST tables the same transaction touches.
+locks=$(( (tables * 2 / 100 + 511) / 512 * 512 ))
+[ "$locks" -ge 512 ] || locks=512
+SETTINGS=("max_locks_per_transaction = $locks" "shared_buffers = 256MB" "max_wal_size = 4GB")
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -65,15 +71,17 @@ marker="$dir/dataset-$tables-$rows"
 if [ ! -f "$marker" ]; then
   log "creating $tables tables of $rows rows on the source"
   psql -X -q "${S[@]}" -d postgres -c "DROP DATABASE IF EXISTS many WITH (FORCE)" -c "CREATE DATABASE many"
-  # A commit every 500 tables keeps each transaction's locks well inside the lock table.
+  # A commit every 500 tables keeps each transaction's locks well inside the lock table. Names are
+  # zero-padded to the width of the largest number (lpad truncates longer strings).
+  width=$(( ${#tables} > 5 ? ${#tables} : 5 ))
   psql -X -q -v ON_ERROR_STOP=1 "${S[@]}" -d many <<SQL
 DO \$\$
 BEGIN
   FOR i IN 1..$tables LOOP
     EXECUTE format('CREATE TABLE public.%I (id int PRIMARY KEY, label text NOT NULL, at timestamptz NOT NULL)',
-                   'item_' || lpad(i::text, 5, '0'));
+                   'item_' || lpad(i::text, $width, '0'));
     EXECUTE format('INSERT INTO public.%I SELECT g, md5(g::text), timestamptz ''2024-01-01 00:00:00+00'' + g * interval ''1 minute'''
-                   ' FROM generate_series(1, $rows) g', 'item_' || lpad(i::text, 5, '0'));
+                   ' FROM generate_series(1, $rows) g', 'item_' || lpad(i::text, $width, '0'));
     IF i % 500 = 0 THEN COMMIT; END IF;
   END LOOP;
 END
@@ -83,6 +91,7 @@ SQL
   rm -f "$dir"/dataset-*
   touch "$marker"
 fi
+[ "$dataset_only" -eq 0 ] || exit 0
 # Every run starts from an empty target and a source as it was before the previous run: writable
 # again (a switchover leaves the old database read-only) and without its replication objects.
 psql -X -q "${S[@]}" -d postgres -c "ALTER DATABASE many RESET default_transaction_read_only"
@@ -122,6 +131,9 @@ target:
 copyParallelism: $parallel
 approvalRequired: false
 retention: 10s
+# The scale is the subject: no minute of workload sampling, no verification window.
+assessment: {sample: 0s}
+verification: {window: 0s}
 EOF
 workflow_id=migration-many
 temporal workflow terminate --address "$TEMPORAL_ADDRESS" -w "$workflow_id" >/dev/null 2>&1 || true
@@ -190,6 +202,29 @@ else:
     outcome = next(k for k in last if k.endswith("EventAttributes"))
 
 largest_event = max(len(json.dumps(e)) for e in events)
+
+def payload_sizes(node, where):
+    # Every payload of the history (inputs, results, failure details, heartbeats), decoded size.
+    if isinstance(node, dict):
+        for p in node.get("payloads", []) if isinstance(node.get("payloads"), list) else []:
+            data = p.get("data", "")
+            yield (len(base64.b64decode(data)) if isinstance(data, str) else len(json.dumps(data)), where)
+        for k, v in node.items():
+            if k != "payloads":
+                yield from payload_sizes(v, where)
+    elif isinstance(node, list):
+        for v in node:
+            yield from payload_sizes(v, where)
+
+def event_kind(e):
+    kind = next((k for k in e if k.endswith("EventAttributes")), "?")
+    a = e.get("activityTaskScheduledEventAttributes")
+    if a:
+        return kind + " " + a["activityType"]["name"]
+    done = e.get("activityTaskCompletedEventAttributes")
+    return kind + (" " + scheduled.get(str(done["scheduledEventId"]), "?") if done else "")
+
+largest_payload = max((max(payload_sizes(e, event_kind(e)), default=(0, "?")) for e in events), default=(0, "?"))
 result = {
     "tables": int(tables), "rowsPerTable": int(rows), "copyParallelism": int(parallel),
     "outcome": outcome,
@@ -201,6 +236,8 @@ result = {
     "historySizeBytes": int(info.get("historySizeBytes", 0)),
     "historyJsonBytes": len(json.dumps(history)),
     "largestEventJsonBytes": largest_event,
+    "largestPayloadBytes": largest_payload[0],
+    "largestPayloadIn": largest_payload[1],
     "tablesCopied": report and report.get("copyTotals", {}).get("tables"),
     "copyActivities": report and report.get("copyTotals", {}).get("activities"),
 }

@@ -147,6 +147,11 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   }
 
   @Override
+  public List<CopyBatch> planCopyBatches(MigrationPlan plan) {
+    return call("planCopyBatches", plan, e -> e.bulkCopier().planBatches(plan));
+  }
+
+  @Override
   public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
     // One series per batch, not per table: 10,000 tables would mean 30,000 series.
     MigrationMetrics.CopyRecorder recorder = metrics.copy(plan.name(), batch.label());
@@ -244,11 +249,7 @@ public class MigrationActivitiesImpl implements MigrationActivities {
   @Override
   public RollbackResult rollback(MigrationPlan plan) {
     return call("rollback", plan, e -> moveWrites(plan, Router.Side.SOURCE,
-        hold -> {
-          hold.run();
-          return e.cutover().rollback(plan);
-        },
-        (result, held) -> result));
+        hold -> { hold.run(); return e.cutover().rollback(plan); }, (result, held) -> result));
   }
 
   /**

@@ -114,10 +114,12 @@ public final class MigrationMetrics {
 
     /** A batch's tables count under the batch's label, so the series stay few. */
     public synchronized void finished(BatchCopyResult result) {
-      advance(result.tables().stream().mapToLong(TableCopyResult::rows).sum(),
-          result.tables().stream().mapToLong(TableCopyResult::bytes).sum());
+      // A large batch lists some of its tables and sums the others.
+      BatchCopyResult.Rest rest = result.rest() == null ? new BatchCopyResult.Rest(0, 0, 0, 0, 0) : result.rest();
+      advance(rest.rows() + result.tables().stream().mapToLong(TableCopyResult::rows).sum(),
+          rest.bytes() + result.tables().stream().mapToLong(TableCopyResult::bytes).sum());
       Counter.builder(TABLES_COPIED).description("Tables whose bulk copy finished")
-          .tags(MIGRATION_TAG, migration, TABLE_TAG, label).register(registry).increment(result.tables().size());
+          .tags(MIGRATION_TAG, migration, TABLE_TAG, label).register(registry).increment(result.tableCount());
     }
 
     private void advance(long rowsNow, long bytesNow) {

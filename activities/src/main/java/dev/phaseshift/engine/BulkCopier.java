@@ -32,4 +32,11 @@ public interface BulkCopier {
    * Heartbeats report the batch's label and its tables done.
    */
   BatchCopyResult copyBatch(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat);
+
+  /**
+   * The copy's batches of every selected table, planned on the servers: a batch of more than one
+   * table is kept on the target and returned as a reference ({@link CopyBatch#stored()}), which
+   * {@link #copyBatch} reads back. For schemas whose catalog is too large to pass through the workflow.
+   */
+  java.util.List<CopyBatch> planBatches(MigrationPlan plan);
 }

@@ -3,15 +3,17 @@ package dev.phaseshift.workflow;
 import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.TableInfo;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * Splits the tables to copy into copy activities. Every activity adds a handful of history events,
  * and a workflow's history is capped at 51,200 events, so a schema of 10,000 tables cannot have one
  * activity per table. Small tables are packed into batches; a large one keeps an activity of its
- * own, where its chunks stream in parallel. Pure and deterministic: the workflow calls it.
+ * own, where its chunks stream in parallel. Pure and deterministic: the workflow calls it, and so
+ * does the activity that plans the batches of a schema too large for the workflow to list.
  */
-final class CopyBatching {
+public final class CopyBatching {
   /** Up to this many tables each gets its own activity, with its own line in the Web UI. */
   static final int PER_TABLE_UP_TO = 100;
   /** A table at least this large is copied by an activity of its own. */
@@ -31,10 +33,17 @@ final class CopyBatching {
     return tables.stream().map(t -> new CopyBatch(t.qualifiedName(), List.of(t))).toList();
   }
 
+  /** The tables, largest first (then by name): the order the copy takes them in. */
+  public static List<TableInfo> largestFirst(List<TableInfo> tables) {
+    List<TableInfo> sorted = new ArrayList<>(tables);
+    sorted.sort(Comparator.comparingLong(TableInfo::bytes).reversed().thenComparing(TableInfo::qualifiedName));
+    return sorted;
+  }
+
   /**
    * @param largestFirst the tables, largest first; batches keep that order, so the long copies start first
    */
-  static List<CopyBatch> batches(List<TableInfo> largestFirst, int parallelism) {
+  public static List<CopyBatch> batches(List<TableInfo> largestFirst, int parallelism) {
     if (largestFirst.size() <= PER_TABLE_UP_TO) return oneEach(largestFirst);
     List<List<TableInfo>> groups = new ArrayList<>();
     List<TableInfo> small = largestFirst.stream().filter(t -> t.bytes() < OWN_ACTIVITY_BYTES).toList();

@@ -18,7 +18,6 @@ import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -58,14 +57,14 @@ final class CopyScheduler {
     this.state = run.state;
   }
 
-  /** Copies every table under the capture's snapshot; returns when all are copied, throws the first failure. */
-  void copyAll(List<TableInfo> tables, ChangeCapture capture) {
+  /**
+   * Copies every table of the batches (see {@link CopyPlanning}) under the capture's snapshot;
+   * returns when all are copied, throws the first failure.
+   */
+  void copyAll(List<CopyBatch> planned, ChangeCapture capture) {
     long started = Workflow.currentTimeMillis();
-    List<TableInfo> largestFirst = new ArrayList<>(tables);
-    largestFirst.sort(Comparator.comparingLong(TableInfo::bytes).reversed()
-        .thenComparing(TableInfo::qualifiedName));
     int parallelism = state.plan.copyParallelism();
-    List<Unit> batches = units(CopyBatching.batches(largestFirst, parallelism), parallelism);
+    List<Unit> batches = units(planned, parallelism);
     slicing.clear();
     Set<Integer> done = new HashSet<>();
     holdReplica(capture);
@@ -108,7 +107,8 @@ final class CopyScheduler {
   private static List<Unit> units(List<CopyBatch> batches, int parallelism) {
     List<Unit> units = new ArrayList<>();
     for (CopyBatch batch : batches) {
-      int slices = batch.tables().size() == 1 ? TableSlicing.slices(batch.tables().get(0), parallelism) : 1;
+      int slices = batch.stored() == null && batch.tables().size() == 1
+          ? TableSlicing.slices(batch.tables().get(0), parallelism) : 1;
       if (slices == 1) {
         units.add(new Unit(batch, null));
       } else {
@@ -167,7 +167,8 @@ final class CopyScheduler {
           running--;
           if (failure == null) {
             done.add(index);
-            results.forEach(state.copies::add);
+            results.forEach(r -> r.tables().forEach(state.copies::add));
+            results.forEach(r -> state.copies.add(r.rest()));
             state.copies.activityFinished();
             run.render();
           } else if (!(state.paused && Failures.isCancellation(failure))) {
@@ -179,25 +180,29 @@ final class CopyScheduler {
     }
 
     /** A table alone goes to CopyTable, with its own line in the Web UI; a batch to CopyTables. */
-    private Promise<List<TableCopyResult>> start(Unit unit) {
+    private Promise<List<BatchCopyResult>> start(Unit unit) {
       MigrationPlan plan = state.plan;
       if (unit.slice() != null) {
         TableSlice slice = unit.slice();
         MigrationActivities copier = copier("copy " + slice.label());
         return Async.function(copier::copyTableSlice, plan, capture, slice).thenApply(result -> {
           TableCopyResult table = slicing.finished(slice, result);
-          return table == null ? List.<TableCopyResult>of() : List.of(table);
+          return table == null ? List.<BatchCopyResult>of() : List.of(alone(table));
         });
       }
       CopyBatch batch = unit.batch();
-      if (batch.tables().size() == 1) {
+      if (batch.stored() == null && batch.tables().size() == 1) {
         TableInfo table = batch.tables().get(0);
         MigrationActivities copier = copier("copy " + table.qualifiedName());
-        return Async.function(copier::copyTable, plan, capture, table).thenApply(List::of);
+        return Async.function(copier::copyTable, plan, capture, table).thenApply(t -> List.of(alone(t)));
       }
-      MigrationActivities copier = copier("copy " + batch.tables().size() + " tables ("
+      MigrationActivities copier = copier("copy " + batch.tableCount() + " tables ("
           + batch.label() + ", " + batch.bytes() + " bytes)");
-      return Async.function(copier::copyTables, plan, capture, batch).thenApply(BatchCopyResult::tables);
+      return Async.function(copier::copyTables, plan, capture, batch).thenApply(List::of);
+    }
+
+    private static BatchCopyResult alone(TableCopyResult table) {
+      return new BatchCopyResult(table.table(), List.of(table), table.millis());
     }
 
     private MigrationActivities copier(String summary) {

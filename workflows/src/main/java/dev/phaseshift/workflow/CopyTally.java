@@ -1,5 +1,6 @@
 package dev.phaseshift.workflow;
 
+import dev.phaseshift.model.BatchCopyResult;
 import dev.phaseshift.model.CopyTotals;
 import dev.phaseshift.model.TableCopyResult;
 import java.util.ArrayList;
@@ -38,6 +39,16 @@ final class CopyTally {
     resumedChunks += result.resumedChunks();
     listed.add(result);
     if (listed.size() > LISTED) keepLargestAndSlowest();
+  }
+
+  /** Tables a batch summed instead of listing them; null adds nothing. */
+  void add(BatchCopyResult.Rest rest) {
+    if (rest == null) return;
+    tables += rest.tables();
+    rows += rest.rows();
+    bytes += rest.bytes();
+    chunks += rest.chunks();
+    resumedChunks += rest.resumedChunks();
   }
 
   /** One copy activity finished, whether it copied one table or a batch. */

@@ -269,4 +269,15 @@ public interface MigrationActivities {
    */
   @ActivityMethod(name = "HoldSnapshotReplica")
   void holdSnapshotReplica(MigrationPlan plan, ChangeCapture capture);
+
+  // ---- 100,000 tables (issue 15, item 6) ----
+
+  /**
+   * The copy's batches of a schema whose assessment does not carry every table: the selected
+   * tables read from the source and batched as {@link CopyBatching} does; the tables of every batch
+   * of more than one are kept in the target's bookkeeping, and their batches name them by number
+   * only ({@link CopyBatch#stored()}). A table copied alone is listed. Idempotent: a retry plans anew.
+   */
+  @ActivityMethod(name = "PlanCopyBatches")
+  List<CopyBatch> planCopyBatches(MigrationPlan plan);
 }

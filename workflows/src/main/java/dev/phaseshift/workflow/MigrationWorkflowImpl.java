@@ -4,6 +4,7 @@ import dev.phaseshift.model.Approval;
 import dev.phaseshift.model.ClientRetirement;
 import dev.phaseshift.model.Assessment;
 import dev.phaseshift.model.ChangeCapture;
+import dev.phaseshift.model.CopyBatch;
 import dev.phaseshift.model.Decision;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.model.Lag;
@@ -122,11 +123,12 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     run.enter(Phase.MIGRATE, "copying tables");
     saga.addCompensation(run.steps()::undoChangeCapture, plan);
     CopyScheduler copier = new CopyScheduler(run);
+    List<CopyBatch> batches = CopyPlanning.batches(run);
     ChangeCapture capture;
     for (int restart = 0; ; restart++) {
       capture = run.step("start change capture").startChangeCapture(plan);
       try {
-        copier.copyAll(state.assessment.allTables(), capture);
+        copier.copyAll(batches, capture);
         break;
       } catch (ActivityFailure failure) {
         if (!Failures.snapshotLost(failure) || restart + 1 >= MAX_COPY_RESTARTS) throw failure;

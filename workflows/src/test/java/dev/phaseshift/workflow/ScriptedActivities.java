@@ -37,6 +37,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Activities for workflow-logic tests: they record every call and answer as a healthy pair of
@@ -153,8 +154,29 @@ public class ScriptedActivities implements MigrationActivities {
   @Override
   public BatchCopyResult copyTables(MigrationPlan plan, ChangeCapture capture, CopyBatch batch) {
     step("copyTables");
-    return new BatchCopyResult(batch.label(), batch.tables().stream()
+    List<TableInfo> tables = batch.stored() == null ? batch.tables() : storedBatches.get(batch.stored().number());
+    return BatchCopyResult.bounded(batch.label(), tables.stream()
         .map(t -> new TableCopyResult(t.qualifiedName(), t.estimatedRows(), t.bytes(), 100, 1, 0)).toList(), 100);
+  }
+
+  /** Batches "kept on the target" by {@link #planCopyBatches}, by number. */
+  final Map<Integer, List<TableInfo>> storedBatches = new ConcurrentHashMap<>();
+
+  @Override
+  public List<CopyBatch> planCopyBatches(MigrationPlan plan) {
+    step("planCopyBatches");
+    List<CopyBatch> batches = CopyBatching.batches(CopyBatching.largestFirst(schema), plan.copyParallelism());
+    List<CopyBatch> references = new ArrayList<>();
+    for (int i = 0; i < batches.size(); i++) {
+      CopyBatch b = batches.get(i);
+      if (b.tables().size() == 1) {
+        references.add(b);
+        continue;
+      }
+      storedBatches.put(i + 1, b.tables());
+      references.add(new CopyBatch(b.label(), List.of(), new CopyBatch.Stored(i + 1, b.tables().size(), b.bytes())));
+    }
+    return references;
   }
 
   @Override

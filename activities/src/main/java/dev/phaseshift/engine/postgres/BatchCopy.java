@@ -38,8 +38,9 @@ final class BatchCopy {
     this.single = single;
   }
 
-  BatchCopyResult copy(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat) {
+  BatchCopyResult copy(MigrationPlan plan, ChangeCapture capture, CopyBatch named, Heartbeat heartbeat) {
     long started = System.currentTimeMillis();
+    CopyBatch batch = withTables(plan, named);
     if (batch.tables().isEmpty()) return new BatchCopyResult(batch.label(), List.of(), 0);
     List<TableCopyResult> results = new ArrayList<>();
     long[] done = {0, 0};
@@ -71,7 +72,16 @@ final class BatchCopy {
     long millis = System.currentTimeMillis() - started;
     log.info("copied {}: {} tables ({} already on the target), {} rows, {} bytes, in {} ms",
         batch.label(), results.size(), resumedTables, done[0], done[1], millis);
-    return new BatchCopyResult(batch.label(), results, millis);
+    return BatchCopyResult.bounded(batch.label(), results, millis);
+  }
+
+  /** A batch kept on the target, with its tables read from there (see {@link PgCopyBatches}). */
+  private static CopyBatch withTables(MigrationPlan plan, CopyBatch batch) {
+    if (batch.stored() == null) return batch;
+    try (PgSession target = PgSession.open(PgEndpoint.target(plan))) {
+      return new CopyBatch(batch.label(), target.call("reading the tables of " + batch.label(),
+          c -> PgCopyBatches.tables(c, plan, batch)));
+    }
   }
 
   /** One table of a batch, on the batch's sessions; under the same per-table lock and ledger as a single copy. */

@@ -126,4 +126,9 @@ final class PgBulkCopier implements BulkCopier {
   public BatchCopyResult copyBatch(MigrationPlan plan, ChangeCapture capture, CopyBatch batch, Heartbeat heartbeat) {
     return new BatchCopy(snapshots, chunkBlocks, this).copy(plan, capture, batch, heartbeat);
   }
+
+  @Override
+  public java.util.List<CopyBatch> planBatches(MigrationPlan plan) {
+    return PgCopyBatches.plan(plan);
+  }
 }

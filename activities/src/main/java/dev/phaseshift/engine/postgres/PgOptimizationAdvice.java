@@ -38,16 +38,27 @@ final class PgOptimizationAdvice implements OptimizationAdvisor {
     }
   }
 
-  /** Tables with rows but no column statistics even after ANALYZE (statistics targets of 0). */
+  /**
+   * Tables with rows but no column statistics even after ANALYZE (statistics targets of 0); up to
+   * {@link #STATISTICS_LISTED} named, then how many more, so the advice stays small with 100,000 tables.
+   */
   private static List<String> withoutStatistics(java.sql.Connection t, List<TableInfo> tables)
       throws java.sql.SQLException {
     List<String> out = new ArrayList<>();
+    int more = 0;
     for (TableInfo table : tables) {
       boolean missing = Sql.one(t, "SELECT c.reltuples > 0 AND NOT EXISTS (SELECT 1 FROM pg_stats s"
           + " WHERE s.schemaname = ? AND s.tablename = ?) FROM pg_class c WHERE c.oid = ?::regclass",
           rs -> rs.getBoolean(1), table.schema(), table.name(), PgInventory.quoted(table));
-      if (missing) out.add(table.qualifiedName());
+      if (missing && out.size() < STATISTICS_LISTED) {
+        out.add(table.qualifiedName());
+      } else if (missing) {
+        more++;
+      }
     }
+    if (more > 0) out.add("and " + more + " more");
     return out;
   }
+
+  static final int STATISTICS_LISTED = 100;
 }
