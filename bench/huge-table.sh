@@ -32,24 +32,13 @@ start_reference_pair "${ports%,*}" "${ports#*,}"
 "$repo/phaseshift" --version >/dev/null
 
 workers=()
-stop_all() {
-  for p in "${workers[@]}" ${temporal_pid:-}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  stop_servers
-}
-trap stop_all EXIT
+trap 'stop_pids "${workers[@]}" ${temporal_pid:-}; stop_servers' EXIT
 start_temporal "$(free_port)" "$dir/temporal-huge.log"
 start_worker "$(free_port)" "$dir/worker-1.log" -Xmx1g
 workers+=("$worker_pid")
 cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
 
-clk=$(getconf CLK_TCK)
-server_ticks() {
-  local pm
-  pm=$(head -1 "$dir/$1/postmaster.pid")
-  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s}'
-}
+# server_ticks, ms_of, stop_pids: lib.sh
 process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 phase_of() {
   temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$1" --type status -o json 2>/dev/null \
