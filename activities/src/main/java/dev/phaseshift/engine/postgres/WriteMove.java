@@ -8,11 +8,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Moves writes from one side to the other over the replication stream between them: freezes the
  * side that loses them ({@link SessionFreeze}: locks that die with the worker), ends its sessions,
- * waits until the other side has applied the last change, copies sequences, makes the side
+ * waits until the other side has applied the last change (seen by a {@link FreezeMarker}, or for
+ * migrations without one, by the slot's confirmed position), copies sequences, makes the side
  * read-only for good and hands writes over. Until the hand-over is sent, any failure lifts the
  * freeze again, so a failed move costs the application nothing. The switchover moves writes from
  * source to target, a rollback from target back to source.
@@ -82,14 +84,17 @@ final class WriteMove {
   private final String maxFreeze;
   private final long maxFreezeNanos;
   private final Runnable afterRelease;
+  private final Optional<FreezeMarker> marker;
 
   /**
    * @param slot the slot on {@code from} that {@code subscription} on {@code to} streams from
    * @param maxFreeze how long writes may stay frozen, as the plan writes it
    * @param afterRelease clean-up once the freeze was lifted after a failure
+   * @param marker how the freeze learns that {@code to} has every change, found before the freeze;
+   *     empty: by the slot's confirmed position
    */
   WriteMove(Direction direction, PgSession from, PgSession to, String slot, String subscription, String maxFreeze,
-      Runnable afterRelease) {
+      Runnable afterRelease, Optional<FreezeMarker> marker) {
     this.direction = direction;
     this.from = from;
     this.to = to;
@@ -98,6 +103,7 @@ final class WriteMove {
     this.maxFreeze = maxFreeze;
     this.maxFreezeNanos = DurationText.parse(maxFreeze).toNanos();
     this.afterRelease = afterRelease;
+    this.marker = marker;
   }
 
   /**
@@ -114,15 +120,7 @@ final class WriteMove {
       try {
         int ended = from.call("ending application sessions", c -> endSessions(c, freeze.pid()));
         long endedAt = System.nanoTime();
-        // The insert position covers every commit record, including asynchronous commits whose WAL
-        // is not written yet (pg_current_wal_lsn() would stop short of them).
-        String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
-            rs -> rs.getString(1));
-        PgInventory.flushWal(from.connection());
-        if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
-          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
-              direction.notDrained(maxFreeze, slot, position, subscription));
-        }
+        String position = marker.isPresent() ? awaitMarker(marker.get(), deadline) : awaitConfirmed(deadline);
         long drainedAt = System.nanoTime();
         int copied = SequenceCopy.copy(from, to, sequences, direction.skipsMissingSequences());
         drained = new Drained(position, ended, copied, frozenAt, frozenAtEpochMillis, deadline, endedAt, drainedAt,
@@ -163,6 +161,40 @@ final class WriteMove {
     WriteFreeze.retire(from);
     from.call("ending sessions opened before the database became read-only", c -> endSessions(c, freeze.pid()));
     freeze.checkHeld();
+  }
+
+  /**
+   * The other side has every change once it shows the marker written after the sessions ended
+   * ({@link FreezeMarker} says why); its apply worker commits asynchronously, so one flush of its
+   * WAL then makes all of them durable before anything is handed over.
+   *
+   * @return where the frozen side's WAL stood at the marker: every application commit is before it
+   */
+  private String awaitMarker(FreezeMarker m, long deadline) {
+    FreezeMarker.Written written = m.write(from);
+    if (!to.call(direction.waiting(), c -> m.awaitApplied(c, written, deadline))) {
+      if (!from.call("looking for the replication slot", c -> PgReplication.slotExists(c, slot))) {
+        throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, direction.slotGone(slot));
+      }
+      throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+          direction.notDrained(maxFreeze, slot, written.position(), subscription));
+    }
+    PgInventory.flushWal(to.connection());
+    return written.position();
+  }
+
+  /** For a migration without a marker: waits for the subscriber's progress report to pass the position. */
+  private String awaitConfirmed(long deadline) {
+    // The insert position covers every commit record, including asynchronous commits whose WAL
+    // is not written yet (pg_current_wal_lsn() would stop short of them).
+    String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
+        rs -> rs.getString(1));
+    PgInventory.flushWal(from.connection());
+    if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
+      throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+          direction.notDrained(maxFreeze, slot, position, subscription));
+    }
+    return position;
   }
 
   private void release() {
