@@ -21,6 +21,7 @@ import java.util.Optional;
  */
 final class WriteMove {
   private static final long DRAIN_POLL_MILLIS = 10;
+  private static final long SESSIONS_POLL_MILLIS = 2;
 
   /** Which way writes move; says what operators read when the move stops. */
   enum Direction {
@@ -111,10 +112,12 @@ final class WriteMove {
    */
   <T> T run(List<TableInfo> tables, List<PgInventory.Seq> sequences, InsideFreeze insideFreeze,
       HandOver<T> handOver) {
+    // Connected before the clock starts: the application is not held until the locks are taken.
+    SessionFreeze freeze = SessionFreeze.open(from.endpoint(), Duration.ofNanos(maxFreezeNanos));
     long frozenAt = System.nanoTime();
     long frozenAtEpochMillis = System.currentTimeMillis();
     long deadline = frozenAt + maxFreezeNanos;
-    SessionFreeze freeze = SessionFreeze.take(from.endpoint(), tables, Duration.ofNanos(maxFreezeNanos), deadline);
+    freeze.lock(tables, deadline);
     try {
       Drained drained;
       try {
@@ -208,21 +211,21 @@ final class WriteMove {
    * the sessions are gone, so no write of theirs can commit after the WAL position is read.
    */
   private static int endSessions(Connection c, int freezePid) throws SQLException {
-    List<Integer> pids = Sql.query(c,
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    // One statement signals them all, and they exit in parallel: a round trip per session would
+    // add up inside the freeze with a pooler's dozens of server connections.
+    List<int[]> signalled = Sql.query(c,
+        "SELECT pid, pg_terminate_backend(pid)::int FROM pg_stat_activity WHERE datname = current_database()"
             + " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ?",
-        rs -> rs.getInt(1), freezePid);
-    int terminated = 0;
-    for (int pid : pids) {
-      Boolean ok = Sql.one(c, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), pid);
-      if (Boolean.TRUE.equals(ok)) terminated++;
-    }
+        rs -> new int[] {rs.getInt(1), rs.getInt(2)}, freezePid);
+    List<Integer> pids = signalled.stream().map(p -> p[0]).toList();
+    int terminated = (int) signalled.stream().filter(p -> p[1] == 1).count();
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (!pids.isEmpty() && System.nanoTime() < deadline) {
       Integer alive = Sql.one(c, "SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY (?)",
           rs -> rs.getInt(1), c.createArrayOf("int4", pids.toArray()));
       if (alive == null || alive == 0) break;
-      Polling.sleep(DRAIN_POLL_MILLIS);
+      // A backend exits within a millisecond or two of the signal once it is not mid-statement.
+      Polling.sleep(SESSIONS_POLL_MILLIS);
     }
     return terminated;
   }
