@@ -82,12 +82,8 @@ final class SessionFreeze implements AutoCloseable {
       }
       c.setAutoCommit(false);
       return new SessionFreeze(on, c, pid, maxFreeze, lockWait);
-    } catch (SQLException e) {
-      closeQuietly(c);
-      throw PgSession.failure("freezing writes", on, e);
-    } catch (RuntimeException e) {
-      closeQuietly(c);
-      throw e;
+    } catch (SQLException | RuntimeException e) {
+      throw closedAfter(c, on, e);
     }
   }
 
@@ -95,13 +91,15 @@ final class SessionFreeze implements AutoCloseable {
   void lock(List<TableInfo> tables, long deadlineNanos) {
     try {
       lock(connection, on, tables, deadlineNanos, maxFreeze, lockWait);
-    } catch (SQLException e) {
-      closeQuietly(connection);
-      throw PgSession.failure("freezing writes", on, e);
-    } catch (RuntimeException e) {
-      closeQuietly(connection);
-      throw e;
+    } catch (SQLException | RuntimeException e) {
+      throw closedAfter(connection, on, e);
     }
+  }
+
+  /** A failure before the freeze held: the session goes, and nothing stays locked. */
+  private static RuntimeException closedAfter(Connection c, PgEndpoint on, Exception e) {
+    closeQuietly(c);
+    return e instanceof SQLException sql ? PgSession.failure("freezing writes", on, sql) : (RuntimeException) e;
   }
 
   private static void lock(Connection c, PgEndpoint on, List<TableInfo> tables, long deadlineNanos,

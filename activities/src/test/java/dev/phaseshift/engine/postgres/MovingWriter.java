@@ -110,16 +110,6 @@ final class MovingWriter extends Thread {
     }
   }
 
-  /** How many of {@code refs} the orders on {@code c} hold. */
-  static long countRefs(Connection c, List<String> refs) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM orders WHERE ref = ANY (?)")) {
-      ps.setArray(1, c.createArrayOf("text", refs.toArray()));
-      var rs = ps.executeQuery();
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   /** A session as the application opens it (its name lets the switchover tell it from ours). */
   static Connection app(PgPair pair, boolean target) throws SQLException {
     Properties p = new Properties();

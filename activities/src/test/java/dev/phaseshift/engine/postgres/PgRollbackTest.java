@@ -93,9 +93,9 @@ class PgRollbackTest extends PgPairTest {
     try (Connection s = pairs.source(); Connection t = pairs.target()) {
       List<String> ackedOnTarget = new ArrayList<>(writer.beforeMove);
       List<String> acked = new ArrayList<>(writer.acknowledged);
-      assertEquals(ackedOnTarget.size(), MovingWriter.countRefs(s, ackedOnTarget),
+      assertEquals(ackedOnTarget.size(), MovingWriter.present(s, ackedOnTarget),
           "every write acknowledged on the target is on the source");
-      assertEquals(acked.size(), MovingWriter.countRefs(s, acked), "every acknowledged write is on the source");
+      assertEquals(acked.size(), MovingWriter.present(s, acked), "every acknowledged write is on the source");
       assertEquals(1000 + acked.size(), count(s, "SELECT count(*) FROM orders"), "each write once");
 
       for (String seq : List.of("orders_id_seq", "invoices_no_seq", "ticket_no")) {
