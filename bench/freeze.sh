@@ -167,7 +167,8 @@ cat >"$out/logback.xml" <<'EOF'
     <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n</pattern></encoder>
   </appender>
   <root level="WARN"><appender-ref ref="STDERR"/></root>
-  <logger name="dev.phaseshift.engine.postgres.PgCutover" level="INFO"/>
+  <logger name="dev.phaseshift.engine.postgres.PgSwitchover" level="INFO"/>
+  <logger name="dev.phaseshift.engine.postgres.FreezeMarker" level="INFO"/>
 </configuration>
 EOF
 : >"$out/switchovers.jsonl"

@@ -51,7 +51,7 @@ def client_waits(out_dir, windows):
 
 
 FREEZE_LOG = re.compile(r"switched over \S+: writes frozen (\d+) ms \(ending sessions (\d+) ms, draining (\d+) ms,"
-                        r" sequences and statistics (\d+) ms, reverse slot (\d+) ms, hand-over (\d+) ms\)")
+                        r" sequences and statistics (\d+) ms, reverse slot (\d+) ms, hand-over (\d+) ms[,)]")
 
 
 def freeze_parts(out_dir, number):

@@ -104,6 +104,9 @@ final class PgChangeStream implements ChangeStream {
                   + " start again from a new snapshot");
         }
       }
+      // The publication carries the freeze marker, which the subscription needs on this side; the
+      // copy made the bookkeeping schema already, unless this worker never copied to this target.
+      PgBookkeepingSchema.ensure(target, t);
       PgReplication.subscribe(t, target, "subscription", subscription, source, PgNames.publication(capture),
           PgNames.slot(capture), plan, true);
       log.info("subscription {} on {} streams slot {} from {}",
@@ -185,6 +188,7 @@ final class PgChangeStream implements ChangeStream {
         SnapshotHolder.endSessions(s, slot);
         PgReplication.dropSlot(s, slot);
         PgReplication.dropPublication(s, PgNames.publication(plan), PgLockBound.of(plan));
+        FreezeMarker.dropFromSource(s);
       } catch (SQLException e) {
         RuntimeException sourceFailure = failure("cannot remove slot and publication from " + source, e);
         if (targetFailure != null) sourceFailure.addSuppressed(targetFailure);

@@ -38,6 +38,7 @@ final class PgDecommission {
       s.run("dropping the replication slot", c -> PgReplication.dropSlot(c, PgNames.slot(plan)));
       s.run("dropping the publication",
           c -> PgReplication.dropPublication(c, PgNames.publication(plan), PgLockBound.of(plan)));
+      s.run("dropping the freeze marker table", FreezeMarker::dropFromSource);
       CutoverRecords.RolledBack back = CutoverRecords.rolledBack(t, plan);
       if (back != null && back.completed()) {
         // The retired target keeps the records that say its tables are a stale copy of the source:

@@ -38,6 +38,26 @@ final class PgLargeObjects {
     long started = System.nanoTime();
     Map<Long, Digest> want = from.call("reading the large objects", PgLargeObjects::digests);
     Map<Long, Digest> have = to.call("reading the large objects", PgLargeObjects::digests);
+    return apply(from, to, want, have, started);
+  }
+
+  /**
+   * Inside the freeze: {@link #sync}, then {@link #compare}. When the pass finds both sides equal
+   * already (the pass before the freeze copied them and nothing wrote one since), its reading is
+   * the comparison: the frozen side cannot change meanwhile, and reading every large object on
+   * both sides a second time would only lengthen the freeze.
+   */
+  static ObjectCheck syncAndCompare(PgSession from, PgSession to) {
+    long started = System.nanoTime();
+    Map<Long, Digest> want = from.call("reading the large objects", PgLargeObjects::digests);
+    Map<Long, Digest> have = to.call("reading the large objects", PgLargeObjects::digests);
+    if (want.equals(have)) return check(want, have);
+    apply(from, to, want, have, started);
+    return compare(from, to);
+  }
+
+  private static Sync apply(PgSession from, PgSession to, Map<Long, Digest> want, Map<Long, Digest> have,
+      long started) {
     int written = 0;
     int removed = 0;
     long bytes = 0;
@@ -74,6 +94,10 @@ final class PgLargeObjects {
   static ObjectCheck compare(PgSession source, PgSession target) {
     Map<Long, Digest> src = source.call("reading the large objects", PgLargeObjects::digests);
     Map<Long, Digest> tgt = target.call("reading the large objects", PgLargeObjects::digests);
+    return check(src, tgt);
+  }
+
+  private static ObjectCheck check(Map<Long, Digest> src, Map<Long, Digest> tgt) {
     List<String> differing = new ArrayList<>();
     TreeSet<Long> oids = new TreeSet<>(src.keySet());
     oids.addAll(tgt.keySet());

@@ -3,6 +3,7 @@ package dev.phaseshift.engine.postgres;
 import dev.phaseshift.plan.MigrationPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -21,20 +22,30 @@ final class PgPublication {
    */
   static void ensure(Connection c, MigrationPlan plan, String publication)
       throws SQLException {
+    ensure(c, plan, publication, FreezeMarker.ensureOnSource(c));
+  }
+
+  /**
+   * @param withMarker whether the publication carries the freeze marker ({@link FreezeMarker}); the
+   *     subscriber must have the table, or attaching fails
+   */
+  static void ensure(Connection c, MigrationPlan plan, String publication, boolean withMarker)
+      throws SQLException {
     // Adding or removing a table takes SHARE UPDATE EXCLUSIVE on it: it waits for a running VACUUM,
     // ANALYZE or index build, and while it waits, the application's own DDL would queue behind it.
     // Listing the tables measures their size, which takes ACCESS SHARE: bounded the same way.
     PgLockBound.retryingRun(c, PgLockBound.of(plan), "publishing the selected tables", () -> {
       // Unlogged tables cannot be published; they are copied again inside the freeze (PgUnloggedTables).
-      List<String> wanted = PgInventory.selectedTables(c, plan).stream()
+      List<String> wanted = new ArrayList<>(PgInventory.selectedTables(c, plan).stream()
           .filter(n -> !n.unlogged())
           .map(n -> Sql.qualified(n.schema(), n.name()))
-          .toList();
-      ensure(c, plan, publication, wanted);
+          .toList());
+      if (withMarker) wanted.add(FreezeMarker.TABLE);
+      publish(c, plan, publication, wanted);
     });
   }
 
-  private static void ensure(Connection c, MigrationPlan plan, String publication, List<String> wanted)
+  private static void publish(Connection c, MigrationPlan plan, String publication, List<String> wanted)
       throws SQLException {
     int version = PgInventory.serverVersionNum(c);
     String pub = Sql.ident(publication);

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reverse stream that keeps the old source current after the switchover, so a rollback loses
- * nothing: a slot and publication on the target, created inside the switchover's freeze, and a
- * subscription on the source attached to that slot afterwards.
+ * nothing: a publication on the target made before the switchover's freeze, a slot created inside
+ * it, and a subscription on the source attached to that slot afterwards.
  */
 final class PgReverseReplication {
   private static final Logger log = LoggerFactory.getLogger(PgReverseReplication.class);
@@ -71,20 +71,35 @@ final class PgReverseReplication {
   }
 
   /**
-   * Creates the reverse publication and slot on the target, inside the freeze: the forward stream
-   * has drained, so every row the target holds is on the source too, and the target has not
-   * taken an application write yet. The slot's stream therefore starts exactly where the source's
-   * copy ends.
+   * Makes the reverse publication on the target, before the freeze: it only names tables, and the
+   * slot created inside the freeze decodes nothing before its own start, so making it early loses
+   * nothing and takes listing the tables out of the freeze. pgoutput looks the publication up as
+   * of each change it decodes, so it must exist before the slot's first change, which it does.
+   * A slot left by an earlier attempt goes here too (see {@link #prepareSlot}).
+   *
+   * @param withMarker whether the source has the freeze marker table, so a rollback's freeze can
+   *     use it ({@link FreezeMarker}); the reverse subscription fails on a table the source lacks
+   */
+  static void preparePublication(Connection t, MigrationPlan plan, boolean withMarker) throws SQLException {
+    PgPublication.ensure(t, plan, PgNames.reversePublication(plan), withMarker);
+    PgReplication.dropSlot(t, PgNames.reverseSlot(plan));
+  }
+
+  /**
+   * Creates the reverse slot on the target, inside the freeze: the forward stream has drained, so
+   * every row the target holds is on the source too, and the target has not taken an application
+   * write yet. The slot's stream therefore starts exactly where the source's copy ends. Its
+   * publication exists already ({@link #preparePublication}).
    *
    * <p>A slot left by an earlier attempt is dropped and made again rather than reused: that attempt
    * did not commit the switchover, so the source took writes again and the forward stream applied
    * them on the target after that slot's start; streaming them back would apply them twice.
+   * Creating it before the freeze would hit the same problem with every write the forward stream
+   * applies until the freeze (a reverse subscription with {@code origin = none} would skip those,
+   * but needs PostgreSQL 16+ on both sides).
    */
   static void prepareSlot(Connection t, MigrationPlan plan, long remainingNanos) throws SQLException {
     String slot = PgNames.reverseSlot(plan);
-    // pgoutput looks the publication up as of each change it decodes, so it must exist before
-    // the slot's first change or decoding fails with "publication does not exist".
-    PgPublication.ensure(t, plan, PgNames.reversePublication(plan));
     PgReplication.dropSlot(t, slot);
     // Creating a logical slot waits for transactions running on the target to end; a forgotten
     // one must not hold the source's freeze beyond maxFreeze.

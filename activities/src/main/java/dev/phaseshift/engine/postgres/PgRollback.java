@@ -7,6 +7,7 @@ import dev.phaseshift.model.TableInfo;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.FailureTypes;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +50,10 @@ final class PgRollback {
 
       // Before the freeze: the first use of a target in a worker runs its schema migrations.
       t.run("preparing the bookkeeping schema", c -> PgBookkeepingSchema.ensure(t.endpoint(), c));
+      Optional<FreezeMarker> marker = FreezeMarker.find(t, s, PgNames.reversePublication(plan), subscription,
+          plan.name());
       WriteMove move = new WriteMove(WriteMove.Direction.ROLLBACK, t, s, slot, subscription,
-          plan.cutover().maxFreeze(), () -> {});
+          plan.cutover().maxFreeze(), () -> {}, marker);
       // In autocommit the insert is its own commit: if it was sent, the outcome is unknown and the
       // target stays read-only; a retry either finds the record and finishes, or starts over.
       WriteMove.Drained drained = move.run(tables, sequences, d -> {}, (d, sending) -> {

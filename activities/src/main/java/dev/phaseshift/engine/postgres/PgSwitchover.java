@@ -9,6 +9,7 @@ import dev.phaseshift.workflow.FailureTypes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,13 +48,19 @@ final class PgSwitchover {
       // Materialized views refreshed and large objects copied before anything is held, so the
       // freeze only copies what changed since; how long it took goes to the log with the freeze.
       PgUnstreamed.Timing prepared = PgUnstreamed.bringCurrent(s, t, plan);
+      Optional<FreezeMarker> marker = FreezeMarker.find(s, t, PgNames.publication(plan), subscription, plan.name());
+      if (Boolean.TRUE.equals(plan.reverseReplication())) {
+        // The source has the marker table when its publication carries it, so the rollback can use it too.
+        t.run("preparing the reverse publication",
+            c -> PgReverseReplication.preparePublication(c, plan, marker.isPresent()));
+      }
       beforeFreeze.run();
       PgUnstreamed.Timing[] frozenWork = new PgUnstreamed.Timing[1];
       // When statistics were read and the reverse slot created, for the log.
       long[] steps = new long[2];
       long[] sourceWrites = {0};
       WriteMove move = new WriteMove(WriteMove.Direction.SWITCHOVER, s, t, slot, subscription,
-          plan.cutover().maxFreeze(), () -> dropReverseSlotQuietly(t, plan));
+          plan.cutover().maxFreeze(), () -> dropReverseSlotQuietly(t, plan), marker);
       return forgetPassword(t, plan, move.run(tables, sequences, drained -> {
         sourceWrites[0] = s.call("reading table statistics", c -> SourceWrites.count(c, tables));
         steps[0] = System.nanoTime();

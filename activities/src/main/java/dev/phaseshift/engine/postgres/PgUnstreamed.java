@@ -46,13 +46,12 @@ final class PgUnstreamed {
    */
   static Timing insideFreeze(PgSession from, PgSession to, List<TableInfo> tables) {
     long started = System.nanoTime();
-    PgLargeObjects.sync(from, to);
+    List<ObjectCheck> checks = new ArrayList<>();
+    checks.add(PgLargeObjects.syncAndCompare(from, to));
     long objects = System.nanoTime();
     List<TableInfo> unlogged = PgUnloggedTables.of(tables);
     PgUnloggedTables.copy(from, to, unlogged);
     long copied = System.nanoTime();
-    List<ObjectCheck> checks = new ArrayList<>();
-    checks.add(PgLargeObjects.compare(from, to));
     checks.addAll(PgUnloggedTables.compare(from, to, unlogged, "copied inside the freeze"));
     List<ObjectCheck> differing = checks.stream().filter(c -> !c.match()).toList();
     if (!differing.isEmpty()) {

@@ -33,11 +33,15 @@ final class SessionFreeze implements AutoCloseable {
   private final PgEndpoint on;
   private final Connection connection;
   private final int pid;
+  private final Duration maxFreeze;
+  private final long lockWait;
 
-  private SessionFreeze(PgEndpoint on, Connection connection, int pid) {
+  private SessionFreeze(PgEndpoint on, Connection connection, int pid, Duration maxFreeze, long lockWait) {
     this.on = on;
     this.connection = connection;
     this.pid = pid;
+    this.maxFreeze = maxFreeze;
+    this.lockWait = lockWait;
   }
 
   /**
@@ -46,6 +50,19 @@ final class SessionFreeze implements AutoCloseable {
    * @param maxFreeze how long the freeze may last; the server ends the session {@link #GRACE} after it
    */
   static SessionFreeze take(PgEndpoint on, List<TableInfo> tables, Duration maxFreeze, long deadlineNanos) {
+    SessionFreeze freeze = open(on, maxFreeze);
+    freeze.lock(tables, deadlineNanos);
+    return freeze;
+  }
+
+  /**
+   * Opens the freezing session without holding anything yet. Connecting costs milliseconds (a
+   * fresh backend, authentication) that the application does not wait for, so a caller opens it
+   * before its freeze's clock starts and then {@linkplain #lock locks}.
+   *
+   * @param maxFreeze how long the freeze may last; the server ends the session {@link #GRACE} after it
+   */
+  static SessionFreeze open(PgEndpoint on, Duration maxFreeze) {
     Connection c = on.connect();
     try {
       long bound = maxFreeze.plus(GRACE).toMillis();
@@ -64,15 +81,25 @@ final class SessionFreeze implements AutoCloseable {
         s.execute("SET lock_timeout = " + lockWait);
       }
       c.setAutoCommit(false);
-      lock(c, on, tables, deadlineNanos, maxFreeze, lockWait);
-      return new SessionFreeze(on, c, pid);
-    } catch (SQLException e) {
-      closeQuietly(c);
-      throw PgSession.failure("freezing writes", on, e);
-    } catch (RuntimeException e) {
-      closeQuietly(c);
-      throw e;
+      return new SessionFreeze(on, c, pid, maxFreeze, lockWait);
+    } catch (SQLException | RuntimeException e) {
+      throw closedAfter(c, on, e);
     }
+  }
+
+  /** Takes the locks, retrying until {@code deadlineNanos}; on failure the session is closed. */
+  void lock(List<TableInfo> tables, long deadlineNanos) {
+    try {
+      lock(connection, on, tables, deadlineNanos, maxFreeze, lockWait);
+    } catch (SQLException | RuntimeException e) {
+      throw closedAfter(connection, on, e);
+    }
+  }
+
+  /** A failure before the freeze held: the session goes, and nothing stays locked. */
+  private static RuntimeException closedAfter(Connection c, PgEndpoint on, Exception e) {
+    closeQuietly(c);
+    return e instanceof SQLException sql ? PgSession.failure("freezing writes", on, sql) : (RuntimeException) e;
   }
 
   private static void lock(Connection c, PgEndpoint on, List<TableInfo> tables, long deadlineNanos,

@@ -8,17 +8,20 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Moves writes from one side to the other over the replication stream between them: freezes the
  * side that loses them ({@link SessionFreeze}: locks that die with the worker), ends its sessions,
- * waits until the other side has applied the last change, copies sequences, makes the side
+ * waits until the other side has applied the last change (seen by a {@link FreezeMarker}, or for
+ * migrations without one, by the slot's confirmed position), copies sequences, makes the side
  * read-only for good and hands writes over. Until the hand-over is sent, any failure lifts the
  * freeze again, so a failed move costs the application nothing. The switchover moves writes from
  * source to target, a rollback from target back to source.
  */
 final class WriteMove {
   private static final long DRAIN_POLL_MILLIS = 10;
+  private static final long SESSIONS_POLL_MILLIS = 2;
 
   /** Which way writes move; says what operators read when the move stops. */
   enum Direction {
@@ -82,14 +85,17 @@ final class WriteMove {
   private final String maxFreeze;
   private final long maxFreezeNanos;
   private final Runnable afterRelease;
+  private final Optional<FreezeMarker> marker;
 
   /**
    * @param slot the slot on {@code from} that {@code subscription} on {@code to} streams from
    * @param maxFreeze how long writes may stay frozen, as the plan writes it
    * @param afterRelease clean-up once the freeze was lifted after a failure
+   * @param marker how the freeze learns that {@code to} has every change, found before the freeze;
+   *     empty: by the slot's confirmed position
    */
   WriteMove(Direction direction, PgSession from, PgSession to, String slot, String subscription, String maxFreeze,
-      Runnable afterRelease) {
+      Runnable afterRelease, Optional<FreezeMarker> marker) {
     this.direction = direction;
     this.from = from;
     this.to = to;
@@ -98,6 +104,7 @@ final class WriteMove {
     this.maxFreeze = maxFreeze;
     this.maxFreezeNanos = DurationText.parse(maxFreeze).toNanos();
     this.afterRelease = afterRelease;
+    this.marker = marker;
   }
 
   /**
@@ -105,24 +112,18 @@ final class WriteMove {
    */
   <T> T run(List<TableInfo> tables, List<PgInventory.Seq> sequences, InsideFreeze insideFreeze,
       HandOver<T> handOver) {
+    // Connected before the clock starts: the application is not held until the locks are taken.
+    SessionFreeze freeze = SessionFreeze.open(from.endpoint(), Duration.ofNanos(maxFreezeNanos));
     long frozenAt = System.nanoTime();
     long frozenAtEpochMillis = System.currentTimeMillis();
     long deadline = frozenAt + maxFreezeNanos;
-    SessionFreeze freeze = SessionFreeze.take(from.endpoint(), tables, Duration.ofNanos(maxFreezeNanos), deadline);
+    freeze.lock(tables, deadline);
     try {
       Drained drained;
       try {
         int ended = from.call("ending application sessions", c -> endSessions(c, freeze.pid()));
         long endedAt = System.nanoTime();
-        // The insert position covers every commit record, including asynchronous commits whose WAL
-        // is not written yet (pg_current_wal_lsn() would stop short of them).
-        String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
-            rs -> rs.getString(1));
-        PgInventory.flushWal(from.connection());
-        if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
-          throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
-              direction.notDrained(maxFreeze, slot, position, subscription));
-        }
+        String position = marker.isPresent() ? awaitMarker(marker.get(), deadline) : awaitConfirmed(deadline);
         long drainedAt = System.nanoTime();
         int copied = SequenceCopy.copy(from, to, sequences, direction.skipsMissingSequences());
         drained = new Drained(position, ended, copied, frozenAt, frozenAtEpochMillis, deadline, endedAt, drainedAt,
@@ -165,6 +166,40 @@ final class WriteMove {
     freeze.checkHeld();
   }
 
+  /**
+   * The other side has every change once it shows the marker written after the sessions ended
+   * ({@link FreezeMarker} says why); its apply worker commits asynchronously, so one flush of its
+   * WAL then makes all of them durable before anything is handed over.
+   *
+   * @return where the frozen side's WAL stood at the marker: every application commit is before it
+   */
+  private String awaitMarker(FreezeMarker m, long deadline) {
+    FreezeMarker.Written written = m.write(from);
+    if (!to.call(direction.waiting(), c -> m.awaitApplied(c, written, deadline))) {
+      if (!from.call("looking for the replication slot", c -> PgReplication.slotExists(c, slot))) {
+        throw new MigrationException(FailureTypes.LAG_NOT_DRAINED, direction.slotGone(slot));
+      }
+      throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+          direction.notDrained(maxFreeze, slot, written.position(), subscription));
+    }
+    PgInventory.flushWal(to.connection());
+    return written.position();
+  }
+
+  /** For a migration without a marker: waits for the subscriber's progress report to pass the position. */
+  private String awaitConfirmed(long deadline) {
+    // The insert position covers every commit record, including asynchronous commits whose WAL
+    // is not written yet (pg_current_wal_lsn() would stop short of them).
+    String position = from.one("reading the WAL position", "SELECT pg_current_wal_insert_lsn()::text",
+        rs -> rs.getString(1));
+    PgInventory.flushWal(from.connection());
+    if (!from.call(direction.waiting(), c -> drained(c, to.connection(), position, deadline))) {
+      throw new MigrationException(FailureTypes.LAG_NOT_DRAINED,
+          direction.notDrained(maxFreeze, slot, position, subscription));
+    }
+    return position;
+  }
+
   private void release() {
     WriteFreeze.releaseAfterFailure(from);
     afterRelease.run();
@@ -176,21 +211,21 @@ final class WriteMove {
    * the sessions are gone, so no write of theirs can commit after the WAL position is read.
    */
   private static int endSessions(Connection c, int freezePid) throws SQLException {
-    List<Integer> pids = Sql.query(c,
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    // One statement signals them all, and they exit in parallel: a round trip per session would
+    // add up inside the freeze with a pooler's dozens of server connections.
+    List<int[]> signalled = Sql.query(c,
+        "SELECT pid, pg_terminate_backend(pid)::int FROM pg_stat_activity WHERE datname = current_database()"
             + " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ?",
-        rs -> rs.getInt(1), freezePid);
-    int terminated = 0;
-    for (int pid : pids) {
-      Boolean ok = Sql.one(c, "SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), pid);
-      if (Boolean.TRUE.equals(ok)) terminated++;
-    }
+        rs -> new int[] {rs.getInt(1), rs.getInt(2)}, freezePid);
+    List<Integer> pids = signalled.stream().map(p -> p[0]).toList();
+    int terminated = (int) signalled.stream().filter(p -> p[1] == 1).count();
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (!pids.isEmpty() && System.nanoTime() < deadline) {
       Integer alive = Sql.one(c, "SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY (?)",
           rs -> rs.getInt(1), c.createArrayOf("int4", pids.toArray()));
       if (alive == null || alive == 0) break;
-      Polling.sleep(DRAIN_POLL_MILLIS);
+      // A backend exits within a millisecond or two of the signal once it is not mid-statement.
+      Polling.sleep(SESSIONS_POLL_MILLIS);
     }
     return terminated;
   }

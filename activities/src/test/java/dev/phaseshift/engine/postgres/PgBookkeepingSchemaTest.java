@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /** The bookkeeping schema's migrations on a real target: fresh, left by an older Phaseshift, raced. */
 class PgBookkeepingSchemaTest {
-  private static final int MIGRATIONS = 8;
+  private static final int MIGRATIONS = 9;
   private static final String HISTORY = "phaseshift." + PgBookkeepingSchema.HISTORY_TABLE;
 
   static PgPair pair;
@@ -48,7 +48,7 @@ class PgBookkeepingSchemaTest {
     try (Connection t = pair.target()) {
       assertEquals(MIGRATIONS, new PgBookkeepingSchema().bringUpToDate(target, t));
       assertEquals(List.of("client_peaks", "clients_seen", "copy_batch_table", "copy_chunk", "created_roles",
-          "flyway_schema_history", "rollback", "snapshot_replica", "switchover", "verify_write"), tables(t));
+          "flyway_schema_history", "freeze_marker", "rollback", "snapshot_replica", "switchover", "verify_write"), tables(t));
       assertEquals(1, count(t, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'phaseshift.copy_chunk'::regclass"
           + " AND attname = 'chunk_blocks'"));
       assertEquals("9", text(t, "SELECT max(version::int)::text FROM " + HISTORY + " WHERE success"));
@@ -136,7 +136,7 @@ class PgBookkeepingSchemaTest {
           + " WHERE chunk_blocks = 8192"), "recorded chunk sizes stay");
       assertEquals(1, count(t, "SELECT count(*) FROM phaseshift.switchover WHERE final_lsn = '0/1A2B3C4'"));
       assertEquals(List.of("client_peaks", "clients_seen", "copy_batch_table", "copy_chunk", "created_roles",
-          "flyway_schema_history", "rollback", "snapshot_replica", "switchover", "verify_write"), tables(t));
+          "flyway_schema_history", "freeze_marker", "rollback", "snapshot_replica", "switchover", "verify_write"), tables(t));
       assertEquals("0", text(t, "SELECT version FROM " + HISTORY + " WHERE type = 'BASELINE'"),
           "marked as the layout before the first migration");
       assertEquals(MIGRATIONS, count(t, "SELECT count(*) FROM " + HISTORY + " WHERE type = 'SQL' AND success"));
