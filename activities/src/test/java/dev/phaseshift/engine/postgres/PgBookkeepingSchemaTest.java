@@ -81,7 +81,7 @@ class PgBookkeepingSchemaTest {
     try (Connection t = pair.target()) {
       PgBookkeepingSchema worker = upToDateThenDropped(t);
       assertEquals(MIGRATIONS, worker.bringUpToDate(target, t));
-      assertEquals(10, tables(t).size());
+      assertEquals(11, tables(t).size());
     }
   }
 
