@@ -2,18 +2,18 @@
 # Write-freeze benchmark: repeated switchovers through PgBouncer while pgbench writes at a fixed
 # rate; checks that no committed transaction is lost and reports the freezes. See bench/README.md.
 #
-#   bench/freeze.sh [--switchovers 10] [--rate 500] [--clients 8] [--threads 2] [--scale 10]
-#                   [--duration 360] [--dir /var/tmp/phaseshift-freeze] [--port 55442]
+#   bench/freeze.sh [--switchovers 20] [--rate 500] [--clients 8] [--threads 2] [--scale 10]
+#                   [--duration 720] [--dir /var/tmp/phaseshift-freeze] [--port 55442]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
-switchovers=10
+switchovers=20
 rate=500
 clients=8
 threads=2
 scale=10
-duration=360
+duration=720
 dir=/var/tmp/phaseshift-freeze
 port=55442
 while [ $# -gt 0 ]; do

@@ -47,7 +47,7 @@ def union(intervals, lo, hi):
     """Milliseconds of [lo, hi] covered by at least one interval."""
     total, end = 0.0, lo
     for a, b in sorted((max(a, lo), min(b, hi)) for a, b in intervals):
-        if b <= end:
+        if b <= end or b <= a:
             continue
         total += b - max(a, end)
         end = b
@@ -60,7 +60,7 @@ def phase_breakdown(phase):
     # A snapshot replica is held beside the copy for as long as it runs: not a step anyone waits for.
     engine = union([(a[2], a[3]) for a in inside if a[0] not in BACKGROUND], lo, hi)
     per_type = {}
-    for name in sorted({a[0] for a in inside}):
+    for name in sorted({a[0] for a in inside} - BACKGROUND):
         runs = [a for a in inside if a[0] == name]
         per_type[name] = {"count": len(runs), "wallMillis": round(union([(a[2], a[3]) for a in runs], lo, hi)),
                           "queuedMillis": round(sum(a[2] - a[1] for a in runs))}
