@@ -157,6 +157,15 @@ def main():
     add("")
     add("## Switchovers")
     add("")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bar_chart import bar_chart
+    png = os.path.splitext(report)[0] + ".png"
+    if bar_chart(png, "Write freeze and clients held at PgBouncer, %d switchovers under pgbench -R %d"
+                 % (len(rows), run["rate"]), "ms", [str(r["switchover"]) for r in rows],
+                 [("write freeze", freezes), ("clients held", pauses)],
+                 hline=(GOAL_MEDIAN_MS, "goal: write freeze median %d ms" % GOAL_MEDIAN_MS)):
+        add("![write freeze per switchover](%s)" % os.path.basename(png))
+        add("")
     add("Times in ms. Clients are held from PAUSE to the end of the release: PAUSE (including its wait for"
         " running transactions) + engine + release. The engine's part is the write freeze plus a few"
         " statements on either side; the freeze splits into ending sessions / draining the stream /"

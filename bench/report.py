@@ -100,7 +100,8 @@ plot '{dat}' using 1:3:xtic(2) with boxes lc rgb '#3b6ea8', '' using 1:3:(sprint
 subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 os.remove(dat)
 
-now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+# The results file is written as the runs go: its time is when the last run ended.
+now = datetime.fromtimestamp(os.path.getmtime(results), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 md = [
     "# Initial sync benchmark",
     "",
@@ -109,7 +110,7 @@ md = [
     " that one run; the methods alternate, in a rotated order each round, against the same source.",
     "",
     "![initial sync times](benchmarks.png)",
-] + ([f"> {os.environ['BENCH_NOTE']}", ""] if os.environ.get("BENCH_NOTE") else []) + [
+] + (["", f"> {os.environ['BENCH_NOTE']}"] if os.environ.get("BENCH_NOTE") else []) + [
     "",
     "## Data set",
     "",
