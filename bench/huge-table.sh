@@ -38,12 +38,8 @@ start_worker "$(free_port)" "$dir/worker-1.log" -Xmx1g
 workers+=("$worker_pid")
 cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
 
-# server_ticks, ms_of, stop_pids: lib.sh
+# server_ticks, ms_of, stop_pids, migration_phase: lib.sh
 process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-phase_of() {
-  temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$1" --type status -o json 2>/dev/null \
-    | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/' || true
-}
 
 results="$dir/huge-table.jsonl"
 : >"$results"
@@ -74,7 +70,7 @@ EOF
     w0=(); for p in "${workers[@]}"; do w0+=("$(process_ticks "$p")"); done
     "${cli[@]}" migrate start "$dir/plan-$name.yaml" >/dev/null
     while :; do
-      case "$(phase_of "$name")" in
+      case "$(migration_phase "$name")" in
         PREPARE | MIGRATE | "") sleep 0.5 ;;
         FAILED | ABORTED) echo "$name failed; see $dir/worker-*.log" >&2; exit 1 ;;
         *) break ;;

@@ -167,6 +167,13 @@ stop_pids() {
   for p in "$@"; do wait "$p" 2>/dev/null || true; done
 }
 
+# migration_phase NAME: the phase migration NAME's status query reports on $TEMPORAL_ADDRESS, or
+# nothing while the workflow does not answer yet.
+migration_phase() {
+  temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$1" --type status -o json 2>/dev/null \
+    | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/' || true
+}
+
 # free_port: a TCP port nothing listens on at the moment, on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

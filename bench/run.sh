@@ -104,8 +104,7 @@ run_phaseshift() {
   "${cli[@]}" migrate start "$dir/plan-$name.yaml" >/dev/null
   (
     while :; do
-      phase=$(temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$name" --type status -o json 2>/dev/null \
-        | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/') || true
+      phase=$(migration_phase "$name")
       case "$phase" in
         PREPARE | MIGRATE | "") sleep "$POLL" ;;
         FAILED | ABORTED) echo "migration-$name ended in $phase; see $dir/worker.log" >&2; exit 1 ;;
@@ -122,8 +121,7 @@ run_phaseshift() {
 finish_phaseshift() {
   # TEST runs on after the clock stopped and is reported apart; the workflow then waits for sign-off.
   while :; do
-    phase=$(temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$name" --type status -o json 2>/dev/null \
-      | grep -o -m1 '"phase": *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/') || true
+    phase=$(migration_phase "$name")
     case "$phase" in
       MIGRATE | TEST) sleep "$POLL" ;;
       *) break ;;
