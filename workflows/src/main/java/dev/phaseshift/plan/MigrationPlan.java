@@ -40,6 +40,7 @@ import java.util.List;
  * @param optimize         what OPTIMIZE may do beyond ANALYZE (freeze the copied tables)
  * @param assessment       how PREPARE samples the source's workload (default: for
  *                         {@value PlanDefaults#ASSESSMENT_SAMPLE})
+ * @param seeding          how the target gets its first copy (default: logical, row by row)
  */
 public record MigrationPlan(
     String name,
@@ -64,10 +65,23 @@ public record MigrationPlan(
     SubscriptionAuth subscriptionAuth,
     VerificationPolicy verification,
     OptimizePolicy optimize,
-    AssessmentPolicy assessment) {
+    AssessmentPolicy assessment,
+    Seeding seeding) {
 
   public static final String MIGRATION = "migration";
   public static final String REHEARSAL = "rehearsal";
+
+  public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
+      Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
+      String requestedBy, ApprovalPolicy approval, List<MaintenanceWindow> maintenanceWindows,
+      RouterConfig router, Boolean targetDisposable, Boolean reverseReplication,
+      String finalDumpDirectory, String webhookUrl, String mode, String lockTimeout,
+      List<RetiredClient> retiredClients, SubscriptionAuth subscriptionAuth,
+      VerificationPolicy verification, OptimizePolicy optimize, AssessmentPolicy assessment) {
+    this(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention, requestedBy,
+        approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, optimize, assessment, null);
+  }
 
   public MigrationPlan(String name, Endpoint source, Endpoint target, TableSelection tables,
       Integer copyParallelism, CutoverPolicy cutover, Boolean approvalRequired, String retention,
@@ -168,7 +182,8 @@ public record MigrationPlan(
         verificationOrDefault().withDefaults(
             reverseReplication == null ? PlanDefaults.REVERSE_REPLICATION : reverseReplication),
         optimize == null ? new OptimizePolicy(PlanDefaults.OPTIMIZE_FREEZE) : optimize,
-        new AssessmentPolicy(assessmentSampleOrDefault()));
+        new AssessmentPolicy(assessmentSampleOrDefault()),
+        seedingOrDefault());
   }
 
   /** The same plan with more clients retired (by operators while the migration runs). */
@@ -177,28 +192,30 @@ public record MigrationPlan(
     all.addAll(more);
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, List.copyOf(all), subscriptionAuth, verification, optimize, assessment);
+        webhookUrl, mode, lockTimeout, List.copyOf(all), subscriptionAuth, verification, optimize, assessment,
+        seeding);
   }
 
   /** The same plan as a rehearsal (for schedules that rehearse a real migration's plan). */
   public MigrationPlan asRehearsal() {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize, assessment);
+        webhookUrl, REHEARSAL, lockTimeout, retiredClients, subscriptionAuth, verification, optimize, assessment,
+        seeding);
   }
 
   /** The same plan with another verification window (tests and benchmarks that need a short one or none). */
   public MigrationPlan withVerification(VerificationPolicy policy) {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize, assessment);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, policy, optimize, assessment, seeding);
   }
 
   /** The same plan with another optimize policy. */
   public MigrationPlan withOptimize(OptimizePolicy policy) {
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
-        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy, assessment);
+        webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, policy, assessment, seeding);
   }
 
   /** The plan's window, also for a plan that did not go through {@link #withDefaults()}. */
@@ -214,13 +231,19 @@ public record MigrationPlan(
     return new MigrationPlan(name, source, target, tables, copyParallelism, cutover, approvalRequired, retention,
         requestedBy, approval, maintenanceWindows, router, targetDisposable, reverseReplication, finalDumpDirectory,
         webhookUrl, mode, lockTimeout, retiredClients, subscriptionAuth, verification, optimize,
-        new AssessmentPolicy(sample));
+        new AssessmentPolicy(sample), seeding);
   }
 
   /** How long the workload is sampled, also for a plan that did not go through {@link #withDefaults()}. */
   @JsonIgnore
   public String assessmentSampleOrDefault() {
     return assessment == null || assessment.sample() == null ? PlanDefaults.ASSESSMENT_SAMPLE : assessment.sample();
+  }
+
+  /** The plan's seeding, also for a plan that did not go through {@link #withDefaults()}. */
+  @JsonIgnore
+  public Seeding seedingOrDefault() {
+    return seeding == null ? Seeding.logical() : seeding;
   }
 
   @JsonIgnore

@@ -14,4 +14,9 @@ public final class TaskQueues {
   public static String snapshotReplicas(String queue) {
     return queue + "-snapshot-replicas";
   }
+
+  /** The default queue of physical seeding's steps, served only by a worker on the target host. */
+  public static String seeding(String queue) {
+    return queue + "-seeding";
+  }
 }
