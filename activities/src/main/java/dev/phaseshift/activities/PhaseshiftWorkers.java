@@ -36,7 +36,25 @@ public final class PhaseshiftWorkers {
   /** Replicas of copy snapshots one worker holds at once: one per migration copying at the time. */
   static final int SNAPSHOT_REPLICAS = 8;
 
+  /** Seeding steps one target-host worker runs at once. */
+  static final int SEEDINGS = 4;
+
   private PhaseshiftWorkers() {}
+
+  /**
+   * Serves physical seeding's steps on {@code seedingQueue} (a plan's {@code seeding.taskQueue},
+   * by default {@code <task queue>-seeding}): only a worker on the target host, running as root or
+   * as the owner of the new data directory's parent, may, since they run pg_basebackup and
+   * pg_createsubscriber there. A few at once: each copies a whole cluster.
+   */
+  public static void registerSeeding(WorkerFactory factory, String seedingQueue) {
+    factory.newWorker(seedingQueue, WorkerOptions.newBuilder()
+            .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(2))
+            .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
+            .setMaxConcurrentActivityExecutionSize(SEEDINGS)
+            .build())
+        .registerActivitiesImplementations(new SeedingActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine()))));
+  }
 
   /** Without migration metrics, for callers that export none (the demo). */
   public static void register(WorkerFactory factory, String taskQueue) {

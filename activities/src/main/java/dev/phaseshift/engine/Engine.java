@@ -25,4 +25,7 @@ public interface Engine {
 
   /** OPTIMIZE's advice on the new primary. */
   OptimizationAdvisor optimizationAdvisor();
+
+  /** The target's first copy made from the source's files ({@code seeding.method: physical}). */
+  PhysicalSeeding physicalSeeding();
 }

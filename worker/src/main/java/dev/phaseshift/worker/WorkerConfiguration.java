@@ -27,13 +27,16 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
   private final String taskQueue;
   private final MeterRegistry registry;
   private final int maxConcurrentActivities;
+  private final String seedingQueue;
   private volatile boolean running;
 
   public WorkerConfiguration(WorkflowClient client, MeterRegistry registry,
       @Value("${phaseshift.task-queue:phaseshift}") String taskQueue,
       @Value("${phaseshift.max-concurrent-activities:" + PhaseshiftWorkers.DEFAULT_MAX_CONCURRENT_ACTIVITIES + "}")
-      int maxConcurrentActivities) {
+      int maxConcurrentActivities,
+      @Value("${phaseshift.seeding-queue:}") String seedingQueue) {
     this.factory = WorkerFactory.newInstance(client);
+    this.seedingQueue = seedingQueue == null ? "" : seedingQueue.trim();
     this.taskQueue = taskQueue;
     this.registry = registry;
     this.maxConcurrentActivities = maxConcurrentActivities;
@@ -42,10 +45,15 @@ public class WorkerConfiguration implements ApplicationRunner, SmartLifecycle {
   @Override
   public void run(ApplicationArguments args) {
     PhaseshiftWorkers.register(factory, taskQueue, registry, maxConcurrentActivities);
+    if (!seedingQueue.isEmpty()) PhaseshiftWorkers.registerSeeding(factory, seedingQueue);
     factory.start();
     running = true;
     log.info("Phaseshift worker polling task queue '{}' (up to {} activities at once)",
         taskQueue, maxConcurrentActivities);
+    if (!seedingQueue.isEmpty()) {
+      log.info("Phaseshift worker also serves physical seeding on task queue '{}' (this must be the target host)",
+          seedingQueue);
+    }
   }
 
   public WorkerFactory factory() {

@@ -108,6 +108,19 @@ public final class PgEndpoint {
     }
   }
 
+  /** A physical replication session ({@code replication=true}), the kind pg_basebackup opens. */
+  public Connection connectPhysicalReplication() {
+    Properties p = properties();
+    p.setProperty("replication", "true");
+    p.setProperty("assumeMinServerVersion", "10");
+    p.setProperty("preferQueryMode", "simple");
+    try {
+      return DriverManager.getConnection(endpoint.url(), p);
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+  }
+
   /**
    * Wrong credentials or a missing database will not fix themselves: those fail at once. Anything
    * else (refused, timed out, server restarting) is worth retrying: typed UNREACHABLE, which the
@@ -147,6 +160,16 @@ public final class PgEndpoint {
     if (password == null) return null;
     return passfileField(host) + ":" + port + ":" + passfileField(database) + ":" + passfileField(user()) + ":"
         + passfileField(password);
+  }
+
+  /**
+   * A password file line for this endpoint's user and password at another address and any
+   * database (the replication pseudo-database included); null when the plan gives no password.
+   */
+  String passfileLine(String atHost, int atPort) {
+    String password = password();
+    if (password == null) return null;
+    return passfileField(atHost) + ":" + atPort + ":*:" + passfileField(user()) + ":" + passfileField(password);
   }
 
   private static String passfileField(String value) {

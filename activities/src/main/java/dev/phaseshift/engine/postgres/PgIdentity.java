@@ -31,6 +31,24 @@ final class PgIdentity {
     }
   }
 
+  /**
+   * Seeded physically, the target server does not exist yet, and its system identifier is made by
+   * pg_createsubscriber when it converts the copy, so it cannot key a lease taken in PREPARE. The
+   * address the new server will listen on can: only one server can hold a host's port, so two
+   * migrations seeding to the same address claim the same lease and the second waits or fails
+   * instead of seeding over the first. (A second migration into the same data directory on another
+   * port is refused by the target host's check: the directory is not empty and not its own.)
+   */
+  static DatabaseIdentities identifySeeded(MigrationPlan plan) {
+    try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
+      DatabaseIdentity source = source(s, plan);
+      PgEndpoint target = PgEndpoint.target(plan);
+      String address = target.host() + ":" + target.port();
+      return new DatabaseIdentities(source, new DatabaseIdentity("seeded-" + address, 0, target.database(),
+          plan.target().hostAndDatabase()));
+    }
+  }
+
   /** The source's identity now, for the switchover's check that it is still the database PREPARE claimed. */
   static DatabaseIdentity source(PgSession s, MigrationPlan plan) {
     return s.call("reading the server's identity", c -> seen(c, plan.source().hostAndDatabase())).identity();

@@ -29,6 +29,13 @@ final class PgInspector implements Inspector {
 
   @Override
   public WorkloadReport workload(MigrationPlan plan, long sampleMillis, Runnable beat) {
+    if (plan.seedingOrDefault().physical()) {
+      // The seeded server will start with the source's own pg_hba.conf and roles, so the source's
+      // rules are the target's verdict on the clients; the target itself does not exist yet.
+      try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
+        return PgWorkload.sample(s, s, plan, sampleMillis, beat);
+      }
+    }
     try (PgSessionPair sides = PgSessionPair.open(plan)) {
       return PgWorkload.sample(sides.source(), sides.target(), plan, sampleMillis, beat);
     }
@@ -36,6 +43,8 @@ final class PgInspector implements Inspector {
 
   @Override
   public Assessment assess(MigrationPlan plan) {
+    // Seeded physically, the target is a server the seeding creates: only the source can be read now.
+    if (plan.seedingOrDefault().physical()) return PhysicalSeedAssessment.assess(plan);
     try (PgSessionPair sides = PgSessionPair.open(plan)) {
       PgSession s = sides.source();
       PgSession t = sides.target();
@@ -90,7 +99,7 @@ final class PgInspector implements Inspector {
 
   @Override
   public DatabaseIdentities identify(MigrationPlan plan) {
-    return PgIdentity.identify(plan);
+    return plan.seedingOrDefault().physical() ? PgIdentity.identifySeeded(plan) : PgIdentity.identify(plan);
   }
 
   @Override
@@ -105,7 +114,7 @@ final class PgInspector implements Inspector {
     return PgClientAccess.check(plan);
   }
 
-  private ServerInfo serverInfo(PgSession on) {
+  static ServerInfo serverInfo(PgSession on) {
     return on.call("reading server settings", c -> {
       ServerInfo info = Sql.one(c,
           "SELECT current_setting('server_version'), current_setting('server_version_num')::int,"
@@ -123,7 +132,7 @@ final class PgInspector implements Inspector {
     });
   }
 
-  private static List<ClientConnection> clients(Connection s) throws SQLException {
+  static List<ClientConnection> clients(Connection s) throws SQLException {
     // The migration's own sessions and replication connections are not clients to move.
     return Sql.query(s,
         "SELECT coalesce(application_name, ''), coalesce(host(client_addr), 'local'), coalesce(usename, ''),"
@@ -155,7 +164,7 @@ final class PgInspector implements Inspector {
     }
   }
 
-  private static String describe(ClientConnection c) {
+  static String describe(ClientConnection c) {
     String app = c.applicationName().isEmpty() ? "(no application_name)" : c.applicationName();
     return app + " from " + c.clientAddress() + " as " + c.user() + " x" + c.sessions();
   }
@@ -191,7 +200,7 @@ final class PgInspector implements Inspector {
     }
   }
 
-  private static void tableFindings(List<TableInfo> tables, List<Finding> findings) {
+  static void tableFindings(List<TableInfo> tables, List<Finding> findings) {
     if (tables.isEmpty()) {
       findings.add(new Finding(Severity.BLOCKER, "no_tables_selected", "tables",
           "the plan selects no table on the source; check tables.include and tables.exclude"
@@ -219,7 +228,7 @@ final class PgInspector implements Inspector {
    * lock table holds max_locks_per_transaction x (max_connections + max_prepared_transactions)
    * locks, and a schema with more tables than that fails with "out of shared memory".
    */
-  private static void lockTableFindings(Connection s, int tables, List<Finding> findings) throws SQLException {
+  static void lockTableFindings(Connection s, int tables, List<Finding> findings) throws SQLException {
     long slots = Sql.one(s, "SELECT current_setting('max_locks_per_transaction')::bigint"
         + " * (current_setting('max_connections')::bigint + current_setting('max_prepared_transactions')::bigint)",
         rs -> rs.getLong(1));

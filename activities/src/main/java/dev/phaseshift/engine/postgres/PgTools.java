@@ -36,7 +36,7 @@ public final class PgTools {
 
   private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?");
   private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(30);
-  private static final Set<String> REDIRECTING_ENV = Set.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+  static final Set<String> REDIRECTING_ENV = Set.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
       "PGUSER", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGTARGETSESSIONATTRS", "PGAPPNAME");
 
   /** One directory holding both pg_dump and psql. */

@@ -6,6 +6,7 @@ import dev.phaseshift.engine.Cutover;
 import dev.phaseshift.engine.Engine;
 import dev.phaseshift.engine.Inspector;
 import dev.phaseshift.engine.OptimizationAdvisor;
+import dev.phaseshift.engine.PhysicalSeeding;
 import dev.phaseshift.engine.SchemaCopier;
 import dev.phaseshift.engine.Validator;
 import dev.phaseshift.engine.VerificationProbe;
@@ -58,5 +59,10 @@ public final class PostgresEngine implements Engine {
   @Override
   public OptimizationAdvisor optimizationAdvisor() {
     return new PgOptimizationAdvice();
+  }
+
+  @Override
+  public PhysicalSeeding physicalSeeding() {
+    return new PgPhysicalSeeding(tools);
   }
 }
