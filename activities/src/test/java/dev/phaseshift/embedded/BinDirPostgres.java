@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * everyone may read it and the server runs as {@code nobody}.
  */
 final class BinDirPostgres implements AutoCloseable {
-  private static final int NOBODY = 65534;
+  static final int NOBODY = 65534;
 
   private final Path bin;
   private final Path data;
@@ -73,7 +73,7 @@ final class BinDirPostgres implements AutoCloseable {
    * libraries sit in {@code <package>.libs} beside the package, found through a relative RPATH, so
    * that directory comes along at the same relative place.
    */
-  private static Path readableCopy(Path installedBin) throws IOException {
+  static Path readableCopy(Path installedBin) throws IOException {
     Path home = installedBin.toRealPath().getParent();
     String version = run(List.of(installedBin.resolve("postgres").toString(), "--version"), false).trim();
     Path copy = Path.of(System.getProperty("java.io.tmpdir"),

@@ -67,7 +67,7 @@ final class PhysicalSeedCheck {
           + ":" + target.port() + ", where the new server is to listen (the target url's port); stop it, or"
           + " give the target url a free port"));
     }
-    if (state != SeedDirectory.State.OURS) diskFindings(dir, clusterBytes, findings);
+    if (state != SeedDirectory.State.OURS && Files.isDirectory(dir.parent())) diskFindings(dir, clusterBytes, findings);
     return findings;
   }
 

@@ -55,13 +55,14 @@ final class PhysicalSeeder {
       long clusterBytes = s.one("measuring the source's cluster",
           "SELECT sum(pg_database_size(oid))::bigint FROM pg_database", rs -> rs.getLong(1));
       SeedTools tools = new SeedTools(check.binOrFail(plan.seedingOrDefault(), major), dir);
+      String standbySettings = s.call("reading the settings a standby must match", PhysicalSeeder::standbySettings);
       boolean converted = dir.stage().filter(st -> st == SeedDirectory.Stage.CONVERTED).isPresent()
-          && Files.isDirectory(dir.data())
+          && dir.start().isPresent() && Files.isDirectory(dir.data())
           && Boolean.TRUE.equals(s.call("looking for the seeding's slot", c -> SeedSourceObjects.present(c, plan)));
       if (!converted) {
         startOver(plan, s, dir, tools);
         s.run("preparing the source", SeedSourceObjects::prepare);
-        copy(plan, source, target, dir, tools, clusterBytes, progress);
+        copy(plan, source, target, dir, tools, clusterBytes, standbySettings, progress);
       } else {
         log.info("{}: the data directory {} is seeded already", plan.name(), dir.data());
       }
@@ -72,7 +73,7 @@ final class PhysicalSeeder {
                 new Progress("starting the new server", clusterBytes, clusterBytes)));
       }
       connectSubscription(plan, source, target);
-      ChangeCapture anchor = s.call("reading the slot's position", c -> SeedSourceObjects.anchor(c, plan));
+      ChangeCapture anchor = new ChangeCapture(plan.objectName(), null, PgLsn.position(dir.start().orElseThrow()));
       log.info("{}: {} seeded from {}, subscription {} streams from {}", plan.name(), dir.data(), source,
           PgNames.subscription(plan), anchor.start());
       return anchor;
@@ -98,7 +99,7 @@ final class PhysicalSeeder {
   }
 
   private static void copy(MigrationPlan plan, PgEndpoint source, PgEndpoint target, SeedDirectory dir,
-      SeedTools tools, long clusterBytes, Consumer<Progress> progress) {
+      SeedTools tools, long clusterBytes, String standbySettings, Consumer<Progress> progress) {
     dir.enter(SeedDirectory.Stage.COPYING);
     writePassfile(dir, tools, source, target);
     Map<String, String> env = Map.of("PGPASSFILE", dir.passfile().toString(), "PGAPPNAME", "phaseshift",
@@ -108,7 +109,7 @@ final class PhysicalSeeder {
       tools.run("pg_basebackup", List.of("-D", dir.data().toString(), "-X", "stream", "-c", "fast", "-w",
           "-h", source.host(), "-p", Integer.toString(source.port()), "-U", source.user()), env,
           () -> progress.accept(new Progress("pg_basebackup", size(dir.data()), clusterBytes)));
-      configure(plan, dir, tools, source, target);
+      configure(plan, dir, tools, source, target, standbySettings);
       dir.enter(SeedDirectory.Stage.CONVERTING);
       tools.handOver(dir.data().resolve(SeedDirectory.INSIDE));
       progress.accept(new Progress("pg_createsubscriber", clusterBytes, clusterBytes));
@@ -118,7 +119,13 @@ final class PhysicalSeeder {
           "--publication", PgNames.publication(plan), "--replication-slot", PgNames.slot(plan),
           "--subscription", PgNames.subscription(plan)), env,
           () -> progress.accept(new Progress("pg_createsubscriber", clusterBytes, clusterBytes)));
-      dir.enter(SeedDirectory.Stage.CONVERTED);
+      // Before the new server runs: the slot's position is still where the conversion made it.
+      try (Connection c = source.connect()) {
+        dir.converted(SeedSourceObjects.anchor(c, plan).start().label());
+      } catch (SQLException e) {
+        throw new IllegalStateException("cannot read the seeding's slot on " + source + ": "
+            + PgEndpoint.redact(e.getMessage()), e);
+      }
     } finally {
       try {
         Files.deleteIfExists(dir.passfile());
@@ -148,7 +155,7 @@ final class PhysicalSeeder {
    * and wal_level = logical, which the reverse stream after the switchover publishes from.
    */
   private static void configure(MigrationPlan plan, SeedDirectory dir, SeedTools tools, PgEndpoint source,
-      PgEndpoint target) {
+      PgEndpoint target, String standbySettings) {
     String conninfo = "host=" + PgEndpoint.quote(source.host()) + " port=" + source.port()
         + " user=" + PgEndpoint.quote(source.user()) + " passfile=" + PgEndpoint.quote(dir.passfile().toString())
         + " application_name=" + PgEndpoint.quote(plan.objectName());
@@ -156,7 +163,7 @@ final class PhysicalSeeder {
         + "primary_conninfo = " + guc(conninfo) + "\n"
         + "port = " + target.port() + "\n"
         + "listen_addresses = " + guc(listenAddress(target.host())) + "\n"
-        + "wal_level = 'logical'\n";
+        + "wal_level = 'logical'\n" + standbySettings;
     try {
       Path auto = dir.data().resolve("postgresql.auto.conf");
       Files.writeString(auto, settings, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -167,6 +174,24 @@ final class PhysicalSeeder {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot configure the copy in " + dir.data(), e);
     }
+  }
+
+  /** Settings a standby may not have below its primary's, or recovery stops. */
+  private static final List<String> STANDBY_MINIMUMS = List.of("max_connections", "max_worker_processes",
+      "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction");
+
+  /**
+   * The source's values of {@link #STANDBY_MINIMUMS}, which the copy must run with at least until
+   * it is converted. A source given them on its command line (not in postgresql.conf, which the
+   * copy carries) would otherwise leave the copy with lower defaults, and recovery refuses to start.
+   */
+  private static String standbySettings(Connection source) throws SQLException {
+    StringBuilder lines = new StringBuilder();
+    for (String name : STANDBY_MINIMUMS) {
+      String value = Sql.one(source, "SELECT current_setting(?)", rs -> rs.getString(1), name);
+      lines.append(name).append(" = ").append(value).append('\n');
+    }
+    return lines.toString();
   }
 
   /**

@@ -92,6 +92,17 @@ final class SeedDirectory {
     return Optional.of(Stage.valueOf(lines.get(1).substring("stage=".length())));
   }
 
+  /** The change stream's first position, recorded once the conversion made the slot; empty before. */
+  Optional<String> start() {
+    return read(claim()).flatMap(t -> t.lines().filter(l -> l.startsWith("start=")).findFirst())
+        .map(l -> l.substring("start=".length()));
+  }
+
+  /** Records the stream's first position with the CONVERTED stage, so every retry returns the same anchor. */
+  void converted(String start) {
+    write(claim(), "migration=" + migration + "\nstage=" + Stage.CONVERTED + "\nstart=" + start + "\n");
+  }
+
   private boolean ownClaim() {
     return read(claim()).map(t -> t.startsWith("migration=" + migration + "\n")).orElse(false);
   }

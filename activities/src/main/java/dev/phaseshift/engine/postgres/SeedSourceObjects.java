@@ -29,7 +29,7 @@ final class SeedSourceObjects {
         && Sql.one(source, "SELECT 1 FROM pg_publication WHERE pubname = ?", rs -> 1, PgNames.publication(plan)) != null;
   }
 
-  /** The stream's anchor: the slot's first position, where the copy's subscription starts. */
+  /** The stream's anchor: the slot's position, right after the conversion where the copy's subscription starts. */
   static ChangeCapture anchor(Connection source, MigrationPlan plan) throws SQLException {
     String lsn = Sql.one(source, "SELECT coalesce(confirmed_flush_lsn, restart_lsn)::text FROM pg_replication_slots"
         + " WHERE slot_name = ?", rs -> rs.getString(1), PgNames.slot(plan));
