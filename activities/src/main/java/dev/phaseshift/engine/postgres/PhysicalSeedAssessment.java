@@ -128,6 +128,10 @@ final class PhysicalSeedAssessment {
   }
 
   private static void databaseFindings(Connection c, List<Finding> findings) throws SQLException {
+    if (Boolean.TRUE.equals(Sql.one(c, "SELECT pg_is_in_recovery()", rs -> rs.getBoolean(1)))) {
+      findings.add(blocker("seeding_source_in_recovery", "source", "the source is a standby; the seeding creates"
+          + " a publication and a slot on it, which only a primary can: point source.url at the primary"));
+    }
     List<String> others = Sql.query(c, "SELECT datname FROM pg_database WHERE datname <> current_database()"
         + " AND datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1", rs -> rs.getString(1));
     if (!others.isEmpty()) {
