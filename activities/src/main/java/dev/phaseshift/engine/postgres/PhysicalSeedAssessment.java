@@ -30,14 +30,14 @@ final class PhysicalSeedAssessment {
 
   static Assessment assess(MigrationPlan plan) {
     try (PgSession s = PgSession.open(PgEndpoint.source(plan))) {
-      ServerInfo source = PgInspector.serverInfo(s);
+      ServerInfo source = PgAssessmentParts.serverInfo(s);
       List<TableInfo> tables = s.call("listing tables", c -> PgInventory.selectedTables(c, plan));
       List<String> sequences = s.call("listing sequences",
           c -> PgInventory.sequences(c, tables).stream().map(PgInventory.Seq::display).toList());
-      List<ClientConnection> clients = s.call("listing client sessions", PgInspector::clients);
+      List<ClientConnection> clients = s.call("listing client sessions", PgAssessmentParts::clients);
       List<Finding> findings = new ArrayList<>();
       replicationFindings(source, findings);
-      PgInspector.tableFindings(tables, findings);
+      PgAssessmentParts.tableFindings(tables, findings);
       s.run("checking the source role", c -> roleFindings(c, plan, findings));
       physicalConnection(PgEndpoint.source(plan), findings);
       s.run("listing the source's databases", c -> databaseFindings(c, findings));
@@ -46,7 +46,7 @@ final class PhysicalSeedAssessment {
       if (!clients.isEmpty()) {
         findings.add(new Finding(Severity.INFO, "client_connections", "source",
             clients.stream().mapToInt(ClientConnection::sessions).sum() + " client session(s) on the source: "
-                + clients.stream().map(PgInspector::describe).collect(Collectors.joining(", "))
+                + clients.stream().map(PgAssessmentParts::describe).collect(Collectors.joining(", "))
                 + "; these applications must be pointed at the target at switchover"));
       }
       findings.add(new Finding(Severity.INFO, "physical_seeding", "seeding", "the target is seeded physically:"
@@ -57,11 +57,11 @@ final class PhysicalSeedAssessment {
           plan.subscriptionAuthOrDefault().describe()));
       s.run("checking what the reverse subscription's credentials need",
           c -> PgSubscriptionAuth.findings(c, plan, false, findings));
-      s.run("reading the lock table size", c -> PgInspector.lockTableFindings(c, tables.size(), findings));
+      s.run("reading the lock table size", c -> PgAssessmentParts.lockTableFindings(c, tables.size(), findings));
       // What the target will be: the source's version, empty until the seeding copies the cluster.
       ServerInfo target = new ServerInfo(source.version(), source.versionNumber(), "logical", 0, 0, 0,
           source.extensions(), 0);
-      return Assessment.of(source, target, tables, sequences, clients, PgInspector.bounded(findings));
+      return Assessment.of(source, target, tables, sequences, clients, PgAssessmentParts.bounded(findings));
     }
   }
 
