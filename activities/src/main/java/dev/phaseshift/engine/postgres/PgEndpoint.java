@@ -97,21 +97,17 @@ public final class PgEndpoint {
 
   /** A logical replication session ({@code replication=database}), for slot commands. */
   public Connection connectReplication() {
-    Properties p = properties();
-    p.setProperty("replication", "database");
-    p.setProperty("assumeMinServerVersion", "10");
-    p.setProperty("preferQueryMode", "simple");
-    try {
-      return DriverManager.getConnection(endpoint.url(), p);
-    } catch (SQLException e) {
-      throw unreachable(e);
-    }
+    return replicationSession("database");
   }
 
   /** A physical replication session ({@code replication=true}), the kind pg_basebackup opens. */
   public Connection connectPhysicalReplication() {
+    return replicationSession("true");
+  }
+
+  private Connection replicationSession(String replication) {
     Properties p = properties();
-    p.setProperty("replication", "true");
+    p.setProperty("replication", replication);
     p.setProperty("assumeMinServerVersion", "10");
     p.setProperty("preferQueryMode", "simple");
     try {

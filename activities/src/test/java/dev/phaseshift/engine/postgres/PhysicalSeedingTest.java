@@ -110,6 +110,25 @@ class PhysicalSeedingTest {
         s.execute("DROP DATABASE reporting");
       }
     }
+  
+    // A source that refuses the physical replication connection pg_basebackup needs.
+    try (Connection c = fixture.sourceDb(); Statement s = c.createStatement()) {
+      Path hba = Path.of(Queries.text(c, "SHOW hba_file"));
+      String before = Files.readString(hba);
+      Files.writeString(hba, "host replication " + PhysicalSeedFixture.USER + " 127.0.0.1/32 reject\n" + before);
+      s.execute("SELECT pg_reload_conf()");
+      // The postmaster rereads pg_hba.conf when it gets to the signal.
+      Thread.sleep(500);
+      try {
+        Assessment refused = engine.inspector().assess(plan);
+        assertEquals(List.of("seeding_replication_connection"), codes(refused.findings()));
+        assertTrue(refused.blockers().get(0).message().contains("pg_hba.conf"), refused.blockers().toString());
+      } finally {
+        Files.writeString(hba, before);
+        s.execute("SELECT pg_reload_conf()");
+        Thread.sleep(500);
+      }
+    }
   }
 
   @Test
