@@ -31,12 +31,21 @@ public final class MigrationRuns {
 
   /** A started test server with the migration's search attributes and Phaseshift's workers. */
   public static TestWorkflowEnvironment environment() {
+    return environment(false);
+  }
+
+  /**
+   * @param seedingHost whether this process also plays the target host's worker of physically
+   *                    seeded plans (their default seeding queue)
+   */
+  public static TestWorkflowEnvironment environment(boolean seedingHost) {
     TestWorkflowEnvironment env =
         TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     for (String name : MigrationSearchAttributes.NAMES) {
       env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
     }
     PhaseshiftWorkers.register(env.getWorkerFactory(), TaskQueues.MIGRATIONS);
+    if (seedingHost) PhaseshiftWorkers.registerSeeding(env.getWorkerFactory(), TaskQueues.seeding(TaskQueues.MIGRATIONS));
     env.start();
     return env;
   }

@@ -95,7 +95,7 @@ final class PhysicalSeedFixture implements AutoCloseable {
     Endpoint target = new Endpoint("jdbc:postgresql://127.0.0.1:" + targetPort + "/" + DATABASE, USER,
         SecretRef.ofFile(passwordFile.toString()));
     MigrationPlan base = new MigrationPlan(name, sourceEndpoint(), target, TableSelection.all(), 2,
-        new CutoverPolicy("30s", 64L * 1024 * 1024), false, "1h", "test").withDefaults().withAssessmentSample("0s");
+        new CutoverPolicy("30s", 64L * 1024 * 1024), false, "5s", "test").withDefaults().withAssessmentSample("0s");
     SubscriptionAuth auth = new SubscriptionAuth(SubscriptionAuth.PASSFILE,
         host.resolve(name + ".pgpass").toString(), null, true);
     return new MigrationPlan(base.name(), base.source(), base.target(), base.tables(), base.copyParallelism(),
