@@ -97,7 +97,7 @@ final class PhysicalSeedFixture implements AutoCloseable {
     MigrationPlan base = new MigrationPlan(name, sourceEndpoint(), target, TableSelection.all(), 2,
         new CutoverPolicy("30s", 64L * 1024 * 1024), false, "5s", "test").withDefaults().withAssessmentSample("0s");
     SubscriptionAuth auth = new SubscriptionAuth(SubscriptionAuth.PASSFILE,
-        host.resolve(name + ".pgpass").toString(), null, true);
+        host.resolve(name + ".pgpass").toString(), host.resolve(name + ".reverse.pgpass").toString(), true);
     return new MigrationPlan(base.name(), base.source(), base.target(), base.tables(), base.copyParallelism(),
         base.cutover(), base.approvalRequired(), base.retention(), base.requestedBy(), base.approval(),
         base.maintenanceWindows(), base.router(), base.targetDisposable(), base.reverseReplication(),
