@@ -9,9 +9,4 @@ package dev.phaseshift.model;
  * @param taskQueue the queue of the target-host worker that ran the tools
  * @param millis    wall time of the seeding, from its start until the change stream was attached
  */
-public record SeedingResult(String method, String taskQueue, long millis) {
-  /** One line for reports and notifications. */
-  public String summary() {
-    return method + " (pg_basebackup + pg_createsubscriber on " + taskQueue + ") in " + millis + " ms";
-  }
-}
+public record SeedingResult(String method, String taskQueue, long millis) {}

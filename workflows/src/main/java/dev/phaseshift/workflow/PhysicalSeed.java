@@ -82,7 +82,9 @@ final class PhysicalSeed {
     String queue = queue(plan);
     SeedingActivities undo = stub(null, ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofHours(1)));
     saga.addCompensation(undo::undoPhysicalSeeding, plan);
-    run.show("seeding the target physically: pg_basebackup + pg_createsubscriber on " + queue);
+    // In the workflow's words (the module names no engine): the tools are named in the step's heartbeats.
+    run.show("seeding the target physically: a copy of the source's whole cluster, turned into the change"
+        + " stream's target, on " + queue);
     long started = Workflow.currentTimeMillis();
     SeedingActivities seeder = stub("seed the target physically", ActivityOptions.newBuilder()
         .setStartToCloseTimeout(SEEDING_LIMIT)

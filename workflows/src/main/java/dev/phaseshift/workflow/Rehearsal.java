@@ -41,7 +41,7 @@ final class Rehearsal {
       state.lag = lagProbe.measureLag(plan);
     }
     if (PhysicalSeed.physical(plan)) {
-      run.show("rehearsal: removing the physical copy (its server and data directory) and the source's publication");
+      run.show("rehearsal: removing the physical copy (its server and data directory) and the change capture");
       new PhysicalSeed(run).tearDown();
     } else {
       run.show("rehearsal: removing the change capture and the target's objects");
@@ -59,7 +59,7 @@ final class Rehearsal {
             first.bytes(), forecast, true, unstreamed);
     run.enter(Phase.COMPLETED, "");
     run.notify("rehearsed", "rehearsal completed: " + (state.seeded == null ? "copy " + state.copyMillis + " ms"
-        : "seeding " + state.seeded.summary()) + ", freeze forecast " + state.rehearsal.forecastText());
+        : "physical seeding " + state.seeded.millis() + " ms") + ", freeze forecast " + state.rehearsal.forecastText());
     return state.report("REHEARSED", null);
   }
 }

@@ -128,7 +128,8 @@ class PhysicalSeedWorkflowTest {
     MigrationStatus seedingNow = TestEnvironments.awaitStatus(env, workflow,
         s -> activities.calls.contains("seedPhysically"));
     assertEquals(Phase.MIGRATE, seedingNow.phase());
-    assertEquals("seeding the target physically: pg_basebackup + pg_createsubscriber on db7-seeding",
+    assertEquals("seeding the target physically: a copy of the source's whole cluster, turned into the change"
+        + " stream's target, on db7-seeding",
         seedingNow.waitingFor());
     assertEquals("seed the target physically", seedingNow.step());
     activities.release("seedPhysically");
