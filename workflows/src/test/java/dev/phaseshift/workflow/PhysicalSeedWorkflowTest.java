@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.phaseshift.model.Finding;
@@ -17,14 +16,10 @@ import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.Seeding;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
-import io.temporal.worker.WorkerOptions;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,24 +63,13 @@ class PhysicalSeedWorkflowTest {
 
   /** The workers as a real deployment has them; {@code seedingQueue} null: no worker on the target host. */
   private MigrationWorkflow startWorkers(MigrationPlan plan, String seedingQueue) {
-    WorkerOptions options = WorkerOptions.newBuilder()
-        .setDefaultHeartbeatThrottleInterval(Duration.ofMillis(200))
-        .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
-        .build();
-    Worker worker = env.newWorker(QUEUE, options);
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
-    env.newWorker(TaskQueues.snapshotReplicas(QUEUE)).registerActivitiesImplementations(activities);
-    if (seedingQueue != null) env.newWorker(seedingQueue, options).registerActivitiesImplementations(seeding);
+    TestEnvironments.workers(env, QUEUE, activities);
+    if (seedingQueue != null) {
+      env.newWorker(seedingQueue, TestEnvironments.promptHeartbeats()).registerActivitiesImplementations(seeding);
+    }
     env.start();
     return env.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class,
         WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(plan.workflowId()).build());
-  }
-
-  private static ApplicationFailure failure(MigrationWorkflow workflow) {
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
-        () -> WorkflowStub.fromTyped(workflow).getResult(MigrationReport.class));
-    return assertInstanceOf(ApplicationFailure.class, failed.getCause());
   }
 
   private void assertNoLogicalStep() {
@@ -147,7 +131,7 @@ class PhysicalSeedWorkflowTest {
     MigrationWorkflow workflow = startWorkers(plan, TaskQueues.seeding(QUEUE));
     WorkflowClient.start(workflow::run, plan);
 
-    ApplicationFailure failure = failure(workflow);
+    ApplicationFailure failure = TestEnvironments.failure(workflow);
 
     assertTrue(failure.getOriginalMessage().contains("the assessment found 1 blocker(s); nothing was changed:\n"
         + "- /var/lib/postgresql/18/main: the data directory holds files; empty it or choose another"),
@@ -167,7 +151,7 @@ class PhysicalSeedWorkflowTest {
     MigrationWorkflow workflow = startWorkers(plan, null);
     WorkflowClient.start(workflow::run, plan);
 
-    ApplicationFailure failure = failure(workflow);
+    ApplicationFailure failure = TestEnvironments.failure(workflow);
 
     assertTrue(failure.getOriginalMessage().contains("the assessment found 1 blocker(s); nothing was changed:\n"
         + "- seeding queue phaseshift-test-seeding: no worker took the target-host check within 60s: start a"
@@ -189,7 +173,7 @@ class PhysicalSeedWorkflowTest {
     MigrationWorkflow workflow = startWorkers(plan, TaskQueues.seeding(QUEUE));
     WorkflowClient.start(workflow::run, plan);
 
-    ApplicationFailure failure = failure(workflow);
+    ApplicationFailure failure = TestEnvironments.failure(workflow);
 
     assertEquals("MigrationFailed", failure.getType());
     List<String> calls = activities.calls;
@@ -205,7 +189,7 @@ class PhysicalSeedWorkflowTest {
     MigrationWorkflow workflow = startWorkers(plan, TaskQueues.seeding(QUEUE));
     WorkflowClient.start(workflow::run, plan);
 
-    failure(workflow);
+    TestEnvironments.failure(workflow);
 
     assertEquals(List.of("assess", "checkSeedingHost", "seedPhysically", "undoPhysicalSeeding"), activities.calls);
     assertEquals(List.of("phaseshift-test-seeding", "phaseshift-test-seeding", "phaseshift-test-seeding"),
@@ -221,7 +205,7 @@ class PhysicalSeedWorkflowTest {
     TestEnvironments.awaitStatus(env, workflow, s -> activities.calls.contains("seedPhysically"));
 
     workflow.abort(new OperatorRequest("dave", "wrong data directory"));
-    ApplicationFailure failure = failure(workflow);
+    ApplicationFailure failure = TestEnvironments.failure(workflow);
 
     assertEquals("MigrationAborted", failure.getType());
     assertEquals(List.of("assess", "checkSeedingHost", "seedPhysically", "undoPhysicalSeeding"), activities.calls);
