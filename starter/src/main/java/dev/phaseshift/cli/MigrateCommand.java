@@ -59,10 +59,17 @@ public final class MigrateCommand {
           + "| Mode | " + p.mode() + " |\n"
           + "| Source | " + p.source().hostAndDatabase() + " |\n"
           + "| Target | " + p.target().hostAndDatabase() + " |\n"
+          + "| Seeding | " + seeding(p) + " |\n"
           + "| Requested by | " + (p.requestedBy() == null ? "-" : p.requestedBy()) + " |\n"
           + "| Approval | " + (p.approvalRequired() ? p.approval().required() + " approval(s)" : "not required") + " |\n"
           + "| Max freeze | " + p.cutover().maxFreeze() + " |\n"
           + "| Retention | " + p.retention() + " |\n";
+    }
+
+    /** The seeding method, and for a physical one where the new server's data goes on the target host. */
+    static String seeding(MigrationPlan plan) {
+      var s = plan.seedingOrDefault();
+      return s.physical() ? "physical into " + s.dataDirectory() + " on the target host" : s.methodOrDefault();
     }
   }
 }

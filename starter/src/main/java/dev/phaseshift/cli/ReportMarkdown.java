@@ -26,7 +26,10 @@ public final class ReportMarkdown {
     if (r.failedIn() != null) row(md, "Stopped in", r.failedIn().name());
     if (r.error() != null) row(md, "Error", r.error());
     if (r.switchover() != null) row(md, "Write freeze", r.switchover().writeFreezeMillis() + " ms");
-    row(md, "Copy throughput", r.copyThroughputMiBps() + " MiB/s");
+    // A physically seeded target copied no table one by one: its seeding, not a throughput of zero.
+    if (r.seeding() == null) row(md, "Copy throughput", r.copyThroughputMiBps() + " MiB/s");
+    else row(md, "Seeding", r.seeding().method() + ": pg_basebackup + pg_createsubscriber on the worker of "
+        + r.seeding().taskQueue() + ", " + String.format("%.1f", r.seeding().millis() / 1000.0) + " s");
     if (r.validation() != null) {
       row(md, "Validation", r.validation().verdict());
     }

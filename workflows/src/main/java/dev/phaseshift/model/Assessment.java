@@ -68,6 +68,14 @@ public record Assessment(
     return new Assessment(source, target, largest, listedSequences, clients, findings, catalog, selection);
   }
 
+  /** The same assessment with more findings (a check made elsewhere, such as on the target host). */
+  public Assessment withFindings(List<Finding> more) {
+    if (more.isEmpty()) return this;
+    List<Finding> all = new java.util.ArrayList<>(findings);
+    all.addAll(more);
+    return new Assessment(source, target, tables, sequences, clients, List.copyOf(all), catalog, selection);
+  }
+
   public List<Finding> blockers() {
     return findings.stream().filter(f -> f.severity() == Severity.BLOCKER).toList();
   }

@@ -15,6 +15,8 @@ import java.util.List;
  * @param optimization OPTIMIZE's advice on the new primary; null when OPTIMIZE did not run
  * @param briefing  the workload report and the runbook with what happened at each step; null in
  *                  reports from before them
+ * @param seeding   how a physically seeded target got its copy (then {@code copies} and
+ *                  {@code copyTotals} are empty); null for the logical copy and in older reports
  */
 public record MigrationReport(
     String name,
@@ -37,7 +39,19 @@ public record MigrationReport(
     ClientAccess clientAccess,
     VerificationStatus verification,
     OptimizationAdvice optimization,
-    Briefing briefing) {
+    Briefing briefing,
+    SeedingResult seeding) {
+
+  public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
+      List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,
+      SwitchoverResult switchover, VerifyResult verify, List<TableStats> tableStats, List<Approval> approvals,
+      List<PhaseTiming> phases, List<Decision> decisions, RollbackResult rollback, RehearsalResult rehearsal,
+      CopyTotals copyTotals, ClientAccess clientAccess, VerificationStatus verification,
+      OptimizationAdvice optimization, Briefing briefing) {
+    this(name, outcome, failedIn, error, assessment, copies, copyThroughputMiBps, validation, switchover, verify,
+        tableStats, approvals, phases, decisions, rollback, rehearsal, copyTotals, clientAccess, verification,
+        optimization, briefing, null);
+  }
 
   public MigrationReport(String name, String outcome, Phase failedIn, String error, Assessment assessment,
       List<TableCopyResult> copies, double copyThroughputMiBps, ValidationResult validation,

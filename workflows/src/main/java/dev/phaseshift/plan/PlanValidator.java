@@ -81,6 +81,7 @@ public final class PlanValidator {
       patterns("tables.include", plan.tables().include(), problems);
       patterns("tables.exclude", plan.tables().exclude(), problems);
     }
+    SeedingChecks.check(plan, problems);
     return problems;
   }
 

@@ -13,6 +13,7 @@ import dev.phaseshift.model.Phase;
 import dev.phaseshift.model.PhaseTiming;
 import dev.phaseshift.model.RehearsalResult;
 import dev.phaseshift.model.RollbackResult;
+import dev.phaseshift.model.SeedingResult;
 import dev.phaseshift.model.Runbook;
 import dev.phaseshift.model.SwitchoverResult;
 import dev.phaseshift.model.TableStats;
@@ -49,6 +50,8 @@ final class MigrationState {
   VerifyResult verify;
   RollbackResult rollback;
   RehearsalResult rehearsal;
+  /** A physical seeding's result; null for the logical copy, whose tally is {@link #copies}. */
+  SeedingResult seeded;
   /** The switchover gate's last check of the target's access for the source's clients. */
   ClientAccess clientAccess;
   List<TableStats> tableStats = List.of();
@@ -117,9 +120,10 @@ final class MigrationState {
     double mibps = copyMillis == 0 ? 0 : (copies.bytes() / 1048576.0) / (copyMillis / 1000.0);
     return new MigrationReport(plan.name(), outcome, failedIn, error, assessment, copies.listed(),
         Math.round(mibps * 100) / 100.0, validation, switchover, verify, tableStats, List.copyOf(approvals),
-        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal, copies.totals(), clientAccess,
-        verification, optimization,
+        List.copyOf(timings), List.copyOf(decisions), rollback, rehearsal,
+        // A seeded target copied no table one by one: no tally of zero tables, the seeding instead.
+        seeded == null ? copies.totals() : null, clientAccess, verification, optimization,
         workload == null && runbook == null ? null
-            : new Briefing(workload, runbook == null ? null : RunbookWriter.actuals(runbook, this)));
+            : new Briefing(workload, runbook == null ? null : RunbookWriter.actuals(runbook, this)), seeded);
   }
 }

@@ -59,6 +59,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private final LagWatch lag = new LagWatch(run);
   private final ExternalHolds holds = new ExternalHolds(run);
   private final VerificationWindow window = new VerificationWindow(run);
+  private final PhysicalSeed seed = new PhysicalSeed(run);
   private MigrationPlan plan;
 
   private enum Recovery { KEEP_TARGET, ROLL_BACK }
@@ -100,6 +101,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private void prepare(Saga saga) {
     run.enter(Phase.PREPARE, "assessing source and target");
     Assessment assessment = run.step("assess source and target").assess(plan);
+    if (PhysicalSeed.physical(plan)) assessment = assessment.withFindings(seed.checkHost());
     state.assessment = assessment;
     List<Finding> blockers = assessment.blockers();
     if (!blockers.isEmpty()) {
@@ -113,6 +115,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
     Briefings.sampleWorkload(run);
     holds.claim();
+    // Physical seeding brings the tables with the copy of the cluster: nothing to create, no table tally.
+    if (PhysicalSeed.physical(plan)) return;
     state.tablesTotal = assessment.tableCount();
     state.waitingFor = "creating tables on the target";
     if (plan.targetDisposable() || plan.rehearsal()) saga.addCompensation(run.steps()::dropTargetObjects, plan);
@@ -120,6 +124,19 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   }
 
   private void migrate(Saga saga) {
+    if (PhysicalSeed.physical(plan)) {
+      run.enter(Phase.MIGRATE, "seeding the target physically");
+      seed.seed(saga);
+    } else {
+      copy(saga);
+    }
+    state.streamAttached = true;
+    if (state.paused) run.steps().pauseChangeStream(plan);
+    lag.awaitBelow(plan.cutover().maxLagBytes(), "change stream to catch up");
+  }
+
+  /** The logical seeding: the tables copied row by row under the change capture's snapshot, then the stream attached. */
+  private void copy(Saga saga) {
     run.enter(Phase.MIGRATE, "copying tables");
     saga.addCompensation(run.steps()::undoChangeCapture, plan);
     CopyScheduler copier = new CopyScheduler(run);
@@ -142,9 +159,6 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     run.step("build indexes and constraints").finishTargetSchema(plan);
     state.waitingFor = "attaching the change stream";
     run.step("attach the change stream").startChangeStream(plan, capture);
-    state.streamAttached = true;
-    if (state.paused) run.steps().pauseChangeStream(plan);
-    lag.awaitBelow(plan.cutover().maxLagBytes(), "change stream to catch up");
   }
 
   private void test() {

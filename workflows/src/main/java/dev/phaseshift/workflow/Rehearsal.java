@@ -40,17 +40,26 @@ final class Rehearsal {
       Workflow.sleep(DRAIN_POLL);
       state.lag = lagProbe.measureLag(plan);
     }
-    run.show("rehearsal: removing the change capture and the target's objects");
-    run.step("rehearsal: remove the change capture").undoChangeCapture(plan);
-    run.step("rehearsal: drop the target's objects").dropTargetObjects(plan);
+    if (PhysicalSeed.physical(plan)) {
+      run.show("rehearsal: removing the physical copy (its server and data directory) and the change capture");
+      new PhysicalSeed(run).tearDown();
+    } else {
+      run.show("rehearsal: removing the change capture and the target's objects");
+      run.step("rehearsal: remove the change capture").undoChangeCapture(plan);
+      run.step("rehearsal: drop the target's objects").dropTargetObjects(plan);
+    }
     // The switchover repeats, inside its freeze, what validation spent on large objects and unlogged tables.
     UnstreamedWork unstreamed = state.validation.unstreamedWork();
     if (forecast >= 0) forecast += unstreamed.freezeMillis();
-    state.rehearsal = new RehearsalResult(state.copyMillis, state.copies.bytes(), state.validation.millis(),
-        first.bytes(), forecast, true, unstreamed);
+    // A seeding is measured against the database's size, so a later plan's copy forecast scales from it.
+    state.rehearsal = state.seeded == null
+        ? new RehearsalResult(state.copyMillis, state.copies.bytes(), state.validation.millis(),
+            first.bytes(), forecast, true, unstreamed)
+        : new RehearsalResult(state.seeded.millis(), state.assessment.totalBytes(), state.validation.millis(),
+            first.bytes(), forecast, true, unstreamed);
     run.enter(Phase.COMPLETED, "");
-    run.notify("rehearsed", "rehearsal completed: copy " + state.copyMillis + " ms, freeze forecast "
-        + state.rehearsal.forecastText());
+    run.notify("rehearsed", "rehearsal completed: " + (state.seeded == null ? "copy " + state.copyMillis + " ms"
+        : "physical seeding " + state.seeded.millis() + " ms") + ", freeze forecast " + state.rehearsal.forecastText());
     return state.report("REHEARSED", null);
   }
 }

@@ -95,7 +95,7 @@ public class ScriptedActivities implements MigrationActivities {
     if (latch != null) latch.countDown();
   }
 
-  private void step(String name) {
+  void step(String name) {
     synchronized (this) {
       calls.add(name);
       Integer left = failTimes.get(name);

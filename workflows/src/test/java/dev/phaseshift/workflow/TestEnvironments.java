@@ -39,6 +39,23 @@ final class TestEnvironments {
     return worker;
   }
 
+  /** Worker options as the real workers have them: heartbeats (and so cancellations) reach the server within a second. */
+  static io.temporal.worker.WorkerOptions promptHeartbeats() {
+    return io.temporal.worker.WorkerOptions.newBuilder()
+        .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
+        .setMaxHeartbeatThrottleInterval(java.time.Duration.ofSeconds(1))
+        .build();
+  }
+
+  /** The failure a run ended with (the test fails if it did not fail). */
+  static io.temporal.failure.ApplicationFailure failure(MigrationWorkflow workflow) {
+    io.temporal.client.WorkflowFailedException failed = org.junit.jupiter.api.Assertions.assertThrows(
+        io.temporal.client.WorkflowFailedException.class,
+        () -> io.temporal.client.WorkflowStub.fromTyped(workflow).getResult(dev.phaseshift.model.MigrationReport.class));
+    return org.junit.jupiter.api.Assertions.assertInstanceOf(io.temporal.failure.ApplicationFailure.class,
+        failed.getCause());
+  }
+
   /** Advances the test server's time a second at a time until the run's status satisfies {@code condition}. */
   static dev.phaseshift.model.MigrationStatus awaitStatus(TestWorkflowEnvironment env, MigrationWorkflow workflow,
       java.util.function.Predicate<dev.phaseshift.model.MigrationStatus> condition) {
