@@ -152,9 +152,9 @@ final class SeedTools {
    */
   void endOrphans() {
     List<Long> pids = new ArrayList<>();
-    SeedDirectory.read(dir.pids()).ifPresent(text -> text.lines().forEach(l -> pids.add(Long.parseLong(l.split(" ")[0]))));
+    SeedDirectory.read(dir.pids()).ifPresent(text -> text.lines().forEach(l -> pid(l.split(" ")[0]).ifPresent(pids::add)));
     SeedDirectory.read(dir.data().resolve("postmaster.pid"))
-        .ifPresent(text -> text.lines().findFirst().ifPresent(l -> pids.add(Long.parseLong(l.strip()))));
+        .flatMap(text -> text.lines().findFirst()).flatMap(SeedTools::pid).ifPresent(pids::add);
     for (long pid : pids) {
       Optional<ProcessHandle> handle = ProcessHandle.of(pid);
       if (handle.isEmpty() || !namesDataDirectory(pid)) continue;
@@ -172,6 +172,15 @@ final class SeedTools {
     }
   }
 
+  /** A process id from a line a dying process may have left half written. */
+  private static Optional<Long> pid(String text) {
+    try {
+      return Optional.of(Long.parseLong(text.strip()));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
   private boolean namesDataDirectory(long pid) {
     try {
       String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
@@ -186,7 +195,7 @@ final class SeedTools {
   boolean serverRunning() {
     return SeedDirectory.read(dir.data().resolve("postmaster.pid"))
         .flatMap(text -> text.lines().findFirst())
-        .map(l -> Long.parseLong(l.strip()))
+        .flatMap(SeedTools::pid)
         .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && namesDataDirectory(pid))
         .isPresent();
   }
