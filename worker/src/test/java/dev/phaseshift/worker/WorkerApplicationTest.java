@@ -30,6 +30,9 @@ class WorkerApplicationTest {
   void pollsTheMigrationQueueAndReportsHealthAndMetrics() {
     WorkerFactory factory = workers.factory();
     assertThat(factory.getWorker(TaskQueues.MIGRATIONS)).isNotNull();
+    // Only a worker on a physically seeded target's host serves the seeding queue.
+    assertThatThrownBy(() -> factory.getWorker(TaskQueues.seeding(TaskQueues.MIGRATIONS)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(factory.isStarted()).isTrue();
     assertThat(http.getForObject("/actuator/health", String.class)).contains("\"UP\"");
     assertThat(http.getForObject("/actuator/prometheus", String.class)).contains("jvm_memory_used_bytes");
