@@ -22,6 +22,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -99,6 +101,50 @@ class PhysicalSeedingEndToEndTest {
         env.close();
         // The new server is the test's to remove; the undo removes exactly what the seeding made.
         new SeedingActivitiesImpl(new EngineRegistry(List.of(new PostgresEngine()))).undoPhysicalSeeding(plan);
+      }
+    }
+  }
+
+  @Test
+  void anAbortAfterTheSeedingLeavesTheSourceAsItWasAndRemovesTheNewServer() throws Exception {
+    var missing = PhysicalSeedFixture.unavailable();
+    assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.orElse(""));
+    try (PhysicalSeedFixture fixture = PhysicalSeedFixture.start()) {
+      String schemas = "SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace";
+      String before;
+      try (Connection s = fixture.sourceDb(); Statement st = s.createStatement()) {
+        st.execute("CREATE TABLE orders (id bigserial PRIMARY KEY, ref text NOT NULL UNIQUE, amount int NOT NULL)");
+        st.execute("INSERT INTO orders (ref, amount) SELECT 'seed-' || g, g FROM generate_series(1, 1000) g");
+        before = Queries.text(s, schemas);
+      }
+      MigrationPlan plan = fixture.plan("physical-abort").withVerification(VerificationPolicy.off());
+      Path data = Path.of(plan.seedingOrDefault().dataDirectory());
+      TestWorkflowEnvironment env = MigrationRuns.environment(true);
+      try {
+        MigrationWorkflow workflow = MigrationRuns.start(env, plan);
+        // Paused, the run waits after the seeding with the stream attached and the new server up.
+        workflow.pause(new OperatorRequest("ops", "hold after the seeding"));
+        MigrationRuns.awaitStatus(workflow, Duration.ofMinutes(3), st -> st.phase() == Phase.FAILED
+            || st.error() != null || (st.waitingFor() != null && st.waitingFor().startsWith("paused")
+                && st.phase() != Phase.PREPARE));
+        assertTrue(Files.isDirectory(data), "the seeding made the new server");
+        try (Connection t = PhysicalSeedFixture.target(plan)) {
+          assertEquals("1000", Queries.text(t, "SELECT count(*) FROM orders"));
+        }
+
+        workflow.abort(new OperatorRequest("ops", "not today"));
+        MigrationReport report = MigrationRuns.stoppedReport(workflow, "MigrationAborted");
+        assertEquals(Phase.MIGRATE, report.failedIn(), report.error());
+
+        assertTrue(!Files.exists(data), "the new server's data directory is gone");
+        assertTrue(!PhysicalSeedCheck.listening("127.0.0.1", PgEndpoint.target(plan).port()), "the new server is stopped");
+        try (Connection s = fixture.sourceDb()) {
+          assertEquals(before, Queries.text(s, schemas), "no schema of Phaseshift's left on the source");
+          assertEquals("0", Queries.text(s, "SELECT count(*) FROM pg_replication_slots"));
+          assertEquals("0", Queries.text(s, "SELECT count(*) FROM pg_publication"));
+        }
+      } finally {
+        env.close();
       }
     }
   }
