@@ -31,6 +31,7 @@ final class PhysicalSeed {
   static final Duration HOST_WORKER_WAIT = Duration.ofMinutes(1);
   /** A base backup of a large cluster runs for hours; its heartbeats show it is alive. */
   static final Duration SEEDING_LIMIT = Duration.ofHours(24);
+  static final String HOST_CHECK = "check the target host for physical seeding";
 
   private final RunContext run;
 
@@ -53,12 +54,21 @@ final class PhysicalSeed {
    * others: the check never started, so nothing was changed, and the fix is to start that worker.
    */
   List<Finding> checkHost() {
-    MigrationPlan plan = run.plan();
+    run.show("checking the target host through the worker on " + queue(run.plan()));
+    run.state.step = HOST_CHECK;
+    return hostFindings(run.plan());
+  }
+
+  /** The host check as PREPARE makes it, also for the assessment that only reports ({@code phaseshift assess}). */
+  static List<Finding> hostFindings(MigrationPlan plan) {
     String queue = queue(plan);
-    run.show("checking the target host through the worker on " + queue);
-    SeedingActivities host = stub("check the target host for physical seeding", ActivityOptions.newBuilder()
+    SeedingActivities host = Workflow.newActivityStub(SeedingActivities.class, ActivityOptions.newBuilder()
+        .setTaskQueue(queue)
         .setScheduleToStartTimeout(HOST_WORKER_WAIT)
-        .setStartToCloseTimeout(Duration.ofMinutes(10)));
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setRetryOptions(RunContext.retries())
+        .setSummary(HOST_CHECK)
+        .build());
     try {
       return host.checkSeedingHost(plan);
     } catch (ActivityFailure failure) {
