@@ -11,7 +11,6 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.TimeoutFailure;
-import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.List;
@@ -87,11 +86,11 @@ final class PhysicalSeed {
    * MIGRATE's copy: the undo is registered first (a seeding cut short leaves a partial copy and
    * perhaps a publication on the source), then the seeding, which leaves the change stream attached.
    */
-  ChangeCapture seed(Saga saga) {
+  ChangeCapture seed(UndoSteps saga) {
     MigrationPlan plan = run.plan();
     String queue = queue(plan);
     SeedingActivities undo = stub(null, ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofHours(1)));
-    saga.addCompensation(undo::undoPhysicalSeeding, plan);
+    saga.add(undo::undoPhysicalSeeding, plan);
     // In the workflow's words (the module names no engine): the tools are named in the step's heartbeats.
     run.show("seeding the target physically: a copy of the source's whole cluster, turned into the change"
         + " stream's target, on " + queue);
