@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Physical seeding study (issue 15, goal 5): a PostgreSQL 18 target seeded by pg_basebackup and
 # turned into a logical subscriber by pg_createsubscriber, against Phaseshift's logical initial sync
-# (the real workflow through a worker and Temporal) and raw parallel binary COPY plus index build,
-# all PostgreSQL 18 on both sides; alternating, medians. See bench/README.md and
+# (the real workflow through a worker and Temporal), Phaseshift with the plan's `seeding: physical`
+# (the same tools, run by the workflow on the target host's worker) and raw parallel binary COPY
+# plus index build, all PostgreSQL 18 on both sides; alternating, medians. See bench/README.md and
 # docs/physical-seeding.md.
 #
 #   bench/physical-seed.sh [--scale 100] [--rows 4000000] [--runs 3] [--parallel 2]
 #                          [--dir /var/tmp/phaseshift-physical]
 #                          [--ports 25482,25483,25484]  (source, logical target, physical subscriber)
-#                          [--methods physical,phaseshift,raw] [--prepare-only]
+#                          [--methods physical,phaseshift,seeded,raw] [--prepare-only]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +22,7 @@ dir=/var/tmp/phaseshift-physical
 # Below Linux's ephemeral range (32768-60999): the subscriber's port is bound anew in every run, just
 # after pg_createsubscriber's connections, one of which may still hold it as its local port.
 ports=25482,25483,25484
-methods=(physical phaseshift raw)
+methods=(physical phaseshift seeded raw)
 prepare_only=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -67,11 +68,12 @@ if $prepare_only; then exit 0; fi
 "$repo/phaseshift" --version >/dev/null
 services=()
 trap 'stop_pids "${services[@]}"; stop_server subscriber || true; stop_servers' EXIT
-if [[ " ${methods[*]} " == *" phaseshift "* ]]; then
+if [[ " ${methods[*]} " == *" phaseshift "* || " ${methods[*]} " == *" seeded "* ]]; then
   start_temporal "$(free_port)" "$dir/temporal.log"
   services+=("$temporal_pid")
   log "Temporal dev server on $TEMPORAL_ADDRESS; starting phaseshift worker (-Xmx1g, PostgreSQL 18 tools)"
-  start_worker "$(free_port)" "$dir/worker.log" -Xmx1g
+  # One worker plays both roles: the shared queue's and, on this host, the target host's seeding queue.
+  PHASESHIFT_SEEDING_QUEUE=phaseshift-seeding start_worker "$(free_port)" "$dir/worker.log" -Xmx1g
   services+=("$worker_pid")
 fi
 cli=(env PHASESHIFT_SKIP_BUILD=1 "$repo/phaseshift")
@@ -116,11 +118,15 @@ run_physical() {
 
 # Untimed: a change on the source arrives on the subscriber, the copy has its own identity; then
 # the subscription goes (dropping the slot on the source) and the copy with it.
-check_physical() {
-  local n sysid_s sysid_r
+check_stream() {
+  local n
   n=$(psql_s -Atc "UPDATE stream_probe SET n = n + 1 RETURNING n")
   for _ in $(seq 300); do [ "$(psql_r -Atc "SELECT n FROM stream_probe")" = "$n" ] && break; sleep 0.1; done
   [ "$(psql_r -Atc "SELECT n FROM stream_probe")" = "$n" ] || { echo "the subscriber did not receive a change in 30 s" >&2; exit 1; }
+}
+check_physical() {
+  local sysid_s sysid_r
+  check_stream
   sysid_s=$(psql_s -Atc "SELECT system_identifier FROM pg_control_system()")
   sysid_r=$(psql_r -Atc "SELECT system_identifier FROM pg_control_system()")
   [ "$sysid_s" != "$sysid_r" ] || { echo "the subscriber kept the source's system identifier" >&2; exit 1; }
@@ -132,9 +138,13 @@ check_physical() {
 # MIGRATE phase ended (stream attached), on the workflow's own clock. The status polls run in a
 # subshell whose CPU is taken off (polls-ticks); the worker's and Temporal's CPU count as tools.
 POLL=0.5
-run_phaseshift() {
-  name="physical-$r"
-  sed "s/@NAME@/$name/" "$plan" >"$dir/plan-$name.yaml"
+run_phaseshift() { migrate_through_worker "physical-$r" "$plan"; }
+# (d) Phaseshift with `seeding: physical`: pg_basebackup and pg_createsubscriber run by the workflow
+# on the seeding queue's worker, which starts the new server; the same clock as (b).
+run_seeded() { migrate_through_worker "seeded-$r" "$seeded_plan"; }
+migrate_through_worker() {
+  name="$1"
+  sed "s/@NAME@/$name/" "$2" >"$dir/plan-$name.yaml"
   "${cli[@]}" migrate start "$dir/plan-$name.yaml" >/dev/null
   (
     until temporal workflow query --address "$TEMPORAL_ADDRESS" -w "migration-$name" --type status -o json 2>/dev/null \
@@ -162,7 +172,12 @@ assessment:
   sample: 0s
 EOF
 
-# Untimed: abort (its undo drops slot, publication and subscription) and read when MIGRATE ended.
+seeded_plan="$dir/seeded-plan.yaml"
+sed "s#127.0.0.1:$dst_port/bench#127.0.0.1:$sub_port/bench#" "$plan" >"$seeded_plan"
+printf '%s\n' "seeding:" "  method: physical" "  dataDirectory: $sub_data" >>"$seeded_plan"
+
+# Untimed: abort (its undo drops slot, publication and subscription; with physical seeding it also
+# stops the new server and removes its data directory) and read when MIGRATE ended.
 finish_phaseshift() {
   "${cli[@]}" abort "$name" --as bench/physical-seed.sh -m "timed until the change stream was attached" >/dev/null
   temporal workflow result --address "$TEMPORAL_ADDRESS" -w "migration-$name" >/dev/null 2>&1 || true
@@ -191,7 +206,10 @@ run_raw() {
 # the worker's and the Temporal server's.
 service_ticks() {
   [ ${#services[@]} -gt 0 ] || { echo 0; return; }
-  cat "/proc/$worker_pid/stat" "/proc/$temporal_pid/stat" | awk '{s += $14 + $15} END {print s}'
+  # The worker's with the tools it ran and waited for (pg_dump, psql; pg_basebackup,
+  # pg_createsubscriber, pg_ctl with seeding physical), the Temporal server's own.
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$worker_pid/stat"; awk '{print $14 + $15}' "/proc/$temporal_pid/stat"; } \
+    | awk '{s += $1} END {print s}'
 }
 
 results="$dir/results.csv"
@@ -203,24 +221,24 @@ for ((r = 1; r <= runs; r++)); do
     m=${methods[(k + r - 1) % ${#methods[@]}]}
     fresh_state
     log "run $r: $m"
-    # The physical method's target is the subscriber, which does not exist yet (0 ticks).
+    # The physical methods' target is the subscriber, which does not exist yet (0 ticks).
     tgt=target
-    [ "$m" != physical ] || tgt=subscriber
+    [ "$m" != physical ] && [ "$m" != seeded ] || tgt=subscriber
     echo 0 >"$dir/reaped-ms"
     s0=$(server_ticks source); d0=$(server_ticks "$tgt"); c0=$(tool_ticks)
-    [ "$m" != phaseshift ] || c0=$((c0 + $(service_ticks)))
+    [ "$m" != phaseshift ] && [ "$m" != seeded ] || c0=$((c0 + $(service_ticks)))
     t0=$(now_ms)
     "run_$m"
     t1=$(now_ms)
     s1=$(server_ticks source); d1=$(server_ticks "$tgt"); c1=$(tool_ticks)
-    [ "$m" != phaseshift ] || c1=$((c1 + $(service_ticks) - $(cat "$dir/polls-ticks")))
+    [ "$m" != phaseshift ] && [ "$m" != seeded ] || c1=$((c1 + $(service_ticks) - $(cat "$dir/polls-ticks")))
     # The servers pg_createsubscriber ran reached this script's children's times through
     # reap_cpu.py: they move from tools to the target.
     reaped=$(cat "$dir/reaped-ms")
     target_ms=$(($(ms_of $((d1 - d0))) + reaped))
     tools_ms=$(($(ms_of $((c1 - c0))) - reaped))
     case "$m" in
-      physical) rows_on=(psql_r) ;;
+      physical|seeded) rows_on=(psql_r) ;;
       phaseshift) t1=$(finish_phaseshift); rows_on=(psql_t) ;;
       raw) rows_on=(psql_t) ;;
     esac
@@ -228,6 +246,11 @@ for ((r = 1; r <= runs; r++)); do
     want=$(psql_s -Atc "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM bench_items)")
     [ "$got" = "$want" ] || { echo "$m left $got rows, source has $want" >&2; exit 1; }
     [ "$m" != physical ] || check_physical
+    if [ "$m" = seeded ]; then
+      check_stream
+      t1=$(finish_phaseshift)
+      [ ! -e "$sub_data" ] || { echo "the abort left the seeded data directory $sub_data" >&2; exit 1; }
+    fi
     log "run $r: $m took $((t1 - t0)) ms"
     echo "$r,$m,$((t1 - t0)),$(ms_of $((s1 - s0))),$target_ms,$tools_ms" >>"$results"
   done

@@ -34,6 +34,10 @@ public class AssessmentWorkflowImpl implements AssessmentWorkflow {
     Workflow.setCurrentDetails("Assessing " + plan.name() + ": reading both servers");
     Assessment assessment = Workflow.newActivityStub(MigrationActivities.class,
         options(plan, "assess source and target").build()).assess(plan);
+    if (PhysicalSeed.physical(plan)) {
+      Workflow.setCurrentDetails("Assessing " + plan.name() + ": checking the target host for physical seeding");
+      assessment = assessment.withFindings(PhysicalSeed.hostFindings(plan));
+    }
     Workflow.setCurrentDetails("Assessing " + plan.name() + ": sampling the workload for "
         + plan.assessment().sample());
     WorkloadReport workload = Workflow.newActivityStub(MigrationActivities.class,

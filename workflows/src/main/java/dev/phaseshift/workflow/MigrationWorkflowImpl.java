@@ -23,10 +23,10 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.CancellationScope;
-import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -75,7 +75,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     plan = input.withDefaults();
     run.begin(plan);
     desk.begin(plan);
-    Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
+    UndoSteps saga = new UndoSteps();
     try {
       // PREPARE to TEST: what an abort or a rejection cancels.
       CancellationScope forward = Workflow.newCancellationScope(() -> {
@@ -98,7 +98,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     }
   }
 
-  private void prepare(Saga saga) {
+  private void prepare(UndoSteps saga) {
     run.enter(Phase.PREPARE, "assessing source and target");
     Assessment assessment = run.step("assess source and target").assess(plan);
     if (PhysicalSeed.physical(plan)) assessment = assessment.withFindings(seed.checkHost());
@@ -119,11 +119,11 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     if (PhysicalSeed.physical(plan)) return;
     state.tablesTotal = assessment.tableCount();
     state.waitingFor = "creating tables on the target";
-    if (plan.targetDisposable() || plan.rehearsal()) saga.addCompensation(run.steps()::dropTargetObjects, plan);
+    if (plan.targetDisposable() || plan.rehearsal()) saga.add(run.steps()::dropTargetObjects, plan);
     run.step("create tables on the target").createTargetSchema(plan);
   }
 
-  private void migrate(Saga saga) {
+  private void migrate(UndoSteps saga) {
     if (PhysicalSeed.physical(plan)) {
       run.enter(Phase.MIGRATE, "seeding the target physically");
       seed.seed(saga);
@@ -136,9 +136,9 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   }
 
   /** The logical seeding: the tables copied row by row under the change capture's snapshot, then the stream attached. */
-  private void copy(Saga saga) {
+  private void copy(UndoSteps saga) {
     run.enter(Phase.MIGRATE, "copying tables");
-    saga.addCompensation(run.steps()::undoChangeCapture, plan);
+    saga.add(run.steps()::undoChangeCapture, plan);
     CopyScheduler copier = new CopyScheduler(run);
     List<CopyBatch> batches = CopyPlanning.batches(run);
     ChangeCapture capture;
@@ -269,30 +269,30 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   }
 
   /** A failure or a stop: undoes what the saga registered (before the switchover only) and reports. */
-  private ApplicationFailure ended(TemporalFailure failure, Saga saga) {
+  private ApplicationFailure ended(TemporalFailure failure, UndoSteps saga) {
     Phase failedIn = state.phase;
     boolean stopped = state.stopping() && (failure instanceof CanceledFailure || Failures.isCancellation(failure));
     state.error = stopped ? state.stopReason : Failures.describe(failure);
-    if (state.switchover == null) compensate(saga);
+    boolean undone = state.switchover == null && compensate(saga);
     run.end(stopped ? Phase.ABORTED : Phase.FAILED);
     run.notify(stopped ? "aborted" : "failed", "in " + failedIn + ": " + state.error);
     MigrationReport report = state.report(state.phase.name(), failedIn);
-    String undone = state.switchover == null ? " (the source is as it was; the migration's objects were removed)" : "";
     return ApplicationFailure.newNonRetryableFailureWithCause(
-        "migration " + plan.name() + (stopped ? " aborted in " : " failed in ") + failedIn + ": " + state.error + undone,
+        "migration " + plan.name() + (stopped ? " aborted in " : " failed in ") + failedIn + ": " + state.error
+            + (undone ? " (the source is as it was; the migration's objects were removed)" : ""),
         stopped ? "MigrationAborted" : "MigrationFailed", failure, report);
   }
 
-  private void compensate(Saga saga) {
+  /** Runs the undo steps; true when every one of them succeeded. */
+  private boolean compensate(UndoSteps saga) {
     run.show("undoing: removing the change capture, releasing any freeze");
+    List<String> failures = new ArrayList<>();
     // Detached: the undo must run although the forward scope was cancelled.
-    CancellationScope undo = Workflow.newDetachedCancellationScope(saga::compensate);
-    try {
-      undo.run();
-    } catch (TemporalFailure undoFailure) {
-      state.error = state.error + "; cleanup failed too: " + Failures.describe(undoFailure)
-          + " (remove the change capture and change stream named " + plan.objectName() + " on both servers by hand)";
-    }
+    Workflow.newDetachedCancellationScope(() -> failures.addAll(saga.runAll())).run();
+    if (failures.isEmpty()) return true;
+    state.error = state.error + "; cleanup failed too: " + String.join("; ", failures)
+        + " (remove the change capture and change stream named " + plan.objectName() + " on both servers by hand)";
+    return false;
   }
 
   // ---- operator requests: the desk records each decision and acts on it ----

@@ -11,7 +11,6 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.TimeoutFailure;
-import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +30,7 @@ final class PhysicalSeed {
   static final Duration HOST_WORKER_WAIT = Duration.ofMinutes(1);
   /** A base backup of a large cluster runs for hours; its heartbeats show it is alive. */
   static final Duration SEEDING_LIMIT = Duration.ofHours(24);
+  static final String HOST_CHECK = "check the target host for physical seeding";
 
   private final RunContext run;
 
@@ -53,12 +53,21 @@ final class PhysicalSeed {
    * others: the check never started, so nothing was changed, and the fix is to start that worker.
    */
   List<Finding> checkHost() {
-    MigrationPlan plan = run.plan();
+    run.show("checking the target host through the worker on " + queue(run.plan()));
+    run.state.step = HOST_CHECK;
+    return hostFindings(run.plan());
+  }
+
+  /** The host check as PREPARE makes it, also for the assessment that only reports ({@code phaseshift assess}). */
+  static List<Finding> hostFindings(MigrationPlan plan) {
     String queue = queue(plan);
-    run.show("checking the target host through the worker on " + queue);
-    SeedingActivities host = stub("check the target host for physical seeding", ActivityOptions.newBuilder()
+    SeedingActivities host = Workflow.newActivityStub(SeedingActivities.class, ActivityOptions.newBuilder()
+        .setTaskQueue(queue)
         .setScheduleToStartTimeout(HOST_WORKER_WAIT)
-        .setStartToCloseTimeout(Duration.ofMinutes(10)));
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setRetryOptions(RunContext.retries())
+        .setSummary(HOST_CHECK)
+        .build());
     try {
       return host.checkSeedingHost(plan);
     } catch (ActivityFailure failure) {
@@ -77,11 +86,11 @@ final class PhysicalSeed {
    * MIGRATE's copy: the undo is registered first (a seeding cut short leaves a partial copy and
    * perhaps a publication on the source), then the seeding, which leaves the change stream attached.
    */
-  ChangeCapture seed(Saga saga) {
+  ChangeCapture seed(UndoSteps saga) {
     MigrationPlan plan = run.plan();
     String queue = queue(plan);
     SeedingActivities undo = stub(null, ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofHours(1)));
-    saga.addCompensation(undo::undoPhysicalSeeding, plan);
+    saga.add(undo::undoPhysicalSeeding, plan);
     // In the workflow's words (the module names no engine): the tools are named in the step's heartbeats.
     run.show("seeding the target physically: a copy of the source's whole cluster, turned into the change"
         + " stream's target, on " + queue);

@@ -20,6 +20,8 @@ final class StatusDetails {
     if (s.tablesTotal > 0) {
       md.append("| Tables copied | ").append(s.copies.tables()).append(" / ").append(s.tablesTotal).append(" |\n");
     }
+    if (s.seeded != null) md.append("| Seeding | ").append(s.seeded.method()).append(", ").append(s.seeded.millis())
+        .append(" ms on ").append(s.seeded.taskQueue()).append(" |\n");
     if (s.step != null && !s.stopped()) {
       md.append("| Step | ").append(s.step).append(" (attempts and last failure: Pending Activities below) |\n");
     }
@@ -34,7 +36,7 @@ final class StatusDetails {
     if (s.clientAccess != null) md.append("| Client access | ").append(s.clientAccess.summary()).append(" |\n");
     if (s.plan != null && s.plan.approvalRequired()) approvals(md, s);
     if (s.rehearsal != null) {
-      md.append("| Copy time | ").append(s.rehearsal.copyMillis()).append(" ms |\n");
+      md.append(s.seeded == null ? "| Copy time | " : "| Seeding time | ").append(s.rehearsal.copyMillis()).append(" ms |\n");
       md.append("| Freeze forecast | ").append(s.rehearsal.forecastText()).append(" |\n");
     }
     if (s.switchover != null) md.append("| Write freeze | ").append(s.switchover.writeFreezeMillis()).append(" ms |\n");

@@ -161,6 +161,26 @@ class MigrationWorkflowTest {
   }
 
   @Test
+  void anUndoThatFailsIsReportedAndTheUndoStepsAfterItStillRun() {
+    MigrationPlan plan = TestPlans.plan("orders-move", false).asRehearsal();
+    activities.failing("validate", FailureTypes.PREREQUISITE, 1);
+    activities.failing("undoChangeCapture", FailureTypes.PREREQUISITE, 1);
+    MigrationWorkflow workflow = startWorkers(plan);
+    WorkflowClient.start(workflow::run, plan);
+
+    ApplicationFailure failure = failure(workflow);
+
+    // Newest first: the change capture's undo (MIGRATE) fails, the target's (PREPARE) still runs.
+    List<String> calls = activities.calls;
+    assertTrue(calls.indexOf("dropTargetObjects") > calls.indexOf("undoChangeCapture"), calls.toString());
+    assertTrue(failure.getOriginalMessage().contains("cleanup failed too"), failure.getOriginalMessage());
+    assertTrue(failure.getOriginalMessage().contains("by hand"), failure.getOriginalMessage());
+    assertFalse(failure.getOriginalMessage().contains("objects were removed"), failure.getOriginalMessage());
+    MigrationReport report = failure.getDetails().get(MigrationReport.class);
+    assertTrue(report.error().contains("cleanup failed too"), report.error());
+  }
+
+  @Test
   void runsThePhasesInOrderAndKeepsTheOldDatabaseForTheRetentionWindow() {
     MigrationPlan plan = TestPlans.routed("orders-move", null, null);
     MigrationWorkflow workflow = startWorkers(plan);

@@ -12,6 +12,7 @@ import dev.phaseshift.model.MigrationReport;
 import dev.phaseshift.model.MigrationStatus;
 import dev.phaseshift.model.OperatorRequest;
 import dev.phaseshift.model.Phase;
+import dev.phaseshift.model.SeedingResult;
 import dev.phaseshift.model.Severity;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.plan.Seeding;
@@ -63,7 +64,7 @@ class PhysicalSeedWorkflowTest {
 
   /** The workers as a real deployment has them; {@code seedingQueue} null: no worker on the target host. */
   private MigrationWorkflow startWorkers(MigrationPlan plan, String seedingQueue) {
-    TestEnvironments.workers(env, QUEUE, activities);
+    TestEnvironments.workers(env, QUEUE, activities).registerWorkflowImplementationTypes(AssessmentWorkflowImpl.class);
     if (seedingQueue != null) {
       env.newWorker(seedingQueue, TestEnvironments.promptHeartbeats()).registerActivitiesImplementations(seeding);
     }
@@ -209,6 +210,36 @@ class PhysicalSeedWorkflowTest {
 
     assertEquals("MigrationAborted", failure.getType());
     assertEquals(List.of("assess", "checkSeedingHost", "seedPhysically", "undoPhysicalSeeding"), activities.calls);
+  }
+
+  @Test
+  void theAssessmentCommandReportsTheTargetHostsFindingsToo() {
+    seeding.findings = List.of(new Finding(Severity.BLOCKER, "port_in_use", "new-db:5432",
+        "port 5432 is taken on the target host; stop what listens there or choose another port in target.url"));
+    MigrationPlan plan = physical(TestPlans.routed("assessed", null, null), null);
+    startWorkers(plan, TaskQueues.seeding(QUEUE));
+    AssessmentWorkflow assessment = env.getWorkflowClient().newWorkflowStub(AssessmentWorkflow.class,
+        WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId("assess-assessed").build());
+
+    var readiness = assessment.assess(plan);
+
+    assertEquals(seeding.findings, readiness.assessment().blockers());
+    assertEquals(List.of("assess", "checkSeedingHost"), activities.calls.subList(0, 2));
+  }
+
+  @Test
+  void theWebUiDetailsShowTheSeedingInPlaceOfATableTally() {
+    MigrationState state = new MigrationState();
+    state.plan = physical(TestPlans.plan("details", false), null).asRehearsal().withDefaults();
+    state.phase = Phase.COMPLETED;
+    state.seeded = new SeedingResult(Seeding.PHYSICAL, "q-seeding", 4200);
+    state.rehearsal = new dev.phaseshift.model.RehearsalResult(4200, 6_000_000, 10, 0, 20, true);
+
+    String md = StatusDetails.markdown(state);
+
+    assertTrue(md.contains("| Seeding | physical, 4200 ms on q-seeding |"), md);
+    assertTrue(md.contains("| Seeding time | 4200 ms |"), md);
+    assertFalse(md.contains("Tables copied") || md.contains("Copy time"), md);
   }
 
   @Test
