@@ -138,7 +138,7 @@ check_physical() {
 # MIGRATE phase ended (stream attached), on the workflow's own clock. The status polls run in a
 # subshell whose CPU is taken off (polls-ticks); the worker's and Temporal's CPU count as tools.
 POLL=0.5
-run_phaseshift() { migrate_through_worker "physical-$r" "$plan"; }
+run_phaseshift() { migrate_through_worker "phaseshift-$r" "$plan"; }
 # (d) Phaseshift with `seeding: physical`: pg_basebackup and pg_createsubscriber run by the workflow
 # on the seeding queue's worker, which starts the new server; the same clock as (b).
 run_seeded() { migrate_through_worker "seeded-$r" "$seeded_plan"; }
@@ -186,9 +186,9 @@ finish_phaseshift() {
 from datetime import datetime
 m = next(p for p in json.load(open(sys.argv[1]))["report"]["phases"] if p["phase"] == "MIGRATE")
 print(int(datetime.fromisoformat(m["startedAt"].replace("Z", "+00:00")).timestamp() * 1000) + m["millis"])
-print(json.dumps({"run": int(sys.argv[2]), **{p["phase"].lower() + "Millis": p["millis"] for p in json.load(open(sys.argv[1]))["report"]["phases"]
+print(json.dumps({"run": int(sys.argv[2]), "method": sys.argv[4], **{p["phase"].lower() + "Millis": p["millis"] for p in json.load(open(sys.argv[1]))["report"]["phases"]
                   if p["phase"] in ("PREPARE", "MIGRATE")}}), file=open(sys.argv[3], "a"))' \
-    "$dir/report-$name.json" "$r" "$dir/phaseshift-phases.jsonl"
+    "$dir/report-$name.json" "$r" "$dir/phaseshift-phases.jsonl" "$m"
 }
 
 # (c) raw binary COPY into index-less tables, `parallel` streams taking the largest table left
@@ -271,8 +271,10 @@ for m, runs in by.items():
     walls = ", ".join(f"{x['millis'] / 1000:.1f}" for x in runs)
     print(f"{m:<11} {med(runs, 'millis'):6.1f} ({walls:<22}) {med(runs, 'source_cpu_ms'):13.1f} {med(runs, 'target_cpu_ms'):7.1f}"
           f" {med(runs, 'tools_cpu_ms'):6.1f} {total:6.1f}")
-for name, path in (("physical steps", steps), ("phaseshift phases", phases)):
-    lines = [json.loads(l) for l in open(path) if l.strip()]
+groups = {"physical steps": [json.loads(l) for l in open(steps) if l.strip()]}
+for l in (json.loads(l) for l in open(phases) if l.strip()):
+    groups.setdefault(f"{l.pop('method')}: workflow phases", []).append(l)
+for name, lines in groups.items():
     if lines:
         keys = [k for k in lines[0] if k != "run"]
         print(f"{name} (medians, s): " + ", ".join(f"{k} {statistics.median(l[k] for l in lines) / 1000:.1f}" for k in keys))
