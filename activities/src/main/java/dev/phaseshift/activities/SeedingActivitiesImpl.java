@@ -6,12 +6,7 @@ import dev.phaseshift.model.ChangeCapture;
 import dev.phaseshift.model.Finding;
 import dev.phaseshift.plan.MigrationPlan;
 import dev.phaseshift.workflow.SeedingActivities;
-import io.temporal.activity.Activity;
-import io.temporal.activity.ActivityExecutionContext;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -42,31 +37,13 @@ public class SeedingActivitiesImpl implements SeedingActivities {
   public ChangeCapture seedPhysically(MigrationPlan plan) {
     AtomicReference<PhysicalSeeding.Progress> latest =
         new AtomicReference<>(new PhysicalSeeding.Progress("starting", 0, 0));
-    ActivityExecutionContext context = context();
-    ScheduledExecutorService timer = context == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "heartbeat seedPhysically " + plan.name());
-      t.setDaemon(true);
-      return t;
-    });
-    AtomicReference<RuntimeException> cancelled = new AtomicReference<>();
-    if (timer != null) {
-      timer.scheduleAtFixedRate(() -> {
-        try {
-          context.heartbeat(latest.get());
-        } catch (RuntimeException e) {
-          // Cancelled, or the migration is gone: the tools are ended at the next progress report.
-          cancelled.compareAndSet(null, e);
-        }
-      }, 0, 1, TimeUnit.SECONDS);
-    }
-    try {
+    try (StepHeartbeat beating = StepHeartbeat.start("seedPhysically " + plan.name(), latest::get)) {
       return call("seedPhysically", plan, s -> s.seed(plan, progress -> {
         latest.set(progress);
-        RuntimeException stop = cancelled.get();
+        // Cancelled, or the migration is gone: the seeding ends its tools.
+        RuntimeException stop = beating.failure();
         if (stop != null) throw stop;
       }));
-    } finally {
-      if (timer != null) timer.shutdownNow();
     }
   }
 
@@ -76,14 +53,6 @@ public class SeedingActivitiesImpl implements SeedingActivities {
       s.undo(plan);
       return null;
     });
-  }
-
-  private static ActivityExecutionContext context() {
-    try {
-      return Activity.getExecutionContext();
-    } catch (IllegalStateException notInAnActivity) {
-      return null;
-    }
   }
 
   private <T> T call(String name, MigrationPlan plan, Function<PhysicalSeeding, T> step) {

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +26,7 @@ final class StepHeartbeat implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StepHeartbeat.class);
 
   private final ScheduledExecutorService timer;
+  private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
   private StepHeartbeat(ScheduledExecutorService timer) {
     this.timer = timer;
@@ -31,27 +34,39 @@ final class StepHeartbeat implements AutoCloseable {
 
   /** Starts heartbeating the current activity; outside one (tests, bench commands) there is nobody to tell. */
   static StepHeartbeat start(String step) {
+    return start(step, () -> null);
+  }
+
+  /** The same, each beat carrying what {@code details} gives then (a long step's progress for operators). */
+  static StepHeartbeat start(String step, Supplier<?> details) {
     ActivityExecutionContext context;
     try {
       context = Activity.getExecutionContext();
     } catch (IllegalStateException notInAnActivity) {
       return new StepHeartbeat(null);
     }
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    StepHeartbeat beating = new StepHeartbeat(Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "heartbeat " + step);
       t.setDaemon(true);
       return t;
-    });
-    timer.scheduleAtFixedRate(() -> {
+    }));
+    beating.timer.scheduleAtFixedRate(() -> {
       try {
-        context.heartbeat(null);
+        context.heartbeat(details.get());
       } catch (RuntimeException e) {
         // A cancellation or a lost server: the step finishes or releases by itself within the
-        // freeze's bound, and its result or failure tells the workflow what happened.
+        // freeze's bound, and its result or failure tells the workflow what happened. A step that
+        // runs tools of its own asks for this failure (failure()) and ends them.
+        beating.failure.compareAndSet(null, e);
         log.debug("heartbeat of {} not delivered: {}", step, e.toString());
       }
     }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
-    return new StepHeartbeat(timer);
+    return beating;
+  }
+
+  /** The first heartbeat that could not be delivered (the step was cancelled or its run is gone), or null. */
+  RuntimeException failure() {
+    return failure.get();
   }
 
   @Override

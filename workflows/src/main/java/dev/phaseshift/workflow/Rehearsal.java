@@ -52,11 +52,10 @@ final class Rehearsal {
     UnstreamedWork unstreamed = state.validation.unstreamedWork();
     if (forecast >= 0) forecast += unstreamed.freezeMillis();
     // A seeding is measured against the database's size, so a later plan's copy forecast scales from it.
-    state.rehearsal = state.seeded == null
-        ? new RehearsalResult(state.copyMillis, state.copies.bytes(), state.validation.millis(),
-            first.bytes(), forecast, true, unstreamed)
-        : new RehearsalResult(state.seeded.millis(), state.assessment.totalBytes(), state.validation.millis(),
-            first.bytes(), forecast, true, unstreamed);
+    long copyMillis = state.seeded == null ? state.copyMillis : state.seeded.millis();
+    long copiedBytes = state.seeded == null ? state.copies.bytes() : state.assessment.totalBytes();
+    state.rehearsal = new RehearsalResult(copyMillis, copiedBytes, state.validation.millis(), first.bytes(), forecast,
+        true, unstreamed);
     run.enter(Phase.COMPLETED, "");
     run.notify("rehearsed", "rehearsal completed: " + (state.seeded == null ? "copy " + state.copyMillis + " ms"
         : "physical seeding " + state.seeded.millis() + " ms") + ", freeze forecast " + state.rehearsal.forecastText());

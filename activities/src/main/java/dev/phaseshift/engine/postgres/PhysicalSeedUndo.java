@@ -80,7 +80,7 @@ final class PhysicalSeedUndo {
 
   /** pg_ctl stop -m fast, and whatever a dead attempt's tools left running there. */
   private void stop(MigrationPlan plan, SeedDirectory dir) {
-    Path bin = binFor(plan);
+    Path bin = binFor(plan, dir);
     SeedTools tools = new SeedTools(bin == null ? Path.of("/nonexistent") : bin, dir);
     if (bin != null && tools.serverRunning()) {
       try {
@@ -94,9 +94,9 @@ final class PhysicalSeedUndo {
   }
 
   /** The seeding's tools, by the copy's own version (the source may be gone). */
-  private Path binFor(MigrationPlan plan) {
+  private Path binFor(MigrationPlan plan, SeedDirectory dir) {
     try {
-      int major = Integer.parseInt(Files.readString(new SeedDirectory(plan).data().resolve("PG_VERSION")).strip());
+      int major = Integer.parseInt(Files.readString(dir.data().resolve("PG_VERSION")).strip());
       return check.bin(plan.seedingOrDefault(), major).orElse(null);
     } catch (java.io.IOException | NumberFormatException e) {
       return null;
